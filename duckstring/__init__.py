@@ -1,0 +1,7 @@
+"""duckstring: data pipelines as packages, run by freshness and demand."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__"]

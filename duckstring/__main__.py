@@ -1,0 +1,3 @@
+from duckstring.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Command groups of the `duckstring` CLI, one module each."""

@@ -1,0 +1,52 @@
+"""The pure orchestration engine (spec/model.md): no I/O, no clock, no threads.
+
+The Catchment, the Duck and the simulator drive it through `Engine.handle(now, *events)`, which
+returns effects; the Duck runs its Ripples with `LineExecutor`.
+"""
+
+from __future__ import annotations
+
+from duckstring.engine.effects import BeginRun, Effect, RunCompleted, RunFailed, RunKilled, StopWork
+from duckstring.engine.engine import Engine
+from duckstring.engine.errors import (
+    ConflictError,
+    CycleError,
+    EngineError,
+    TopologyError,
+    UnknownPond,
+    WindowConflict,
+    WindowError,
+)
+from duckstring.engine.executor import LineExecutor
+from duckstring.engine.freshness import NEVER
+from duckstring.engine.pond import Pond, SourceRef, TideTrigger, WaveTrigger, line_id, split_line
+from duckstring.engine.ripples import RippleSpec, order_ripples
+from duckstring.engine.windows import WindowRule
+
+__all__ = [
+    "NEVER",
+    "BeginRun",
+    "ConflictError",
+    "CycleError",
+    "Effect",
+    "Engine",
+    "EngineError",
+    "LineExecutor",
+    "Pond",
+    "RippleSpec",
+    "RunCompleted",
+    "RunFailed",
+    "RunKilled",
+    "SourceRef",
+    "StopWork",
+    "TideTrigger",
+    "TopologyError",
+    "UnknownPond",
+    "WaveTrigger",
+    "WindowConflict",
+    "WindowError",
+    "WindowRule",
+    "line_id",
+    "order_ripples",
+    "split_line",
+]

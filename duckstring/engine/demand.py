@@ -1,0 +1,167 @@
+"""Demand and runs of a Pond (model.md §3, §4, §6).
+
+- P1 pull arrives (ignored while blocked): at rest (`start_f == end_f`) set `has_pull` on the
+  Pond and every Ripple; with a run in flight set it on the leaf Ripples only.
+- P2 `has_pull` becomes true: every Source with `start_f <= this.start_f` receives pull.
+  A blocked Pond never re-arms its Sources.
+- P3 target `T` arrives (ignored while blocked): ignored when `T <= end_f`, held, or covered by
+  the run already in flight (`T <= start_f`); else held and sent to every *required* Source.
+- P4 start: not killed, not failed (but see retry on change, §9), `source_f` known, and either
+  targets with `source_f >= min(targets)` or pull (or a Wake) with `source_f > start_f`.
+- P5 on start: re-arm the Sources (pulled, not an Inlet, not blocked, not a Wake's local pull);
+  `start_f = source_f`; clear pull; drop targets `<= start_f`; inherit `d`; stamp every Ripple;
+  decide execute or pass (§6) and emit *begin Pond Run*.
+- §6 a run executes when the Pond is an Inlet, forced, has an `always_run` Ripple, runs new
+  code, is not at rest (a run is still in flight or halted), or a Source changed after
+  `prior_f`. Otherwise it is a pass: complete at once, `changed_f` held.
+- P6 completion: `end_f` advances to the published run's `F`; every run with `F <= end_f` is
+  complete; a Wave re-taps.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from duckstring.engine import faults, sources
+from duckstring.engine.effects import BeginRun, RunCompleted
+from duckstring.engine.pond import Pond, Run, WaveTrigger
+
+if TYPE_CHECKING:
+    from duckstring.engine.engine import Engine
+
+
+# P1 and P2, iterative so a 1,000-deep chain does not recurse 1,000 frames.
+def receive_pull(eng: Engine, line: str) -> None:
+    queue = [line]
+    while queue:
+        p = eng.ponds.get(queue.pop())
+        if p is None or p.is_blocked:
+            continue
+        if p.at_rest:
+            p.graph.pull_all()
+            queue.extend(_set_pull(eng, p))
+        else:
+            reached = False
+            for leaf in p.graph.leaves:
+                reached |= p.graph.pull(leaf)
+            if reached:
+                queue.extend(_set_pull(eng, p))
+        eng.touch(p)
+
+
+def pull_pond(eng: Engine, p: Pond) -> None:
+    """A root Ripple's pull reached its Pond (R1)."""
+    for line in _set_pull(eng, p):
+        receive_pull(eng, line)
+    eng.touch(p)
+
+
+def _set_pull(eng: Engine, p: Pond) -> list[str]:
+    """P2: set `has_pull`; return the Sources it pulls."""
+    if p.has_pull:
+        return []
+    p.has_pull = True
+    if p.is_blocked:
+        return []
+    return [
+        s.line
+        for s in p.sources
+        if (src := eng.ponds.get(s.line)) is not None and src.start_f <= p.start_f
+    ]
+
+
+# P3
+def receive_target(eng: Engine, line: str, t: int) -> None:
+    queue = [line]
+    while queue:
+        p = eng.ponds.get(queue.pop())
+        if p is None or p.is_blocked or t <= p.start_f or t <= p.end_f or t in p.targets:
+            continue
+        p.targets.add(t)
+        queue.extend(s.line for s in p.sources if s.required)
+        eng.touch(p)
+
+
+# P4
+def start_freshness(eng: Engine, p: Pond) -> int | None:
+    """The freshness `p` would start a run at now, or None."""
+    if p.is_killed:
+        return None
+    sf = sources.source_f(eng, p)
+    if sf is None:
+        return None
+    if p.is_failed:
+        return sf if faults.retry_on_change(p, sf) else None
+    if p.targets and sf >= p.targets.min():
+        return sf
+    if (p.has_pull or p.wake) and sf > p.start_f:
+        return sf
+    return None
+
+
+# P5
+def begin_run(eng: Engine, p: Pond, sf: int) -> None:
+    prior_f = p.start_f
+    at_rest = p.at_rest and p.graph.idle()
+    if p.has_pull and not p.is_inlet and not p.is_blocked:
+        for s in p.sources:
+            receive_pull(eng, s.line)
+    p.start_f = sf
+    p.has_pull = p.wake = False
+    p.targets.drop_upto(sf)
+    p.d = sources.source_d(eng, p, sf)
+    changed = sources.max_changed_f(eng, p)
+    force = p.forcing
+    execute = (
+        p.is_inlet
+        or force
+        or p.code_changed
+        or p.graph.always_run
+        or not at_rest
+        or (changed is not None and changed > prior_f)
+    )
+    p.forcing = p.code_changed = False
+    p.runs_started += 1
+    eng.emit(BeginRun(p.line, sf, execute, p.immediate_retries, force))
+    if execute:
+        p.runs[sf] = Run(sf, p.immediate_retries)
+        p.graph.stamp(sf)
+    else:
+        p.graph.settle(sf)
+        p.end_f = sf
+        p.runs_completed += 1
+        eng.emit(RunCompleted(p.line, sf, changed=False, passed=True))
+        _completed(eng, p)
+    eng.touch(p)
+
+
+# P6
+def finish_run(eng: Engine, p: Pond, f: int, changed: bool) -> None:
+    """The Duck published run `f`: it and every older run in flight are complete."""
+    if f not in p.runs:
+        return  # stale or replayed report
+    p.end_f = max(p.end_f, f)
+    if changed:
+        p.changed_f = max(p.changed_f, f)
+    for done in sorted(F for F in p.runs if F <= f):
+        del p.runs[done]
+        p.runs_completed += 1
+        eng.emit(RunCompleted(p.line, done, changed=changed))
+    faults.recover(eng, p)
+    _completed(eng, p)
+    eng.touch(p)
+
+
+def _completed(eng: Engine, p: Pond) -> None:
+    for sink in eng.sinks_of(p.line):
+        eng.touch(sink)
+    if isinstance(p.trigger, WaveTrigger):
+        receive_pull(eng, p.line)
+
+
+def try_start(eng: Engine, p: Pond) -> bool:
+    sf = start_freshness(eng, p)
+    if sf is None:
+        return False
+    begin_run(eng, p, sf)
+    return True

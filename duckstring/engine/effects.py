@@ -1,0 +1,49 @@
+"""What the engine asks its caller to do. `BeginRun` is the one instruction it ever issues;
+the others report how runs ended so the caller can record history and stop work."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class BeginRun:
+    """Begin Pond Run `(line, f)`. With `execute` false it is a no-change pass that is already
+    complete (no Duck work); `force` tells the Duck to discard what it did at `f` before."""
+
+    line: str
+    f: int
+    execute: bool
+    retries: int = 0
+    force: bool = False
+
+
+@dataclass(frozen=True)
+class RunCompleted:
+    line: str
+    f: int
+    changed: bool
+    passed: bool = False
+
+
+@dataclass(frozen=True)
+class RunFailed:
+    line: str
+    f: int
+    error: str
+
+
+@dataclass(frozen=True)
+class RunKilled:
+    line: str
+    f: int
+
+
+@dataclass(frozen=True)
+class StopWork:
+    """Terminate the Duck's in-flight work for this line (kill)."""
+
+    line: str
+
+
+Effect = BeginRun | RunCompleted | RunFailed | RunKilled | StopWork

@@ -1,0 +1,116 @@
+"""Faults (model.md §9).
+
+- A Ripple attempt fails in run `F`: while that run has immediate budget, spend one and
+  re-stamp target `F` on the Ripple (it retries inside the run). Otherwise the run gives up:
+  `failed_f = max(failed_f, F)`, `failures += 1`, `is_failed`, the Pond becomes blocked; every
+  run in flight ends failed and the Pond's own demand is dropped.
+- Blocked is derived: failed, killed, or a *required* Source failed, killed, blocked or
+  missing. Changes travel to the Sinks (the only downstream signal). Optional Sources never
+  block.
+- Retry on change: a failed Pond starts again when `failed_f != NEVER`,
+  `failures <= source_retries` and `source_f > start_f`.
+- Recovery: a run completing with `end_f > failed_f` clears the fault fields.
+- A lost Duck (dead, silent, or stuck) fails the in-flight attempt through the same path.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from duckstring.engine.effects import BeginRun, RunFailed
+from duckstring.engine.freshness import NEVER
+from duckstring.engine.pond import Pond, Run
+from duckstring.engine.ripples import Ripple, RippleGraph
+
+if TYPE_CHECKING:
+    from duckstring.engine.engine import Engine
+
+
+def attempt_failed(runs: dict[int, Run], graph: RippleGraph, r: Ripple) -> bool:
+    """Record a failed attempt of `r`; True when it retries inside its run.
+
+    Shared by the Catchment (mirroring a Duck's report) and the Duck's executor, so both tiers
+    reach the same decision.
+    """
+    r.running = False
+    run = runs.get(r.start_f)
+    if run is not None and run.retries_left > 0:
+        run.retries_left -= 1
+        r.targets.add(r.start_f)
+        return True
+    return False
+
+
+def give_up(eng: Engine, p: Pond, f: int, error: str) -> None:
+    p.failed_f = max(p.failed_f, f)
+    p.failures += 1
+    p.is_failed = True
+    p.error = error
+    for F in sorted(p.runs):
+        eng.emit(RunFailed(p.line, F, error if F == f else f"abandoned: the run at {f} failed"))
+    p.runs.clear()
+    p.graph.drop_demand()
+    p.has_pull = p.wake = p.forcing = False
+    p.targets.clear()
+    rederive_blocked(eng, p)
+    eng.touch(p)
+
+
+def run_lost(eng: Engine, p: Pond, reason: str) -> None:
+    """The Duck is gone: its in-flight attempt fails; with budget left the runs are re-sent."""
+    if not p.runs:
+        return
+    for r in p.graph:
+        r.running = False
+    oldest = p.runs[min(p.runs)]
+    if oldest.retries_left > 0:
+        oldest.retries_left -= 1
+        for run in sorted(p.runs.values(), key=lambda run: run.f):
+            p.graph.stamp(run.f)
+            eng.emit(BeginRun(p.line, run.f, True, run.retries_left))
+        eng.touch(p)
+    else:
+        give_up(eng, p, oldest.f, reason)
+
+
+def retry_on_change(p: Pond, sf: int) -> bool:
+    return p.failed_f != NEVER and p.failures <= p.source_retries and sf > p.start_f
+
+
+def reset(p: Pond) -> None:
+    """Clear the fault fields (clear, wake, force, deploy, recovery)."""
+    p.is_failed = p.is_killed = False
+    p.failed_f = NEVER
+    p.failures = 0
+    p.error = None
+
+
+def recover(eng: Engine, p: Pond) -> None:
+    if p.failures and p.end_f > p.failed_f:
+        reset(p)
+        rederive_blocked(eng, p)
+
+
+def blocked(eng: Engine, p: Pond) -> bool:
+    if p.is_failed or p.is_killed:
+        return True
+    for s in p.sources:
+        if not s.required:
+            continue
+        src = eng.ponds.get(s.line)
+        if src is None or src.is_failed or src.is_killed or src.is_blocked:
+            return True
+    return False
+
+
+def rederive_blocked(eng: Engine, p: Pond) -> None:
+    """Re-derive `is_blocked` on `p` and carry any change down to its Sinks."""
+    queue = [p]
+    while queue:
+        node = queue.pop()
+        now_blocked = blocked(eng, node)
+        if now_blocked == node.is_blocked and node is not p:
+            continue
+        node.is_blocked = now_blocked
+        eng.touch(node)
+        queue.extend(eng.sinks_of(node.line))

@@ -1,0 +1,307 @@
+"""Scenario files for `duckstring simulate` (spec/simulate.md), parsed and validated.
+
+Every problem is one `ScenarioError` line naming the file, the entry and what to do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from duckstring.engine import RippleSpec, WindowRule, order_ripples
+from duckstring.engine.errors import TopologyError, WindowError
+from duckstring.engine.windows import WEEKDAYS, check_add
+from duckstring.times import DAY, parse_duration, parse_instant
+
+DEFAULT_START = "2026-01-01T00:00:00Z"
+CAP = 7 * DAY
+VERBS = ("tap", "pulse", "wave", "tide", "remove", "wake", "force", "sleep", "kill", "clear",
+         "budget")
+
+_KEYS = {
+    "top": {"clock", "pond", "event"},
+    "clock": {"start", "until"},
+    "pond": {"name", "sources", "immediate_retries", "source_retries", "ripple", "window"},
+    "ripple": {"name", "duration", "parents", "always_run", "fail", "unchanged"},
+    "window": {"name", "start", "every", "duration", "on", "until"},
+    "event": {"at", "do", "pond", "bound", "upstream", "immediate_retries", "source_retries"},
+}
+
+
+class ScenarioError(ValueError):
+    """A scenario that cannot be simulated; the message is the whole explanation."""
+
+
+@dataclass(frozen=True)
+class SimRipple:
+    name: str
+    duration: int
+    parents: tuple[str, ...] = ()
+    always_run: bool = False
+    fail: frozenset[int] = frozenset()
+    unchanged: bool = False
+
+    @property
+    def spec(self) -> RippleSpec:
+        return RippleSpec(self.name, self.parents, self.always_run)
+
+
+@dataclass(frozen=True)
+class SimPond:
+    name: str
+    sources: tuple[tuple[str, bool], ...]  # (name, required)
+    ripples: tuple[SimRipple, ...]
+    windows: tuple[WindowRule, ...] = ()
+    immediate_retries: int = 0
+    source_retries: int = 0
+
+
+@dataclass(frozen=True)
+class SimEvent:
+    at: int  # ms from the clock's start
+    do: str
+    pond: str
+    bound: int | None = None
+    upstream: bool = False
+    immediate_retries: int | None = None
+    source_retries: int | None = None
+
+
+@dataclass
+class Scenario:
+    start: int
+    until: int | None
+    ponds: list[SimPond] = field(default_factory=list)
+    events: list[SimEvent] = field(default_factory=list)
+
+
+class _Entry:
+    """One table of the file, with the words an error should use to name it."""
+
+    def __init__(self, path: str, where: str, kind: str, data: Any) -> None:
+        self.path, self.where, self.kind = path, where, kind
+        if not isinstance(data, dict):
+            self.fail(f"must be a table, not {type(data).__name__}")
+        self.data: dict[str, Any] = data
+        for key in data:
+            if key not in _KEYS[kind]:
+                allowed = ", ".join(sorted(_KEYS[kind]))
+                self.fail(f"unknown key {key!r} (allowed: {allowed})")
+
+    def fail(self, what: str) -> None:
+        raise ScenarioError(f"{self.path}: {self.where}: {what}")
+
+    def get(self, key: str, kind: type | tuple[type, ...], default: Any = None) -> Any:
+        if key not in self.data:
+            return default
+        value = self.data[key]
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+            self.fail(f"{key} must be {names}, not {value!r}")
+        return value
+
+    def require(self, key: str, kind: type | tuple[type, ...]) -> Any:
+        if key not in self.data:
+            self.fail(f"missing required key {key!r}")
+        return self.get(key, kind)
+
+    def duration(self, key: str, default: int | None = None) -> int | None:
+        raw = self.get(key, (str, int, float))
+        if raw is None:
+            return default
+        try:
+            ms = parse_duration(raw) if isinstance(raw, str) else round(float(raw) * 1000)
+        except ValueError as e:
+            self.fail(f"{key}: {e}")
+        if ms < 0:
+            self.fail(f"{key} must not be negative")
+        return ms
+
+    def instant(self, key: str, day: int | None = None) -> int | None:
+        raw = self.get(key, str)
+        if raw is None:
+            return None
+        try:
+            return parse_instant(raw, day)
+        except ValueError as e:
+            self.fail(f"{key}: {e}")
+        raise AssertionError  # unreachable: fail() raises
+
+    def count(self, key: str) -> int:
+        n = self.get(key, int, 0)
+        if n < 0:
+            self.fail(f"{key} must be 0 or more")
+        return int(n)
+
+
+def load(path: str | Path) -> Scenario:
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as e:
+        raise ScenarioError(f"{p}: cannot read the scenario: {e.strerror}") from None
+    return parse(text, str(p))
+
+
+def parse(text: str, path: str = "<scenario>") -> Scenario:
+    import tomlkit
+    from tomlkit.exceptions import ParseError
+
+    try:
+        raw = tomlkit.parse(text).unwrap()
+    except ParseError as e:
+        raise ScenarioError(f"{path}:{e.line}: not valid TOML: {e}") from None
+    top = _Entry(path, "top level", "top", raw)
+    clock = _Entry(path, "[clock]", "clock", top.get("clock", dict, {}))
+    start = clock.instant("start") or parse_instant(DEFAULT_START)
+    until = clock.duration("until")
+    scenario = Scenario(start=start, until=until)
+
+    for i, data in enumerate(top.get("pond", list, []), 1):
+        scenario.ponds.append(_pond(path, i, data, start))
+    if not scenario.ponds:
+        raise ScenarioError(f"{path}: no [[pond]] entries; a scenario needs at least one Pond")
+    _check_graph(path, scenario.ponds)
+
+    names = {p.name for p in scenario.ponds}
+    for i, data in enumerate(top.get("event", list, []), 1):
+        scenario.events.append(_event(path, i, data, names))
+    scenario.events.sort(key=lambda ev: ev.at)  # stable: same instant keeps file order
+    return scenario
+
+
+def _pond(path: str, i: int, data: Any, day: int) -> SimPond:
+    entry = _Entry(path, f"[[pond]] #{i}", "pond", data)
+    name = entry.require("name", str)
+    entry.where = f"[[pond]] {name!r}"
+    sources = []
+    for s in entry.get("sources", list, []):
+        if not isinstance(s, str) or not s.rstrip("?"):
+            entry.fail(f"sources must be Pond names ('name' or 'name?'), not {s!r}")
+        sources.append((s.rstrip("?"), not s.endswith("?")))
+    ripples = []
+    for j, rdata in enumerate(entry.get("ripple", list, []), 1):
+        r = _Entry(path, f"[[pond]] {name!r} [[pond.ripple]] #{j}", "ripple", rdata)
+        rname = r.require("name", str)
+        r.where = f"[[pond]] {name!r} ripple {rname!r}"
+        fail = r.get("fail", list, [])
+        if not all(isinstance(n, int) and n >= 1 for n in fail):
+            r.fail("fail must list attempt numbers (1, 2, …)")
+        parents = r.get("parents", list, [])
+        if not all(isinstance(x, str) for x in parents):
+            r.fail("parents must list Ripple names")
+        ripples.append(SimRipple(
+            name=rname,
+            duration=r.duration("duration", 1000) or 0,
+            parents=tuple(parents),
+            always_run=r.get("always_run", bool, False),
+            fail=frozenset(fail),
+            unchanged=r.get("unchanged", bool, False),
+        ))
+    if not ripples:
+        entry.fail("has no [[pond.ripple]]; add at least one Ripple")
+    try:
+        order_ripples(r.spec for r in ripples)
+    except TopologyError as e:
+        entry.fail(str(e))
+    windows: list[WindowRule] = []
+    for j, wdata in enumerate(entry.get("window", list, []), 1):
+        if sources:
+            entry.fail("has Sources, so it cannot have Windows (Windows are for Inlets only)")
+        windows.append(_window(path, name, j, wdata, day, windows))
+    return SimPond(
+        name=name,
+        sources=tuple(sources),
+        ripples=tuple(ripples),
+        windows=tuple(windows),
+        immediate_retries=entry.count("immediate_retries"),
+        source_retries=entry.count("source_retries"),
+    )
+
+
+def _window(path: str, pond: str, j: int, data: Any, day: int, prior: list[WindowRule]) -> WindowRule:
+    w = _Entry(path, f"[[pond]] {pond!r} [[pond.window]] #{j}", "window", data)
+    name = w.require("name", str)
+    w.where = f"[[pond]] {pond!r} window {name!r}"
+    every = w.duration("every")
+    if not every:
+        w.fail("needs every (a positive duration like 1d)")
+    on = w.get("on", list)
+    on_days = None
+    if on is not None:
+        upper = [str(d).upper() for d in on]
+        bad = [d for d in upper if d not in WEEKDAYS]
+        if bad or not upper:
+            w.fail(f"on must list weekdays from {', '.join(WEEKDAYS)}")
+        on_days = frozenset(WEEKDAYS.index(d) for d in upper)
+    rule = WindowRule(
+        name=name,
+        start=w.instant("start", day) if "start" in w.data else day // DAY * DAY,
+        every=every or 1,
+        duration=w.duration("duration"),
+        on_days=on_days,
+        until=w.instant("until", day),
+    )
+    try:
+        check_add(prior, rule)
+    except WindowError as e:
+        w.fail(str(e))
+    return rule
+
+
+def _check_graph(path: str, ponds: list[SimPond]) -> None:
+    by_name: dict[str, SimPond] = {}
+    for p in ponds:
+        if p.name in by_name:
+            raise ScenarioError(f"{path}: [[pond]] {p.name!r} is declared twice")
+        by_name[p.name] = p
+    for p in ponds:
+        for src, _ in p.sources:
+            if src == p.name:
+                raise ScenarioError(f"{path}: [[pond]] {p.name!r} lists itself as a Source")
+            if src not in by_name:
+                raise ScenarioError(f"{path}: [[pond]] {p.name!r} names unknown Source {src!r}")
+    state: dict[str, int] = {}
+
+    def visit(name: str, trail: list[str]) -> None:
+        if state.get(name) == 2:
+            return
+        if state.get(name) == 1:
+            cycle = " → ".join([*trail[trail.index(name):], name])
+            raise ScenarioError(f"{path}: Sources form a cycle: {cycle}")
+        state[name] = 1
+        for src, _ in by_name[name].sources:
+            visit(src, [*trail, name])
+        state[name] = 2
+
+    for p in ponds:
+        visit(p.name, [])
+
+
+def _event(path: str, i: int, data: Any, ponds: set[str]) -> SimEvent:
+    e = _Entry(path, f"[[event]] #{i}", "event", data)
+    do = e.require("do", str)
+    if do not in VERBS:
+        e.fail(f"do = {do!r} is not one of {', '.join(VERBS)}")
+    pond = e.require("pond", str)
+    if pond not in ponds:
+        e.fail(f"names unknown Pond {pond!r}")
+    e.where = f"[[event]] #{i} ({do} {pond})"
+    bound = e.duration("bound")
+    if do == "tide" and not bound:
+        e.fail("a tide needs bound (a positive duration like 10s)")
+    for key, verb in (("bound", "tide"), ("upstream", "sleep")):
+        if key in e.data and do != verb:
+            e.fail(f"{key} applies to {verb} events only")
+    if do != "budget" and ({"immediate_retries", "source_retries"} & e.data.keys()):
+        e.fail("immediate_retries and source_retries apply to budget events only")
+    return SimEvent(
+        at=e.duration("at", 0) or 0,
+        do=do,
+        pond=pond,
+        bound=bound,
+        upstream=e.get("upstream", bool, False),
+        immediate_retries=e.count("immediate_retries") if "immediate_retries" in e.data else None,
+        source_retries=e.count("source_retries") if "source_retries" in e.data else None,
+    )
