@@ -6,7 +6,15 @@ returns effects; the Duck runs its Ripples with `LineExecutor`.
 
 from __future__ import annotations
 
-from duckstring.engine.effects import BeginRun, Effect, RunCompleted, RunFailed, RunKilled, StopWork
+from duckstring.engine.effects import (
+    BeginRun,
+    Effect,
+    ResendRun,
+    RunCompleted,
+    RunFailed,
+    RunKilled,
+    StopWork,
+)
 from duckstring.engine.engine import Engine
 from duckstring.engine.errors import (
     ConflictError,
@@ -33,6 +41,7 @@ __all__ = [
     "EngineError",
     "LineExecutor",
     "Pond",
+    "ResendRun",
     "RippleSpec",
     "RunCompleted",
     "RunFailed",

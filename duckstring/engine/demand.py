@@ -111,18 +111,14 @@ def begin_run(eng: Engine, p: Pond, sf: int) -> None:
     p.targets.drop_upto(sf)
     p.d = sources.source_d(eng, p, sf)
     changed = sources.max_changed_f(eng, p)
+    sources_changed = p.is_inlet or (changed is not None and changed > prior_f)
     force = p.forcing
     execute = (
-        p.is_inlet
-        or force
-        or p.code_changed
-        or p.graph.always_run
-        or not at_rest
-        or (changed is not None and changed > prior_f)
+        sources_changed or force or p.code_changed or p.graph.always_run or not at_rest
     )
     p.forcing = p.code_changed = False
     p.runs_started += 1
-    eng.emit(BeginRun(p.line, sf, execute, p.immediate_retries, force))
+    eng.emit(BeginRun(p.line, sf, execute, p.immediate_retries, force, sources_changed))
     if execute:
         p.runs[sf] = Run(sf, p.immediate_retries)
         p.graph.stamp(sf)

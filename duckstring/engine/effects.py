@@ -9,13 +9,25 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class BeginRun:
     """Begin Pond Run `(line, f)`. With `execute` false it is a no-change pass that is already
-    complete (no Duck work); `force` tells the Duck to discard what it did at `f` before."""
+    complete (no Duck work); `force` tells the Duck to discard what it did at `f` before;
+    `sources_changed` is what `pond.sources_changed()` answers inside the run."""
 
     line: str
     f: int
     execute: bool
     retries: int = 0
     force: bool = False
+    sources_changed: bool = True
+
+
+@dataclass(frozen=True)
+class ResendRun:
+    """Send run `(line, f)` to the line's Duck again: its Duck was lost and the run still has
+    immediate budget, so a fresh Duck resumes it from its ledger (no new run begins)."""
+
+    line: str
+    f: int
+    retries: int
 
 
 @dataclass(frozen=True)
@@ -46,4 +58,4 @@ class StopWork:
     line: str
 
 
-Effect = BeginRun | RunCompleted | RunFailed | RunKilled | StopWork
+Effect = BeginRun | ResendRun | RunCompleted | RunFailed | RunKilled | StopWork

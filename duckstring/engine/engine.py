@@ -204,6 +204,9 @@ _HANDLERS: dict[type, Callable[[Engine, Any], None]] = {
     events.RippleSucceeded: _ripple_succeeded,
     events.RippleFailed: _ripple_failed,
     events.RunFinished: _on(lambda eng, p, ev: demand.finish_run(eng, p, ev.f, ev.changed)),
+    events.RunRejected: _on(
+        lambda eng, p, ev: faults.give_up(eng, p, ev.f, ev.error) if ev.f in p.runs else None
+    ),
     events.RunLost: _on(lambda eng, p, ev: faults.run_lost(eng, p, ev.reason)),
     events.Tick: lambda eng, ev: None,
 }

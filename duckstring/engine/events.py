@@ -132,6 +132,16 @@ class RunFinished:
 
 
 @dataclass(frozen=True)
+class RunRejected:
+    """The Duck refused to publish run `f` (its output broke the line's schema contract,
+    §11): the run fails at once, no retry, and the last good snapshot stays live."""
+
+    line: str
+    f: int
+    error: str
+
+
+@dataclass(frozen=True)
 class RunLost:
     """The line's Duck died, went silent past the liveness timeout, or its watchdog found the
     run stuck: the in-flight attempt fails (§9)."""
@@ -148,5 +158,5 @@ class Tick:
 Event = (
     Deploy | Tap | Pulse | Wave | Tide | RemoveTrigger | AddWindow | RemoveWindow | Wake | Force
     | Sleep | Kill | Clear | SetBudget | RippleStarted | RippleSucceeded | RippleFailed
-    | RunFinished | RunLost | Tick
+    | RunFinished | RunRejected | RunLost | Tick
 )

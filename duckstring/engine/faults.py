@@ -8,7 +8,8 @@
   missing. Changes travel to the Sinks (the only downstream signal). Optional Sources never
   block.
 - Retry on change: a failed Pond starts again when `failed_f != NEVER`,
-  `failures <= source_retries` and `source_f > start_f`.
+  `failures <= source_retries` and `source_f > start_f` — one retry run at a time, so an
+  Inlet (whose `source_f` is always `now`) does not start a run at every re-check.
 - Recovery: a run completing with `end_f > failed_f` clears the fault fields.
 - A lost Duck (dead, silent, or stuck) fails the in-flight attempt through the same path.
 """
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from duckstring.engine.effects import BeginRun, RunFailed
+from duckstring.engine.effects import ResendRun, RunFailed
 from duckstring.engine.freshness import NEVER
 from duckstring.engine.pond import Pond, Run
 from duckstring.engine.ripples import Ripple, RippleGraph
@@ -67,14 +68,17 @@ def run_lost(eng: Engine, p: Pond, reason: str) -> None:
         oldest.retries_left -= 1
         for run in sorted(p.runs.values(), key=lambda run: run.f):
             p.graph.stamp(run.f)
-            eng.emit(BeginRun(p.line, run.f, True, run.retries_left))
+            eng.emit(ResendRun(p.line, run.f, run.retries_left))
         eng.touch(p)
     else:
         give_up(eng, p, oldest.f, reason)
 
 
 def retry_on_change(p: Pond, sf: int) -> bool:
-    return p.failed_f != NEVER and p.failures <= p.source_retries and sf > p.start_f
+    """One retry at a time: while a retry run is in flight the Pond waits for its outcome."""
+    return (
+        not p.runs and p.failed_f != NEVER and p.failures <= p.source_retries and sf > p.start_f
+    )
 
 
 def reset(p: Pond) -> None:

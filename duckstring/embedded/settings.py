@@ -1,0 +1,54 @@
+"""Catchment settings, from arguments or the environment (runtime.md §6).
+
+| variable | meaning | default |
+|---|---|---|
+| DUCKSTRING_ROOT | the Catchment root | ./.duckstring |
+| DUCKSTRING_API_KEY | user key; unset = open | — |
+| DUCKSTRING_CATCHMENT_URL | where Ducks dial back | learnt from the first request |
+| DUCKSTRING_LIVENESS_S | a Duck silent this long with work is lost | 60 |
+| DUCKSTRING_DUCK_IDLE_S | an idle Duck without a standing trigger stops after | 60 |
+| DUCKSTRING_HEARTBEAT_S | Duck heartbeat interval while busy | 5 |
+| DUCKSTRING_MAX_UPLOAD_MB | largest deploy upload | 100 |
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+
+def _float(env: dict[str, str], key: str, default: float) -> float:
+    raw = env.get(key)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise SystemExit(f"error: {key}={raw!r} is not a number") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    root: Path
+    api_key: str | None = None
+    catchment_url: str | None = None
+    liveness_s: float = 60.0
+    duck_idle_s: float = 60.0
+    heartbeat_s: float = 5.0
+    max_upload_bytes: int = 100 * 1024 * 1024
+    job_wait_s: float = 20.0
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Settings:
+        env = dict(os.environ if env is None else env)
+        settings = cls(
+            root=Path(env.get("DUCKSTRING_ROOT") or "./.duckstring").expanduser().absolute(),
+            api_key=env.get("DUCKSTRING_API_KEY") or None,
+            catchment_url=(env.get("DUCKSTRING_CATCHMENT_URL") or "").rstrip("/") or None,
+            liveness_s=_float(env, "DUCKSTRING_LIVENESS_S", 60.0),
+            duck_idle_s=_float(env, "DUCKSTRING_DUCK_IDLE_S", 60.0),
+            heartbeat_s=_float(env, "DUCKSTRING_HEARTBEAT_S", 5.0),
+            max_upload_bytes=int(_float(env, "DUCKSTRING_MAX_UPLOAD_MB", 100.0) * 1024 * 1024),
+        )
+        return replace(settings, **overrides)  # type: ignore[arg-type]

@@ -1,0 +1,71 @@
+"""Numbered schema migrations for duck.db; `PRAGMA user_version` counts those applied.
+Append new ones; never edit one that has shipped."""
+
+from __future__ import annotations
+
+MIGRATIONS: list[str] = [
+    # 1: identity, versions and selection, engine state, run history
+    """
+    CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    CREATE TABLE versions (
+        name        TEXT NOT NULL,
+        version     TEXT NOT NULL,
+        major       INTEGER NOT NULL,
+        kind        TEXT NOT NULL,
+        manifest    TEXT NOT NULL,
+        ripples     TEXT NOT NULL,
+        sources     TEXT NOT NULL,
+        path        TEXT NOT NULL,
+        deployed_at INTEGER NOT NULL,
+        PRIMARY KEY (name, version)
+    );
+    CREATE TABLE lines (
+        name        TEXT NOT NULL,
+        major       INTEGER NOT NULL,
+        version     TEXT NOT NULL,
+        selected_at INTEGER NOT NULL,
+        PRIMARY KEY (name, major)
+    );
+    CREATE TABLE line_state (
+        line       TEXT PRIMARY KEY,
+        state      TEXT NOT NULL,
+        updated_at INTEGER NOT NULL
+    );
+    CREATE TABLE runs (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        line        TEXT NOT NULL,
+        name        TEXT NOT NULL,
+        major       INTEGER NOT NULL,
+        version     TEXT,
+        f           INTEGER NOT NULL,
+        executed    INTEGER NOT NULL,
+        status      TEXT NOT NULL,
+        started_at  INTEGER NOT NULL,
+        finished_at INTEGER,
+        changed     INTEGER,
+        error       TEXT,
+        traceback   TEXT
+    );
+    CREATE INDEX runs_by_line ON runs (line, f, id);
+    CREATE INDEX runs_by_status ON runs (status, id);
+    CREATE TABLE attempts (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        run_id      INTEGER REFERENCES runs (id),
+        line        TEXT NOT NULL,
+        f           INTEGER NOT NULL,
+        ripple      TEXT NOT NULL,
+        attempt     INTEGER NOT NULL,
+        status      TEXT NOT NULL,
+        started_at  INTEGER,
+        finished_at INTEGER,
+        error       TEXT,
+        traceback   TEXT,
+        log         TEXT,
+        UNIQUE (line, f, ripple, attempt)
+    );
+    CREATE INDEX attempts_by_run ON attempts (run_id)
+    """,
+]

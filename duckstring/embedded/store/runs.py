@@ -1,0 +1,117 @@
+"""Run history: one `runs` row per Pond Run and one `attempts` row per Ripple attempt, with
+error, traceback and log (runtime.md §4). Attempts are keyed `(line, f, ripple, attempt)`, so a
+replayed Duck report updates the same row instead of adding one."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+FINAL = ("success", "failed", "killed", "passed")
+
+
+def begin(conn: sqlite3.Connection, line: str, name: str, major: int, version: str | None,
+          f: int, executed: bool, at: int) -> int:
+    cur = conn.execute(
+        "INSERT INTO runs (line, name, major, version, f, executed, status, started_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, 'running', ?)",
+        (line, name, major, version, f, int(executed), at),
+    )
+    return int(cur.lastrowid or 0)
+
+
+def latest_id(conn: sqlite3.Connection, line: str, f: int) -> int | None:
+    r = conn.execute(
+        "SELECT id FROM runs WHERE line = ? AND f = ? ORDER BY id DESC LIMIT 1", (line, f)
+    ).fetchone()
+    return None if r is None else int(r[0])
+
+
+def finish(conn: sqlite3.Connection, line: str, f: int, status: str, at: int, *,
+           changed: bool | None = None, error: str | None = None) -> None:
+    """Close the open run `(line, f)`; a failure copies the failing attempt's traceback."""
+    run_id = conn.execute(
+        "SELECT id FROM runs WHERE line = ? AND f = ? AND status = 'running' "
+        "ORDER BY id DESC LIMIT 1", (line, f)
+    ).fetchone()
+    if run_id is None:
+        return
+    traceback = None
+    if status == "failed":
+        r = conn.execute(
+            "SELECT traceback FROM attempts WHERE run_id = ? AND status = 'failed' "
+            "ORDER BY id DESC LIMIT 1", (run_id[0],)
+        ).fetchone()
+        traceback = None if r is None else r[0]
+    conn.execute(
+        "UPDATE runs SET status = ?, finished_at = ?, changed = ?, error = ?, traceback = ? "
+        "WHERE id = ?",
+        (status, at, None if changed is None else int(changed), error, traceback, run_id[0]),
+    )
+
+
+def attempt_started(conn: sqlite3.Connection, line: str, f: int, ripple: str, attempt: int,
+                    at: int) -> bool:
+    """Record a started attempt; False when it was already known (a replay)."""
+    cur = conn.execute(
+        "INSERT OR IGNORE INTO attempts (run_id, line, f, ripple, attempt, status, started_at) "
+        "VALUES (?, ?, ?, ?, ?, 'running', ?)",
+        (latest_id(conn, line, f), line, f, ripple, attempt, at),
+    )
+    return cur.rowcount > 0
+
+
+def attempt_finished(conn: sqlite3.Connection, line: str, f: int, ripple: str, attempt: int,
+                     status: str, at: int, *, error: str | None = None,
+                     traceback: str | None = None, log: str | None = None) -> bool:
+    """Close an attempt; False when it was already closed (a replay)."""
+    attempt_started(conn, line, f, ripple, attempt, at)  # a lost start report
+    cur = conn.execute(
+        "UPDATE attempts SET status = ?, finished_at = ?, error = ?, traceback = ?, log = ? "
+        "WHERE line = ? AND f = ? AND ripple = ? AND attempt = ? AND status = 'running'",
+        (status, at, error, traceback, log, line, f, ripple, attempt),
+    )
+    return cur.rowcount > 0
+
+
+def fail_running_attempts(conn: sqlite3.Connection, line: str, at: int, reason: str) -> None:
+    """A lost Duck leaves its attempts in the history as failed, with the reason."""
+    conn.execute(
+        "UPDATE attempts SET status = 'failed', finished_at = ?, error = ? "
+        "WHERE line = ? AND status = 'running'",
+        (at, reason, line),
+    )
+
+
+def kill_running_attempts(conn: sqlite3.Connection, line: str, at: int) -> None:
+    conn.execute(
+        "UPDATE attempts SET status = 'killed', finished_at = ? WHERE line = ? AND status = 'running'",
+        (at, line),
+    )
+
+
+def history(conn: sqlite3.Connection, *, lines: list[str] | None, status: str | None,
+            limit: int, with_ripples: bool) -> list[dict[str, Any]]:
+    where, params = [], []  # type: ignore[var-annotated]
+    if lines is not None:
+        where.append(f"line IN ({', '.join('?' for _ in lines)})")
+        params.extend(lines)
+    if status:
+        where.append("status = ?")
+        params.append(status)
+    sql = "SELECT * FROM runs"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY id DESC LIMIT ?"
+    rows = [dict(r) for r in conn.execute(sql, (*params, limit))]
+    if with_ripples and rows:
+        ids = [r["id"] for r in rows]
+        attempts: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
+        for a in conn.execute(
+            f"SELECT * FROM attempts WHERE run_id IN ({', '.join('?' for _ in ids)}) "
+            "ORDER BY started_at, id", ids
+        ):
+            attempts[a["run_id"]].append(dict(a))
+        for r in rows:
+            r["ripples"] = attempts[r["id"]]
+    return rows

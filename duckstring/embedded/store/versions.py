@@ -1,0 +1,82 @@
+"""Deployed versions (immutable, one row each) and the selection per line `(name, major)`;
+keeping them apart is what makes a deploy atomic and majors concurrent (runtime.md §4)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class VersionRow:
+    name: str
+    version: str
+    major: int
+    kind: str
+    manifest: str
+    ripples: list[dict[str, Any]]
+    sources: list[dict[str, Any]]
+    path: str
+    deployed_at: int
+
+
+def _row(r: sqlite3.Row) -> VersionRow:
+    return VersionRow(
+        r["name"], r["version"], r["major"], r["kind"], r["manifest"],
+        json.loads(r["ripples"]), json.loads(r["sources"]), r["path"], r["deployed_at"],
+    )
+
+
+def put(conn: sqlite3.Connection, v: VersionRow) -> bool:
+    """Insert or replace a version; True when it replaced an existing one."""
+    existed = conn.execute(
+        "SELECT 1 FROM versions WHERE name = ? AND version = ?", (v.name, v.version)
+    ).fetchone()
+    conn.execute(
+        "INSERT OR REPLACE INTO versions "
+        "(name, version, major, kind, manifest, ripples, sources, path, deployed_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (v.name, v.version, v.major, v.kind, v.manifest, json.dumps(v.ripples),
+         json.dumps(v.sources), v.path, v.deployed_at),
+    )
+    return existed is not None
+
+
+def get(conn: sqlite3.Connection, name: str, version: str) -> VersionRow | None:
+    r = conn.execute(
+        "SELECT * FROM versions WHERE name = ? AND version = ?", (name, version)
+    ).fetchone()
+    return None if r is None else _row(r)
+
+
+def of_pond(conn: sqlite3.Connection, name: str) -> list[VersionRow]:
+    return [_row(r) for r in conn.execute(
+        "SELECT * FROM versions WHERE name = ? ORDER BY major, deployed_at", (name,)
+    )]
+
+
+def select(conn: sqlite3.Connection, name: str, major: int, version: str, at: int) -> None:
+    conn.execute(
+        "INSERT INTO lines (name, major, version, selected_at) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (name, major) DO UPDATE SET version = excluded.version, "
+        "selected_at = excluded.selected_at",
+        (name, major, version, at),
+    )
+
+
+def selected(conn: sqlite3.Connection, name: str, major: int) -> VersionRow | None:
+    r = conn.execute(
+        "SELECT v.* FROM lines l JOIN versions v ON v.name = l.name AND v.version = l.version "
+        "WHERE l.name = ? AND l.major = ?", (name, major)
+    ).fetchone()
+    return None if r is None else _row(r)
+
+
+def lines(conn: sqlite3.Connection) -> list[VersionRow]:
+    """The selected version of every live line, by name then major."""
+    return [_row(r) for r in conn.execute(
+        "SELECT v.* FROM lines l JOIN versions v ON v.name = l.name AND v.version = l.version "
+        "ORDER BY l.name, l.major"
+    )]

@@ -1,0 +1,72 @@
+"""Where things live in a Catchment root (runtime.md §4). Every path stored in a database is
+relative to the root, so a root can be copied or moved and still start unchanged.
+
+```
+{root}/
+├── duck.db                       Catchment, SQLite (WAL): the system of record
+└── ponds/{name}/
+    ├── {version}/                each deployed version's source, exactly as uploaded
+    └── m{major}/                 runtime state of one major line
+        ├── registry.duckdb       Duck: the line's live working database
+        ├── data/{table}.parquet  Duck: published snapshots (write-then-rename)
+        ├── pond.db               Duck: the run ledger (SQLite)
+        ├── duck.lock             held by the line's live Duck (one per line)
+        └── duck.log              the Duck's stderr
+```
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class Layout:
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root).absolute()
+
+    @property
+    def db(self) -> Path:
+        return self.root / "duck.db"
+
+    @property
+    def lock(self) -> Path:
+        return self.root / "catchment.lock"
+
+    @property
+    def ponds(self) -> Path:
+        return self.root / "ponds"
+
+    @property
+    def tmp(self) -> Path:
+        """Scratch space on the root's filesystem, so finished work can be renamed into place."""
+        return self.root / "tmp"
+
+    def pond(self, name: str) -> Path:
+        return self.ponds / name
+
+    def version_dir(self, name: str, version: str) -> Path:
+        return self.ponds / name / version
+
+    def line_dir(self, name: str, major: int) -> Path:
+        return self.ponds / name / f"m{major}"
+
+    def registry(self, name: str, major: int) -> Path:
+        return self.line_dir(name, major) / "registry.duckdb"
+
+    def data_dir(self, name: str, major: int) -> Path:
+        return self.line_dir(name, major) / "data"
+
+    def table_file(self, name: str, major: int, table: str) -> Path:
+        return self.data_dir(name, major) / f"{table}.parquet"
+
+    def ledger(self, name: str, major: int) -> Path:
+        return self.line_dir(name, major) / "pond.db"
+
+    def duck_lock(self, name: str, major: int) -> Path:
+        return self.line_dir(name, major) / "duck.lock"
+
+    def duck_log(self, name: str, major: int) -> Path:
+        return self.line_dir(name, major) / "duck.log"
+
+    def relative(self, path: Path) -> str:
+        return path.absolute().relative_to(self.root).as_posix()

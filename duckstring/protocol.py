@@ -1,0 +1,84 @@
+"""The Duck channel (runtime.md §2): what a Catchment queues for a line's Duck and what the
+Duck posts back. Both sides import this module, so the wire shapes live in one place.
+
+All traffic is Duck-initiated and authenticated with the Catchment's internal Duck token
+(`Authorization: Bearer {token}`, from `DUCKSTRING_DUCK_TOKEN` in the Duck's environment).
+Times and freshnesses are integer milliseconds since the Unix epoch.
+
+Jobs — `GET /api/duck/{name}/{major}/jobs?wait=S&pid=P` answers
+`{"jobs": [...], "heartbeat_s": H}` as soon as a job is queued or after `S` seconds:
+
+    {"type": "begin_run", "f": F, "version": "1.2.0", "retries": N, "force": false,
+     "sources_changed": true}
+    {"type": "kill"}          terminate in-flight work (the runs are already recorded killed)
+    {"type": "shutdown"}      finish posting events and exit
+
+Events — `POST /api/duck/{name}/{major}/events` with `{"pid": P, "events": [...]}`; the answer
+`{"ok": true}` means the batch is committed, so the Duck may drop it from its outbox.
+Replaying a batch changes nothing: events are idempotent on `(line, f, ripple, attempt)`.
+
+    {"type": "ripple_started",   "f", "ripple", "attempt", "at"}
+    {"type": "ripple_succeeded", "f", "ripple", "attempt", "at", "log"}
+    {"type": "ripple_failed",    "f", "ripple", "attempt", "at", "error", "traceback", "log"}
+    {"type": "run_finished",     "f", "at", "changed", "tables": {name: {"rows", "columns"}}}
+    {"type": "run_rejected",     "f", "at", "error"}      publish refused (schema contract)
+    {"type": "stuck",            "f", "at", "error"}      the watchdog gave up on the run
+    {"type": "heartbeat",        "at", "running": [ripple, ...]}
+
+`attempt` counts the attempts of one Ripple at one freshness, from 1, and keeps counting
+across a forced re-run of the same `F`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+BEGIN_RUN: Final = "begin_run"
+KILL: Final = "kill"
+SHUTDOWN: Final = "shutdown"
+JOB_TYPES: Final = (BEGIN_RUN, KILL, SHUTDOWN)
+
+RIPPLE_STARTED: Final = "ripple_started"
+RIPPLE_SUCCEEDED: Final = "ripple_succeeded"
+RIPPLE_FAILED: Final = "ripple_failed"
+RUN_FINISHED: Final = "run_finished"
+RUN_REJECTED: Final = "run_rejected"
+STUCK: Final = "stuck"
+HEARTBEAT: Final = "heartbeat"
+EVENT_TYPES: Final = (
+    RIPPLE_STARTED, RIPPLE_SUCCEEDED, RIPPLE_FAILED, RUN_FINISHED, RUN_REJECTED, STUCK, HEARTBEAT,
+)
+
+TOKEN_ENV: Final = "DUCKSTRING_DUCK_TOKEN"
+URL_ENV: Final = "DUCKSTRING_CATCHMENT_URL"
+
+
+def begin_run(f: int, version: str, retries: int, force: bool, sources_changed: bool) -> dict[str, Any]:
+    return {"type": BEGIN_RUN, "f": f, "version": version, "retries": retries, "force": force,
+            "sources_changed": sources_changed}
+
+
+def jobs_path(name: str, major: int) -> str:
+    return f"/api/duck/{name}/{major}/jobs"
+
+
+def events_path(name: str, major: int) -> str:
+    return f"/api/duck/{name}/{major}/events"
+
+
+def check_event(ev: Any) -> str | None:
+    """What is wrong with one posted event, or None when it is well-formed."""
+    if not isinstance(ev, dict) or ev.get("type") not in EVENT_TYPES:
+        return f"unknown event {ev!r:.80}"
+    need: tuple[str, ...] = ("at",)
+    if ev["type"] in (RIPPLE_STARTED, RIPPLE_SUCCEEDED, RIPPLE_FAILED):
+        need = ("f", "ripple", "attempt", "at")
+    elif ev["type"] in (RUN_FINISHED, RUN_REJECTED, STUCK):
+        need = ("f", "at")
+    missing = [k for k in need if k not in ev]
+    if missing:
+        return f"{ev['type']} event lacks {', '.join(missing)}"
+    for k in ("f", "attempt", "at"):
+        if k in ev and (not isinstance(ev[k], int) or isinstance(ev[k], bool)):
+            return f"{ev['type']} event: {k} must be an integer"
+    return None

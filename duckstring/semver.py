@@ -1,0 +1,56 @@
+"""Semantic versions (semver.org 2.0): `MAJOR.MINOR.PATCH[-prerelease][+build]`, ordered the
+SemVer way (a prerelease sorts before its release; build metadata is ignored)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import total_ordering
+
+_SEMVER = re.compile(
+    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
+    r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
+    r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$"
+)
+
+
+@total_ordering
+@dataclass(frozen=True)
+class Version:
+    major: int
+    minor: int
+    patch: int
+    pre: tuple[str, ...] = ()
+    text: str = ""
+
+    def __str__(self) -> str:
+        return self.text or f"{self.major}.{self.minor}.{self.patch}"
+
+    def _key(self) -> tuple[object, ...]:
+        pre = tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in self.pre)
+        # a release sorts after all of its prereleases
+        return (self.major, self.minor, self.patch, 0 if self.pre else 1, pre)
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, Version):
+            return NotImplemented
+        return self._key() < other._key()
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Version) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+
+def parse(text: str) -> Version:
+    """Parse a SemVer string; ValueError with a fix when it is not one."""
+    m = _SEMVER.match(str(text).strip())
+    if not m:
+        raise ValueError(f"{text!r} is not a semantic version; use MAJOR.MINOR.PATCH like 1.2.0")
+    pre = tuple(m.group(4).split(".")) if m.group(4) else ()
+    return Version(int(m.group(1)), int(m.group(2)), int(m.group(3)), pre, str(text).strip())
+
+
+def is_valid(text: str) -> bool:
+    return _SEMVER.match(str(text).strip()) is not None
