@@ -13,6 +13,7 @@ processes behind them, and how we notice one is gone.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -83,12 +84,15 @@ class Slot:
 
 class Supervisor:
     def __init__(self, layout: Layout, launcher: Launcher, token: str, url: str | None,
-                 liveness_s: float, monotonic: Callable[[], float] = time.monotonic) -> None:
+                 liveness_s: float, poll_slots: int = 2,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         self.layout = layout
         self.launcher = launcher
         self.token = token
         self.url = url
         self.liveness_s = liveness_s
+        self.poll_slots = poll_slots
+        self._pollers = 0
         self.monotonic = monotonic
         self.stopping = False
         self._cond = threading.Condition()
@@ -105,27 +109,33 @@ class Supervisor:
             slot.jobs.append(job)
             self._cond.notify_all()
 
-    def take(self, line: str, wait: float, pid: int | None) -> list[dict[str, Any]]:
-        """A Duck's long-poll: its queued jobs, as soon as there are any or after `wait`."""
+    def take(self, line: str, wait: float, pid: int | None) -> tuple[list[dict[str, Any]], bool]:
+        """A Duck's long-poll: its queued jobs, as soon as there are any or after `wait`; the
+        flag says whether it could wait (each waiting poll holds a server thread, so only
+        `poll_slots` wait at once and the rest come back soon)."""
         with self._cond:
             slot = self._slot(line)
             self._heard(slot, pid)
-            slot.polling += 1
-            try:
-                deadline = self.monotonic() + wait
-                while not slot.jobs and not self.stopping:
-                    left = deadline - self.monotonic()
-                    if left <= 0:
-                        break
-                    self._cond.wait(left)
-            finally:
-                slot.polling -= 1
+            waited = self._pollers < self.poll_slots
+            if waited:
+                self._pollers += 1
+                slot.polling += 1
+                try:
+                    deadline = self.monotonic() + wait
+                    while not slot.jobs and not self.stopping:
+                        left = deadline - self.monotonic()
+                        if left <= 0:
+                            break
+                        self._cond.wait(left)
+                finally:
+                    slot.polling -= 1
+                    self._pollers -= 1
             self._heard(slot, pid)
             jobs = list(slot.jobs)
             slot.jobs.clear()
             if self.stopping and not any(j["type"] == protocol.SHUTDOWN for j in jobs):
                 jobs.append({"type": protocol.SHUTDOWN})
-            return jobs
+            return jobs, waited
 
     def heard_from(self, line: str, pid: int | None) -> None:
         with self._cond:
@@ -219,15 +229,11 @@ class Supervisor:
     def _terminate(self, slot: Slot, sig: int = signal.SIGKILL) -> None:
         pid = slot.proc.pid if slot.proc is not None else slot.pid
         if pid:
-            try:
+            with contextlib.suppress(OSError):
                 os.kill(pid, sig)
-            except OSError:
-                pass
         if slot.proc is not None:
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 slot.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                pass
 
     def stop_all(self, timeout: float = 10.0) -> None:
         """Shut every Duck down: ask, wait, then insist."""

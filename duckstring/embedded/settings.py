@@ -9,6 +9,7 @@
 | DUCKSTRING_DUCK_IDLE_S | an idle Duck without a standing trigger stops after | 60 |
 | DUCKSTRING_HEARTBEAT_S | Duck heartbeat interval while busy | 5 |
 | DUCKSTRING_MAX_UPLOAD_MB | largest deploy upload | 100 |
+| DUCKSTRING_POLL_SLOTS | Duck long-polls held at once (each holds a server thread) | 2 |
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class Settings:
     heartbeat_s: float = 5.0
     max_upload_bytes: int = 100 * 1024 * 1024
     job_wait_s: float = 20.0
+    poll_slots: int = 2
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -50,5 +52,6 @@ class Settings:
             duck_idle_s=_float(env, "DUCKSTRING_DUCK_IDLE_S", 60.0),
             heartbeat_s=_float(env, "DUCKSTRING_HEARTBEAT_S", 5.0),
             max_upload_bytes=int(_float(env, "DUCKSTRING_MAX_UPLOAD_MB", 100.0) * 1024 * 1024),
+            poll_slots=int(_float(env, "DUCKSTRING_POLL_SLOTS", 2)),
         )
         return replace(settings, **overrides)  # type: ignore[arg-type]

@@ -1,0 +1,46 @@
+"""`python -m duckstring.embedded --root DIR [--host H] [--port P]`: serve a Catchment in the
+foreground (what `duckstring catchment start` does, without a registration)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m duckstring.embedded")
+    parser.add_argument("--root", type=Path, default=None, help="Catchment root")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=7474)
+    args = parser.parse_args(argv)
+
+    from duckstring.embedded.app import create_app
+    from duckstring.embedded.lock import RootLocked
+    from duckstring.embedded.runner import THREADS, Server, serve_forever
+    from duckstring.embedded.settings import Settings
+
+    settings = replace(Settings.from_env(), poll_slots=THREADS // 2)
+    if args.root is not None:
+        settings = replace(settings, root=args.root.expanduser().absolute())
+    try:
+        app = create_app(settings)
+    except RootLocked as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    try:
+        server = Server(app, args.host, args.port)
+    except OSError as e:
+        app.catchment.close()  # type: ignore[attr-defined]
+        print(f"error: cannot listen on {args.host}:{args.port}: {e.strerror}", file=sys.stderr)
+        return 1
+    app.catchment.supervisor.set_url(settings.catchment_url or server.url)  # type: ignore[attr-defined]
+    print(f"Catchment {settings.root} serving on {server.url} (pid {os.getpid()})", flush=True)
+    serve_forever(server)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,104 @@
+"""Wiring: `Catchment.open` brings up a root's services (lock, duck.db, coordinator, Ducks,
+scheduler); `create_app` builds the Falcon app over them. Nothing here serves a port: the
+runner (CLI) and hosts (wsgi.py) do."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import falcon
+
+from duckstring.embedded import errors
+from duckstring.embedded.auth import AuthMiddleware
+from duckstring.embedded.coordinator import Coordinator
+from duckstring.embedded.ducks import Launcher, ProcessLauncher, Supervisor
+from duckstring.embedded.lock import FileLock, lock_root
+from duckstring.embedded.scheduler import Scheduler
+from duckstring.embedded.settings import Settings
+from duckstring.embedded.store import Store, meta
+from duckstring.layout import Layout
+
+
+def wall_clock() -> int:
+    return time.time_ns() // 1_000_000
+
+
+@dataclass
+class Catchment:
+    settings: Settings
+    layout: Layout
+    store: Store
+    coordinator: Coordinator
+    supervisor: Supervisor
+    scheduler: Scheduler
+    id: str
+    name: str
+    duck_token: str
+    root_lock: FileLock | None
+
+    @classmethod
+    def open(cls, settings: Settings, *, launcher: Launcher | None = None,
+             clock: Callable[[], int] = wall_clock, take_lock: bool = True) -> Catchment:
+        layout = Layout(settings.root)
+        layout.root.mkdir(parents=True, exist_ok=True)
+        root_lock = lock_root(layout.lock) if take_lock else None
+        try:
+            layout.ponds.mkdir(exist_ok=True)
+            layout.tmp.mkdir(exist_ok=True)
+            store = Store(layout.db)
+            with store.transaction() as conn:
+                ident, name, token = meta.ensure_identity(conn, layout.root.name)
+            supervisor = Supervisor(layout, launcher or ProcessLauncher(layout), token,
+                                    settings.catchment_url, settings.liveness_s,
+                                    settings.poll_slots)
+            coordinator = Coordinator.restore(store, supervisor, clock)
+            scheduler = Scheduler(coordinator, supervisor, idle_s=settings.duck_idle_s,
+                                  check_s=min(1.0, max(0.1, settings.liveness_s / 4)))
+        except BaseException:
+            if root_lock is not None:
+                root_lock.release()
+            raise
+        scheduler.start()
+        return cls(settings, layout, store, coordinator, supervisor, scheduler, ident, name,
+                   token, root_lock)
+
+    def close(self, duck_timeout: float = 10.0) -> None:
+        """Stop the clock, stop every Duck, release the root."""
+        self.scheduler.stop()
+        self.supervisor.stop_all(duck_timeout)
+        self.store.close()
+        if self.root_lock is not None:
+            self.root_lock.release()
+
+
+class _LearnUrl:
+    """Ducks dial back to wherever the first request reached us (unless configured)."""
+
+    def __init__(self, supervisor: Supervisor) -> None:
+        self.supervisor = supervisor
+
+    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        if not self.supervisor.url:
+            self.supervisor.set_url(req.prefix)
+
+
+def create_app(settings: Settings | None = None, *, catchment: Catchment | None = None,
+               launcher: Launcher | None = None,
+               clock: Callable[[], int] = wall_clock) -> falcon.App:
+    """The Catchment's WSGI app. `app.catchment` holds the services (close it when done)."""
+    from duckstring.embedded import resources
+
+    if catchment is None:
+        catchment = Catchment.open(settings or Settings.from_env(), launcher=launcher, clock=clock)
+    app = falcon.App(
+        middleware=[_LearnUrl(catchment.supervisor),
+                    AuthMiddleware(catchment.settings.api_key, catchment.duck_token)],
+        cors_enable=False,
+    )
+    app.req_options.strip_url_path_trailing_slash = True
+    errors.install(app)
+    resources.add_routes(app, catchment)
+    app.catchment = catchment  # type: ignore[attr-defined]
+    return app

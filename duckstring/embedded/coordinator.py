@@ -1,0 +1,189 @@
+"""The coordinator: the engine behind one lock, and the one way state changes.
+
+Each step takes the lock, applies events to the engine, writes every changed line's state and
+the history rows of its effects in one duck.db transaction, commits, and only then dispatches
+jobs to Ducks (write-ahead: a crash between commit and dispatch re-dispatches at start rather
+than forgets). Each step bumps the state version that status long-polls wait on.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from duckstring import protocol
+from duckstring.embedded.ducks import Supervisor
+from duckstring.embedded.store import Store, runs, states, versions
+from duckstring.engine import (
+    BeginRun,
+    Effect,
+    Engine,
+    ResendRun,
+    RunCompleted,
+    RunFailed,
+    RunKilled,
+    StopWork,
+    codec,
+    events,
+    split_line,
+)
+
+Record = Callable[[sqlite3.Connection, int], None]
+
+
+class Coordinator:
+    def __init__(self, engine: Engine, store: Store, supervisor: Supervisor,
+                 clock: Callable[[], int]) -> None:
+        self.engine = engine
+        self.store = store
+        self.supervisor = supervisor
+        self.clock = clock
+        self.lock = threading.RLock()
+        self.version = 0
+        self._changed = threading.Condition(self.lock)
+        self.selected: dict[str, versions.VersionRow] = {}
+        self.on_step: Callable[[], None] = lambda: None  # wakes the scheduler
+        with store.transaction() as conn:
+            for row in versions.lines(conn):
+                self.selected[f"{row.name}@{row.major}"] = row
+
+    @classmethod
+    def restore(cls, store: Store, supervisor: Supervisor, clock: Callable[[], int]) -> Coordinator:
+        """Rebuild the engine from duck.db and re-dispatch the runs that were in flight."""
+        with store.transaction() as conn:
+            engine = codec.restore(states.all_states(conn))
+        co = cls(engine, store, supervisor, clock)
+        with co.lock:
+            for p in engine.ponds.values():
+                for run in sorted(p.runs.values(), key=lambda run: run.f):
+                    co._send_run(p.line, run.f, run.retries_left, force=False, changed=True)
+        co.apply(events.Tick())  # whatever became due while we were down
+        return co
+
+    # -- the step --------------------------------------------------------------------------
+    def apply(self, *evs: events.Event, record: Record | None = None) -> list[Effect]:
+        with self.lock:
+            now = self.clock()
+            jobs: list[tuple[str, dict[str, Any]]] = []
+            with self.store.transaction() as conn:
+                if record is not None:
+                    record(conn, now)
+                effects = self.engine.handle(now, *evs)
+                changed = self.engine.take_changed()
+                for line in sorted(changed):
+                    p = self.engine.ponds.get(line)
+                    if p is not None:
+                        states.put(conn, line, codec.pond_to_dict(p), now)
+                for eff in effects:
+                    job = self._record(conn, eff, now)
+                    if job is not None:
+                        jobs.append((eff.line, job))
+            for line, job in jobs:  # committed: now tell the Ducks
+                self.supervisor.send(line, job)
+            if changed or effects or record is not None:
+                self.version += 1
+                self._changed.notify_all()
+        self.on_step()
+        return effects
+
+    def _record(self, conn: sqlite3.Connection, eff: Effect, now: int) -> dict[str, Any] | None:
+        name, major = split_line(eff.line)
+        if isinstance(eff, BeginRun):
+            sel = self.selected.get(eff.line)
+            runs.begin(conn, eff.line, name, major, sel.version if sel else None, eff.f,
+                       eff.execute, now)
+            if eff.execute:
+                return self._run_job(eff.line, eff.f, eff.retries, eff.force, eff.sources_changed)
+        elif isinstance(eff, ResendRun):
+            return self._run_job(eff.line, eff.f, eff.retries, False, True)
+        elif isinstance(eff, RunCompleted):
+            runs.finish(conn, eff.line, eff.f, "passed" if eff.passed else "success", now,
+                        changed=eff.changed)
+        elif isinstance(eff, RunFailed):
+            runs.finish(conn, eff.line, eff.f, "failed", now, error=eff.error)
+        elif isinstance(eff, RunKilled):
+            runs.kill_running_attempts(conn, eff.line, now)
+            runs.finish(conn, eff.line, eff.f, "killed", now, error="killed")
+        elif isinstance(eff, StopWork):
+            return {"type": protocol.KILL}
+        return None
+
+    def _run_job(self, line: str, f: int, retries: int, force: bool,
+                 changed: bool) -> dict[str, Any]:
+        sel = self.selected.get(line)
+        return protocol.begin_run(f, sel.version if sel else "", retries, force, changed)
+
+    def _send_run(self, line: str, f: int, retries: int, force: bool, changed: bool) -> None:
+        self.supervisor.send(line, self._run_job(line, f, retries, force, changed))
+
+    # -- Duck reports ----------------------------------------------------------------------
+    def ingest(self, line: str, batch: list[dict[str, Any]]) -> None:
+        """Apply a Duck's event batch: history rows and engine events in one step."""
+        evs: list[events.Event] = []
+        for ev in batch:
+            kind = ev["type"]
+            if kind == protocol.RIPPLE_STARTED:
+                evs.append(events.RippleStarted(line, ev["ripple"], ev["f"]))
+            elif kind == protocol.RIPPLE_SUCCEEDED:
+                evs.append(events.RippleSucceeded(line, ev["ripple"], ev["f"]))
+            elif kind == protocol.RIPPLE_FAILED:
+                evs.append(events.RippleFailed(line, ev["ripple"], ev["f"], ev.get("error") or ""))
+            elif kind == protocol.RUN_FINISHED:
+                evs.append(events.RunFinished(line, ev["f"], bool(ev.get("changed", True))))
+            elif kind == protocol.RUN_REJECTED:
+                evs.append(events.RunRejected(line, ev["f"], ev.get("error") or "publish refused"))
+            elif kind == protocol.STUCK:
+                evs.append(events.RunLost(line, ev.get("error") or "the Duck's watchdog gave up"))
+
+        def record(conn: sqlite3.Connection, now: int) -> None:
+            for ev in batch:
+                kind, at = ev["type"], int(ev.get("at") or now)
+                if kind == protocol.RIPPLE_STARTED:
+                    runs.attempt_started(conn, line, ev["f"], ev["ripple"], ev["attempt"], at)
+                elif kind in (protocol.RIPPLE_SUCCEEDED, protocol.RIPPLE_FAILED):
+                    ok = kind == protocol.RIPPLE_SUCCEEDED
+                    runs.attempt_finished(
+                        conn, line, ev["f"], ev["ripple"], ev["attempt"],
+                        "success" if ok else "failed", at, error=ev.get("error"),
+                        traceback=ev.get("traceback"), log=ev.get("log"),
+                    )
+                elif kind == protocol.STUCK:
+                    runs.fail_running_attempts(conn, line, at, ev.get("error") or "stuck")
+
+        if evs or any(ev["type"] != protocol.HEARTBEAT for ev in batch):
+            self.apply(*evs, record=record)
+
+    def lost(self, line: str, reason: str) -> None:
+        """A line's Duck is gone: its running attempts fail with the reason, then the run."""
+
+        def record(conn: sqlite3.Connection, now: int) -> None:
+            runs.fail_running_attempts(conn, line, now, reason)
+
+        self.apply(events.RunLost(line, reason), record=record)
+
+    # -- reads -----------------------------------------------------------------------------
+    def wait_changed(self, since: int, timeout: float) -> int:
+        """Block until the state version passes `since` (or `timeout`); return the version."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while self.version <= since:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._changed.wait(left)
+            return self.version
+
+    def busy_lines(self) -> set[str]:
+        with self.lock:
+            return {line for line, p in self.engine.ponds.items() if p.busy}
+
+    def standing_lines(self) -> set[str]:
+        with self.lock:
+            return {line for line, p in self.engine.ponds.items() if p.trigger is not None}
+
+    def next_deadline(self) -> int | None:
+        with self.lock:
+            return self.engine.next_deadline()

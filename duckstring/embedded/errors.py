@@ -1,0 +1,80 @@
+"""Domain errors of the Catchment and their single mapping to HTTP (http-api.md): each becomes
+`{"error": {"code", "message"}}` with a fitting status, in one place (`install`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import falcon
+
+from duckstring import engine
+
+
+class ApiError(Exception):
+    status = falcon.HTTP_400
+    code = "bad_request"
+
+    def __init__(self, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.extra = extra
+
+
+class BadRequest(ApiError):
+    pass
+
+
+class Unauthorized(ApiError):
+    status, code = falcon.HTTP_401, "unauthorized"
+
+
+class NotFound(ApiError):
+    status, code = falcon.HTTP_404, "not_found"
+
+
+class Conflict(ApiError):
+    status, code = falcon.HTTP_409, "conflict"
+
+
+class TooLarge(ApiError):
+    status, code = falcon.HTTP_413, "too_large"
+
+
+class Invalid(ApiError):
+    status, code = falcon.HTTP_422, "invalid"
+
+
+_ENGINE = [  # most specific first
+    (engine.UnknownPond, NotFound),
+    (engine.WindowConflict, Conflict),
+    (engine.CycleError, Invalid),
+    (engine.TopologyError, Invalid),
+    (engine.WindowError, BadRequest),
+    (engine.ConflictError, Conflict),
+    (engine.EngineError, BadRequest),
+]
+
+
+def _respond(resp: falcon.Response, err: ApiError) -> None:
+    resp.status = err.status
+    resp.media = {"error": {"code": err.code, "message": err.message, **err.extra}}
+
+
+def install(app: falcon.App) -> None:
+    def api_error(req: falcon.Request, resp: falcon.Response, ex: ApiError, params: Any) -> None:
+        _respond(resp, ex)
+
+    def engine_error(req: falcon.Request, resp: falcon.Response, ex: engine.EngineError,
+                     params: Any) -> None:
+        kind = next(k for cls, k in _ENGINE if isinstance(ex, cls))
+        _respond(resp, kind(str(ex)))
+
+    def http_error(req: falcon.Request, resp: falcon.Response, ex: falcon.HTTPError,
+                   params: Any) -> None:
+        resp.status = ex.status
+        code = str(ex.status).split(" ", 1)[-1].lower().replace(" ", "_")
+        resp.media = {"error": {"code": code, "message": ex.description or ex.title}}
+
+    app.add_error_handler(falcon.HTTPError, http_error)
+    app.add_error_handler(engine.EngineError, engine_error)
+    app.add_error_handler(ApiError, api_error)

@@ -1,0 +1,79 @@
+"""Status and run history (http-api.md)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import falcon
+
+from duckstring.embedded import status
+from duckstring.embedded.errors import BadRequest
+from duckstring.embedded.resources.common import resolve_line
+from duckstring.embedded.store import runs
+from duckstring.engine import NEVER
+from duckstring.times import iso
+
+if TYPE_CHECKING:
+    from duckstring.embedded.app import Catchment
+
+
+class Status:
+    def __init__(self, c: Catchment) -> None:
+        self.c = c
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        since = req.get_param_as_int("since")
+        if since is not None:
+            wait = req.get_param_as_float("wait") or 25.0
+            self.c.coordinator.wait_changed(since, min(max(wait, 0.0), 60.0))
+        pond = req.get_param("pond")
+        lines = status.lineage(self.c.coordinator, resolve_line(self.c, pond, req)) if pond else None
+        doc = status.build(self.c.coordinator, lines=lines)
+        doc["catchment"] = {"id": self.c.id, "name": self.c.name}
+        resp.media = doc
+
+
+def _when(ms: int | None) -> str | None:
+    return None if ms is None or ms == NEVER else iso(ms)
+
+
+def run_doc(r: dict[str, Any]) -> dict[str, Any]:
+    doc = {
+        "pond": r["name"], "major": r["major"], "id": r["line"], "run_id": r["id"],
+        "version": r["version"], "f": _when(r["f"]), "executed": bool(r["executed"]),
+        "started_at": _when(r["started_at"]), "finished_at": _when(r["finished_at"]),
+        "duration_s": None if r["finished_at"] is None
+        else (r["finished_at"] - r["started_at"]) / 1000,
+        "status": r["status"],
+        "changed": None if r["changed"] is None else bool(r["changed"]),
+        "error": r["error"], "traceback": r["traceback"],
+    }
+    if "ripples" in r:
+        doc["ripples"] = [
+            {"ripple": a["ripple"], "attempt": a["attempt"], "status": a["status"],
+             "f": _when(a["f"]), "started_at": _when(a["started_at"]),
+             "finished_at": _when(a["finished_at"]), "error": a["error"],
+             "traceback": a["traceback"], "log": a["log"]}
+            for a in r["ripples"]
+        ]
+    return doc
+
+
+class Runs:
+    def __init__(self, c: Catchment) -> None:
+        self.c = c
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        limit = req.get_param_as_int("limit") or 100
+        if not 1 <= limit <= 10_000:
+            raise BadRequest("limit must be between 1 and 10000")
+        lines = None
+        pond = req.get_param("pond")
+        if pond:
+            line = resolve_line(self.c, pond, req)
+            lineage = req.get_param_as_bool("lineage", default=False)
+            lines = sorted(status.lineage(self.c.coordinator, line)) if lineage else [line]
+        with self.c.store.transaction() as conn:
+            rows = runs.history(conn, lines=lines, status=req.get_param("status"), limit=limit,
+                                with_ripples=req.get_param_as_bool("ripples", default=False))
+        resp.media = {"runs": [run_doc(r) for r in rows]}

@@ -1,0 +1,174 @@
+"""Deployed Ponds, triggers, control verbs, budgets and Windows (http-api.md)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import falcon
+
+from duckstring.embedded.errors import BadRequest, NotFound
+from duckstring.embedded.resources.common import body, instant, number, resolve_line
+from duckstring.embedded.status import when, window_doc
+from duckstring.embedded.store import versions
+from duckstring.engine import WindowRule, events
+from duckstring.engine.windows import WEEKDAYS
+from duckstring.times import DAY
+
+if TYPE_CHECKING:
+    from duckstring.embedded.app import Catchment
+
+
+class Ponds:
+    def __init__(self, c: Catchment) -> None:
+        self.c = c
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        with self.c.store.transaction() as conn:
+            selected = versions.lines(conn)
+            out = []
+            for row in selected:
+                out.append({
+                    "id": f"{row.name}@{row.major}", "name": row.name, "major": row.major,
+                    "version": row.version, "kind": row.kind,
+                    "versions": [v.version for v in versions.of_pond(conn, row.name)
+                                 if v.major == row.major],
+                })
+        resp.media = {"ponds": out}
+
+    def on_get_version(self, req: falcon.Request, resp: falcon.Response, name: str,
+                       version: str) -> None:
+        with self.c.store.transaction() as conn:
+            row = versions.get(conn, name, version)
+            if row is None:
+                raise NotFound(f"{name} {version} is not deployed")
+            sel = versions.selected(conn, name, row.major)
+        resp.media = {"name": name, "version": version, "major": row.major,
+                      "selected": sel is not None and sel.version == version}
+
+
+def _bound_ms(data: dict[str, Any]) -> int:
+    return round(number(data.get("bound_s"), "bound_s", minimum=0.001) * 1000)
+
+
+_VERBS: dict[str, Any] = {
+    "tap": lambda line, req, data: events.Tap(line),
+    "pulse": lambda line, req, data: events.Pulse(
+        line, instant(req.get_param("at") or data.get("at"), "at")),
+    "wave": lambda line, req, data: events.Wave(line),
+    "tide": lambda line, req, data: events.Tide(line, _bound_ms(data)),
+    "untrigger": lambda line, req, data: events.RemoveTrigger(line),
+    "wake": lambda line, req, data: events.Wake(line),
+    "force": lambda line, req, data: events.Force(line),
+    "kill": lambda line, req, data: events.Kill(line),
+    "clear": lambda line, req, data: events.Clear(line),
+    "sleep": lambda line, req, data: events.Sleep(line, bool(data.get("upstream", False))),
+}
+
+
+def _budget(p: Any) -> dict[str, int]:
+    return {"immediate_retries": p.immediate_retries, "source_retries": p.source_retries}
+
+
+class Verb:
+    """`POST /api/ponds/{name}/{verb}` for every trigger and control verb."""
+
+    def __init__(self, c: Catchment) -> None:
+        self.c = c
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response, name: str, verb: str) -> None:
+        make = _VERBS.get(verb)
+        if make is None:
+            raise NotFound(f"unknown verb {verb!r}; use one of {', '.join(sorted(_VERBS))}")
+        line = resolve_line(self.c, name, req)
+        data = body(req)
+        event = make(line, req, data)
+        co = self.c.coordinator
+        now = co.clock()
+        co.apply(event)
+        out: dict[str, Any] = {"ok": True, "pond": line, "verb": verb}
+        if isinstance(event, events.Pulse):
+            out["target"] = when(event.at if event.at is not None else now)
+        resp.media = out
+
+
+class Budget:
+    def __init__(self, c: Catchment) -> None:
+        self.c = c
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        line = resolve_line(self.c, name, req)
+        with self.c.coordinator.lock:
+            resp.media = {"pond": line, **_budget(self.c.coordinator.engine.pond(line))}
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        line = resolve_line(self.c, name, req)
+        data = body(req)
+        values = {}
+        for key in ("immediate_retries", "source_retries"):
+            if data.get(key) is not None:
+                values[key] = int(number(data[key], key))
+        self.c.coordinator.apply(events.SetBudget(line, values.get("immediate_retries"),
+                                                  values.get("source_retries")))
+        with self.c.coordinator.lock:
+            resp.media = {"ok": True, "pond": line,
+                          **_budget(self.c.coordinator.engine.pond(line))}
+
+
+def _on_days(raw: Any) -> frozenset[int] | None:
+    if raw is None or raw == []:
+        return None
+    items = raw.split(",") if isinstance(raw, str) else raw
+    days = set()
+    for d in items:
+        if isinstance(d, int) and not isinstance(d, bool) and 0 <= d <= 6:
+            days.add(d)
+        elif isinstance(d, str) and d.strip().upper()[:3] in WEEKDAYS:
+            days.add(WEEKDAYS.index(d.strip().upper()[:3]))
+        else:
+            raise BadRequest(f"on_days: {d!r} is not a weekday (MON … SUN)")
+    return frozenset(days)
+
+
+class Windows:
+    def __init__(self, c: Catchment) -> None:
+        self.c = c
+
+    def _windows(self, line: str) -> list[dict[str, Any]]:
+        with self.c.coordinator.lock:
+            return [window_doc(w) for w in self.c.coordinator.engine.pond(line).windows]
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        line = resolve_line(self.c, name, req)
+        resp.media = {"pond": line, "windows": self._windows(line)}
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        line = resolve_line(self.c, name, req)
+        data = body(req)
+        wname = data.get("name")
+        if not isinstance(wname, str) or not wname.strip():
+            raise BadRequest("name is required")
+        every = round(number(data.get("every_s"), "every_s", minimum=0.001) * 1000)
+        duration = data.get("duration_s")
+        now = self.c.coordinator.clock()
+        start = instant(data.get("start"), "start")
+        rule = WindowRule(
+            name=wname.strip(),
+            start=start if start is not None else now // DAY * DAY,
+            every=every,
+            duration=None if duration is None else round(number(duration, "duration_s") * 1000),
+            on_days=_on_days(data.get("on_days")),
+            until=instant(data.get("until"), "until"),
+        )
+        self.c.coordinator.apply(events.AddWindow(line, rule))
+        resp.status = falcon.HTTP_201
+        resp.media = {"ok": True, "pond": line, "window": window_doc(rule),
+                      "windows": self._windows(line)}
+
+    def on_delete_item(self, req: falcon.Request, resp: falcon.Response, name: str,
+                       window: str) -> None:
+        line = resolve_line(self.c, name, req)
+        with self.c.coordinator.lock:
+            if not any(w.name == window for w in self.c.coordinator.engine.pond(line).windows):
+                raise NotFound(f"{line} has no Window named {window!r}")
+        self.c.coordinator.apply(events.RemoveWindow(line, window))
+        resp.media = {"ok": True, "pond": line, "windows": self._windows(line)}

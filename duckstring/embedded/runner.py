@@ -1,0 +1,74 @@
+"""Serving a Catchment with Waitress in the foreground — the only module that imports
+Waitress. The CLI (`catchment start`, on-demand local Catchments) and `python -m
+duckstring.embedded` use it."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable
+from typing import Any
+
+THREADS = 48  # Duck long-polls and status long-polls each hold a thread while they wait
+
+
+def local_url(host: str, port: int) -> str:
+    connect = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
+    return f"http://{connect}:{port}"
+
+
+class Server:
+    """A Waitress server for one app, stoppable from any thread."""
+
+    def __init__(self, app: Any, host: str, port: int, threads: int = THREADS) -> None:
+        from waitress import create_server
+
+        self.app = app
+        self._server = create_server(
+            app, host=host, port=port, threads=threads, ident="duckstring",
+            channel_timeout=120, cleanup_interval=10,
+        )
+        self.port = int(self._server.effective_port)  # type: ignore[union-attr]
+        self.host = host
+        self._done = threading.Event()
+
+    @property
+    def url(self) -> str:
+        return local_url(self.host, self.port)
+
+    def run(self) -> None:
+        try:
+            self._server.run()
+        except OSError:
+            if not self._done.is_set():  # closed under us by stop(): that's the way out
+                raise
+        finally:
+            self._done.set()
+
+    def stop(self, duck_timeout: float = 10.0) -> None:
+        """Stop accepting requests, then close the Catchment (Ducks stopped, root released)."""
+        if not self._done.is_set():
+            self._done.set()
+            self._server.close()
+            self._server.task_dispatcher.shutdown(timeout=5)  # type: ignore[union-attr]
+        catchment = getattr(self.app, "catchment", None)
+        if catchment is not None:
+            catchment.close(duck_timeout)
+
+
+def serve_forever(server: Server, on_ready: Callable[[Server], None] | None = None) -> None:
+    """Run until Ctrl+C or SIGTERM, then shut down cleanly."""
+
+    def stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        if on_ready is not None:
+            on_ready(server)
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        server.stop()

@@ -1,0 +1,77 @@
+"""The scheduler thread (runtime.md §1): the engine's clock. It sends `Tick` when the engine's
+next deadline passes (Tides, Window openings, Inlets waiting on time), checks Duck liveness
+about once a second, and stops Ducks that have sat idle with no standing trigger."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from duckstring.embedded.coordinator import Coordinator
+from duckstring.embedded.ducks import Supervisor
+from duckstring.engine import events
+
+
+class Scheduler:
+    def __init__(self, coordinator: Coordinator, supervisor: Supervisor, *, idle_s: float,
+                 check_s: float = 1.0) -> None:
+        self.co = coordinator
+        self.ducks = supervisor
+        self.idle_s = idle_s
+        self.check_s = check_s
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="duckstring-scheduler",
+                                        daemon=True)
+        self._last_busy: dict[str, float] = {}
+        self._idled: set[str] = set()
+        coordinator.on_step = self._wake.set
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(timeout=10)
+
+    def _loop(self) -> None:
+        next_check = 0.0
+        while not self._stop.is_set():
+            deadline = self.co.next_deadline()
+            wait = max(0.0, next_check - time.monotonic())
+            if deadline is not None:
+                wait = min(wait, max(0.0, (deadline - self.co.clock()) / 1000))
+            self._wake.wait(wait)
+            self._wake.clear()
+            if self._stop.is_set():
+                return
+            try:
+                deadline = self.co.next_deadline()
+                if deadline is not None and self.co.clock() >= deadline:
+                    self.co.apply(events.Tick())
+                if time.monotonic() >= next_check:
+                    next_check = time.monotonic() + self.check_s
+                    self._check_ducks()
+            except Exception:  # keep the clock running; the error is in the server log
+                import logging
+
+                logging.getLogger("duckstring").exception("scheduler step failed")
+                time.sleep(self.check_s)
+
+    def _check_ducks(self) -> None:
+        busy = self.co.busy_lines()
+        for line, reason in self.ducks.check(busy):
+            self.co.lost(line, reason)
+        now = time.monotonic()
+        for line in busy:
+            self._last_busy[line] = now
+            self._idled.discard(line)
+        standing = self.co.standing_lines()
+        idle = {
+            line for line in self.ducks.live_lines() - busy - standing - self._idled
+            if now - self._last_busy.setdefault(line, now) >= self.idle_s
+        }
+        if idle:
+            self._idled |= idle
+            self.ducks.idle(idle)

@@ -1,0 +1,17 @@
+"""The hosted entry: `waitress-serve --listen 127.0.0.1:7474 duckstring.embedded.wsgi:app`.
+
+Configured only by the environment (`DUCKSTRING_ROOT`, `DUCKSTRING_API_KEY`,
+`DUCKSTRING_CATCHMENT_URL`, …; see settings.py). Importing it takes the root's lock, so a
+second server on the same root refuses to start. Give the host enough threads for your Ducks'
+long-polls (e.g. `--threads=16`); with few threads Ducks poll without waiting instead.
+"""
+
+from __future__ import annotations
+
+import atexit
+
+from duckstring.embedded.app import create_app
+from duckstring.embedded.settings import Settings
+
+app = create_app(Settings.from_env())
+atexit.register(app.catchment.close)  # type: ignore[attr-defined]
