@@ -62,10 +62,9 @@ def parse_instant(text: str, day: int | None = None) -> int:
 
 
 def iso(ms: int) -> str:
-    """`2026-01-05T02:00:00Z` (milliseconds shown only when present)."""
+    """`2026-01-05T02:00:00.000Z`: fixed width, so ISO strings also sort by time."""
     dt = datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
-    text = dt.isoformat(timespec="milliseconds" if ms % 1000 else "seconds")
-    return text.replace("+00:00", "Z")
+    return dt.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def format_duration(ms: int) -> str:

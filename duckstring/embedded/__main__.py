@@ -33,10 +33,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         server = Server(app, args.host, args.port)
     except OSError as e:
-        app.catchment.close()  # type: ignore[attr-defined]
+        app.catchment.close()
         print(f"error: cannot listen on {args.host}:{args.port}: {e.strerror}", file=sys.stderr)
         return 1
-    app.catchment.supervisor.set_url(settings.catchment_url or server.url)  # type: ignore[attr-defined]
+    app.catchment.supervisor.set_url(settings.catchment_url or server.url)
     print(f"Catchment {settings.root} serving on {server.url} (pid {os.getpid()})", flush=True)
     serve_forever(server)
     return 0

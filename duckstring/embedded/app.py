@@ -84,15 +84,21 @@ class _LearnUrl:
             self.supervisor.set_url(req.prefix)
 
 
+class CatchmentApp(falcon.App):
+    """A Falcon app that carries its Catchment, so whoever serves it can close it."""
+
+    catchment: Catchment
+
+
 def create_app(settings: Settings | None = None, *, catchment: Catchment | None = None,
                launcher: Launcher | None = None,
-               clock: Callable[[], int] = wall_clock) -> falcon.App:
+               clock: Callable[[], int] = wall_clock) -> CatchmentApp:
     """The Catchment's WSGI app. `app.catchment` holds the services (close it when done)."""
     from duckstring.embedded import resources
 
     if catchment is None:
         catchment = Catchment.open(settings or Settings.from_env(), launcher=launcher, clock=clock)
-    app = falcon.App(
+    app = CatchmentApp(
         middleware=[_LearnUrl(catchment.supervisor),
                     AuthMiddleware(catchment.settings.api_key, catchment.duck_token)],
         cors_enable=False,
@@ -100,5 +106,5 @@ def create_app(settings: Settings | None = None, *, catchment: Catchment | None 
     app.req_options.strip_url_path_trailing_slash = True
     errors.install(app)
     resources.add_routes(app, catchment)
-    app.catchment = catchment  # type: ignore[attr-defined]
+    app.catchment = catchment
     return app

@@ -42,7 +42,7 @@ class Coordinator:
         self.supervisor = supervisor
         self.clock = clock
         self.lock = threading.RLock()
-        self.version = 0
+        self.version = clock()  # grows across restarts, so an old `since` never stalls a poll
         self._changed = threading.Condition(self.lock)
         self.selected: dict[str, versions.VersionRow] = {}
         self.on_step: Callable[[], None] = lambda: None  # wakes the scheduler

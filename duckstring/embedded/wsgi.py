@@ -14,4 +14,4 @@ from duckstring.embedded.app import create_app
 from duckstring.embedded.settings import Settings
 
 app = create_app(Settings.from_env())
-atexit.register(app.catchment.close)  # type: ignore[attr-defined]
+atexit.register(app.catchment.close)

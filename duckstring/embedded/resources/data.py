@@ -56,6 +56,7 @@ class Query:
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         from duckstring.embedded.query import QueryError, run_query
+        from duckstring.embedded.tables import NotFound as NoTable
 
         data = body(req)
         pond = data.get("pond")
@@ -73,6 +74,8 @@ class Query:
                                table=data.get("table"), fmt=fmt, limit=data.get("limit"))
         except QueryError as e:
             raise BadRequest(str(e)) from None
+        except NoTable as e:
+            raise NotFound(str(e)) from None
         if fmt == "json":
             resp.media = result
         else:
