@@ -1,4 +1,5 @@
-"""The web UI's static files, served at `/` (runtime.md §9)."""
+"""The web UI's static files, served at `/` (runtime.md §9). Every reference in them is
+relative, so the UI works wherever the app is mounted (e.g. under `/content/abc/`)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,19 @@ STATIC = Path(__file__).resolve().parent.parent / "static"
 
 class Index:
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        if req.env.get("PATH_INFO", "") == "" and req.script_name:
+            # Mounted under a prefix and asked for it without the slash: relative URLs would
+            # resolve one level too high, so send the browser to `prefix/`.
+            resp.status = falcon.HTTP_308
+            resp.location = req.script_name.rsplit("/", 1)[-1] + "/"
+            return
         index = STATIC / "index.html"
         if not index.exists():
             resp.content_type = falcon.MEDIA_TEXT
             resp.text = "duckstring Catchment: the API is under /api/\n"
             return
         resp.content_type = falcon.MEDIA_HTML
+        resp.cache_control = ["no-cache"]
         resp.text = index.read_text(encoding="utf-8")
 
 

@@ -1,0 +1,97 @@
+// Boot: wires the live status feed to the canvas, the sidebar and the run history, and keeps
+// the selected Pond in the URL fragment (#name@major) so a reload or a shared link keeps it.
+
+import { createCanvas } from './graph.js';
+import { createHistory } from './history.js';
+import { forgetKey, storedKey } from './key.js';
+import { startLive } from './live.js';
+import { createSidebar } from './sidebar.js';
+
+const $ = (selector) => document.querySelector(selector);
+
+let doc = null;
+let receivedAt = 0;
+let selected = decodeURIComponent(location.hash.slice(1)) || null;
+
+const canvas = createCanvas($('#canvas'), { onSelect: select });
+const sidebar = createSidebar($('#sidebar'), { onSelect: select });
+const runs = createHistory($('#history'), { onSelect: select });
+
+function pondOf(id) {
+  return doc && id ? doc.ponds.find((p) => p.id === id) || null : null;
+}
+
+function select(id) {
+  selected = id;
+  const inUrl = decodeURIComponent(location.hash.slice(1)) || null;
+  if (inUrl !== id) {
+    window.history.replaceState(null, '', id ? `#${encodeURIComponent(id)}` : location.pathname + location.search);
+  }
+  canvas.select(id);
+  sidebar.show(id, doc, receivedAt);
+  runs.setPond(pondOf(id));
+  document.body.classList.toggle('has-selection', Boolean(pondOf(id)));
+}
+
+function summary(d) {
+  const count = (status) => d.ponds.filter((p) => p.status === status).length;
+  const parts = [`${d.ponds.length} Pond${d.ponds.length === 1 ? '' : 's'}`];
+  for (const status of ['running', 'queued', 'failed', 'killed', 'blocked']) {
+    const n = count(status);
+    if (n) parts.push(`<span class="chip st-${status}">${n} ${status}</span>`);
+  }
+  return parts.join(' ');
+}
+
+function onStatus(next, at) {
+  doc = next;
+  receivedAt = at;
+  const name = doc.catchment && doc.catchment.name;
+  $('#catchment-name').textContent = name || '';
+  document.title = name ? `${name} · duckstring` : 'duckstring';
+  $('#summary').innerHTML = summary(doc);
+  canvas.update(doc, at);
+  if (selected && !pondOf(selected)) selected = null;
+  canvas.select(selected);
+  sidebar.show(selected, doc, at);
+  runs.setPond(pondOf(selected));
+  runs.refresh();
+  document.body.classList.toggle('has-selection', Boolean(pondOf(selected)));
+  $('#app').setAttribute('aria-busy', 'false');
+}
+
+function onConnection(state, err) {
+  const el = $('#connection');
+  el.dataset.state = state;
+  el.textContent = state === 'live' ? 'live' : 'reconnecting…';
+  el.title = state === 'live' ? 'Updates arrive as the Catchment changes' : `Lost the Catchment: ${err ? err.message : ''}`;
+  $('#forget-key').hidden = !storedKey();
+}
+
+$('#forget-key').addEventListener('click', () => {
+  forgetKey();
+  location.reload();
+});
+
+document.addEventListener('keydown', (event) => {
+  if (event.key !== 'Escape' || event.defaultPrevented) return;
+  if (document.querySelector('dialog[open]')) return;
+  const inForm = event.target.closest && event.target.closest('input, select, textarea');
+  if (!inForm && selected) {
+    const id = selected;
+    select(null);
+    const box = document.querySelector(`.pond[data-id="${CSS.escape(id)}"]`);
+    if (box) box.focus({ preventScroll: true });
+  }
+});
+
+window.addEventListener('hashchange', () => select(decodeURIComponent(location.hash.slice(1)) || null));
+
+setInterval(() => {
+  sidebar.tick();
+  runs.tick();
+}, 1000);
+
+sidebar.show(null, null, 0);
+runs.setPond(null);
+startLive({ onStatus, onConnection });

@@ -1,0 +1,179 @@
+// The sidebar: the selected Pond's state, its triggers (model.md §7) and control verbs (§10),
+// retry budgets and Windows. Built once per selection; each status update refreshes the state
+// and leaves forms being edited alone. With nothing selected it shows the legend.
+
+import { act, resultLine } from './action.js';
+import { api, pondPath } from './api.js';
+import { budgetSection } from './budget.js';
+import { clear, h } from './dom.js';
+import { age, clock, parseSpan, span } from './format.js';
+import { statusLine, triggerLabel } from './graph.js';
+import { windowsSection } from './windows.js';
+
+const STATUSES = [
+  ['running', 'a run is in flight'],
+  ['queued', 'holds demand it cannot serve yet'],
+  ['idle', 'at rest'],
+  ['blocked', 'a required Source failed, was killed or is missing'],
+  ['failed', 'a run gave up after its retries'],
+  ['killed', 'stopped by Kill; Clear or Wake revives it'],
+];
+
+function verbButton(pond, out, verb, label, hint, body, done) {
+  const button = h('button', { type: 'button', 'data-verb': verb, title: hint }, label);
+  button.addEventListener('click', () => act(button, out,
+    () => api(pondPath(pond, verb), { method: 'POST', body: typeof body === 'function' ? body() : body }),
+    done || `${label} sent`));
+  return button;
+}
+
+function pondLink(id, onSelect) {
+  return h('button', { type: 'button', class: 'link', onClick: () => onSelect(id) }, id);
+}
+
+function row(label, ...value) {
+  return [h('dt', {}, label), h('dd', {}, ...value)];
+}
+
+function stateRows(p, doc, onSelect, ageText) {
+  const sinks = doc.edges.filter(([a]) => a === p.id).map(([, b]) => b);
+  const rows = [
+    row('Status', h('span', { class: `chip st-${p.status}` }, p.status), ' ', statusLine(p) !== p.status ? statusLine(p) : ''),
+    row('Freshness', p.end_f ? clock(p.end_f) : 'never ran', p.end_f ? h('span', { class: 'muted', 'data-side-age': '' }, ` · ${ageText}`) : ''),
+  ];
+  if (p.start_f !== p.end_f && !p.is_failed && !p.is_killed) rows.push(row('Running to', clock(p.start_f)));
+  rows.push(row('Changed', p.changed_f ? clock(p.changed_f) : '—'));
+  rows.push(row('Demand', [
+    p.has_pull ? h('span', { class: 'chip demand-pull' }, 'pull') : null,
+    p.targets.length ? h('span', { class: 'chip demand-push' }, `push to ${p.targets.map(clock).join(', ')}`) : null,
+    !p.has_pull && !p.targets.length ? 'none' : null,
+  ]));
+  rows.push(row('Trigger', triggerLabel(p.trigger) || 'none'));
+  if (p.blocked_by.length) rows.push(row('Blocked by', p.blocked_by.map((id) => pondLink(id, onSelect))));
+  if (p.missing_sources.length) rows.push(row('Missing', p.missing_sources.join(', ')));
+  if (p.sources && p.sources.length) {
+    rows.push(row('Sources', p.sources.map((src) => h('span', { class: 'src' },
+      pondLink(src.id, onSelect), src.required ? '' : h('span', { class: 'muted' }, ' optional')))));
+  }
+  if (sinks.length) rows.push(row('Sinks', sinks.map((id) => pondLink(id, onSelect))));
+  rows.push(row('Runs', `${p.runs_completed} completed of ${p.runs_started} started`));
+  if (p.failures) rows.push(row('Failures', `${p.failures} since the last success${p.failed_f ? `, at ${clock(p.failed_f)}` : ''}`));
+  return rows;
+}
+
+function triggersSection(pond) {
+  const out = resultLine();
+  const bound = h('input', { id: 'tide-bound', name: 'bound', placeholder: '4h', autocomplete: 'off', 'aria-label': 'Tide bound', size: 6 });
+  if (pond.trigger && pond.trigger.type === 'tide') bound.value = span(pond.trigger.bound_s);
+  const tide = h('button', { type: 'submit', 'data-verb': 'tide', title: 'Standing push: keep the output no older than the bound' }, 'Tide');
+  const form = h('form', { class: 'inline', onSubmit: (event) => {
+    event.preventDefault();
+    const seconds = parseSpan(bound.value);
+    if (!(seconds > 0)) {
+      out.className = 'result error';
+      out.textContent = 'Give the Tide a bound like 90s, 15m or 4h';
+      bound.focus();
+      return;
+    }
+    act(tide, out, () => api(pondPath(pond, 'tide'), { method: 'POST', body: { bound_s: seconds } }),
+      `Tide set: fresh within ${span(seconds)}`);
+  } }, h('label', { for: 'tide-bound', class: 'muted' }, 'within'), bound, tide);
+  return h('section', { class: 'panel-section', 'aria-labelledby': 'triggers-h' },
+    h('h3', { id: 'triggers-h' }, 'Triggers'),
+    h('div', { class: 'buttons' },
+      verbButton(pond, out, 'tap', 'Tap', 'Pull once: run when the Sources have something newer'),
+      verbButton(pond, out, 'pulse', 'Pulse', 'Push once: bring this Pond up to now, running its lineage',
+        undefined, (r) => `Pulse sent: target ${clock(r.target)}`),
+      verbButton(pond, out, 'wave', 'Wave', 'Standing pull: keep running at the pace of the slowest upstream',
+        undefined, 'Wave set'),
+      verbButton(pond, out, 'untrigger', 'Remove', 'Drop the standing trigger; demand in flight drains',
+        undefined, 'Standing trigger removed')),
+    form, out);
+}
+
+function controlSection(pond) {
+  const out = resultLine();
+  const upstream = h('input', { type: 'checkbox', id: 'sleep-upstream' });
+  return h('section', { class: 'panel-section', 'aria-labelledby': 'control-h' },
+    h('h3', { id: 'control-h' }, 'Control'),
+    h('div', { class: 'buttons' },
+      verbButton(pond, out, 'wake', 'Wake', 'Clear a fault, then run once when the input allows'),
+      verbButton(pond, out, 'force', 'Force', 'Clear a fault and re-run now at the same freshness'),
+      verbButton(pond, out, 'sleep', 'Sleep', 'Drop demand and the standing trigger (the current run finishes)',
+        () => ({ upstream: upstream.checked }), () => (upstream.checked ? 'Slept, with upstream' : 'Slept')),
+      verbButton(pond, out, 'kill', 'Kill', 'Stop the current run and hold the Pond killed'),
+      verbButton(pond, out, 'clear', 'Clear', 'Reset failed or killed to idle without running')),
+    h('label', { class: 'check' }, upstream, 'Sleep also puts every upstream Pond to sleep'),
+    out);
+}
+
+export function createSidebar(el, { onSelect }) {
+  let current = null; // { id, parts }
+  let receivedAt = 0;
+  let pond = null;
+
+  const ageText = () => (pond && pond.staleness_s !== null
+    ? `${age(pond.staleness_s + (performance.now() - receivedAt) / 1000)} ago` : '');
+
+  const legend = () => h('div', { class: 'legend' },
+    h('h2', {}, 'Nothing selected'),
+    h('p', { class: 'muted' }, 'Select a Pond on the canvas (click it, or Tab to it and press Enter) to see its state, trigger it, and read its runs.'),
+    h('h3', {}, 'Colours'),
+    h('ul', {}, STATUSES.map(([status, meaning]) => h('li', {}, h('span', { class: `chip st-${status}` }, status), ` ${meaning}`))),
+    h('h3', {}, 'Demand'),
+    h('ul', {},
+      h('li', {}, h('span', { class: 'chip demand-pull' }, 'pull'), ' wants a run when its Sources have something newer (Tap, Wave)'),
+      h('li', {}, h('span', { class: 'chip demand-push' }, 'push'), ' must reach a freshness target (Pulse, Tide)')),
+    h('h3', {}, 'Keys'),
+    h('ul', { class: 'muted' },
+      h('li', {}, 'Tab / Enter: select a Pond; Esc: back'),
+      h('li', {}, 'On the canvas: + − zoom, 0 fit, arrows pan')));
+
+  const build = (p, doc) => {
+    const state = h('dl', { class: 'state' });
+    const budget = budgetSection(p);
+    const windows = p.sources && p.sources.length ? null : windowsSection(p);
+    const close = h('button', { type: 'button', class: 'icon', 'aria-label': 'Close', title: 'Close (Esc)', onClick: () => onSelect(null) }, '✕');
+    const error = h('div', { class: 'pond-error', hidden: true });
+    clear(el).append(
+      h('header', { class: 'panel-head' },
+        h('div', {}, h('h2', { id: 'panel-title' }, p.name), h('p', { class: 'muted' }, `${p.kind} · v${p.version} · line ${p.id}`)),
+        close),
+      error,
+      h('section', { class: 'panel-section', 'aria-labelledby': 'state-h' }, h('h3', { id: 'state-h', class: 'sr-only' }, 'State'), state),
+      triggersSection(p),
+      controlSection(p),
+      budget.el,
+      windows ? windows.el : h('section', { class: 'panel-section' }, h('h3', {}, 'Windows'),
+        h('p', { class: 'muted' }, 'Windows belong to Inlets; this Pond runs when its Sources do.')));
+    return { state, error, budget, windows, doc };
+  };
+
+  const refresh = (p, doc) => {
+    const { state, error, budget, windows } = current.parts;
+    clear(state).append(...stateRows(p, doc, onSelect, ageText()).flat());
+    error.hidden = !p.error;
+    error.textContent = p.error || '';
+    budget.update(p);
+    if (windows) windows.update(p);
+  };
+
+  return {
+    show(id, doc, at) {
+      receivedAt = at;
+      pond = id && doc ? doc.ponds.find((q) => q.id === id) : null;
+      if (!pond) {
+        if (current !== null || !el.firstChild) clear(el).append(legend());
+        current = null;
+        return;
+      }
+      const version = `${pond.id}/${pond.version}`;
+      if (!current || current.key !== version) current = { key: version, parts: build(pond, doc) };
+      refresh(pond, doc);
+    },
+    tick() {
+      const el2 = el.querySelector('[data-side-age]');
+      if (el2) el2.textContent = ` · ${ageText()}`;
+    },
+  };
+}
