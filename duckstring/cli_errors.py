@@ -1,0 +1,33 @@
+"""What the command line reports when something goes wrong: one line on stderr, an exit code
+(cli.md), and optionally a few detail lines (validation problems, a Ripple's traceback).
+
+| code | meaning |
+|---|---|
+| 0 | ok |
+| 1 | the pipeline did not succeed (a watched one-shot ended failed, blocked or killed) |
+| 2 | usage error (bad arguments, invalid input, no registration) |
+| 3 | the Catchment is unreachable |
+| 4 | authentication refused |
+| 5 | not found (unknown Pond, table, version) |
+"""
+
+from __future__ import annotations
+
+OK = 0
+FAILED = 1
+USAGE = 2
+UNREACHABLE = 3
+AUTH = 4
+NOT_FOUND = 5
+
+
+class CliError(Exception):
+    """An error the user should read: `message` is one line; `details` follow it."""
+
+    def __init__(self, message: str, code: int = USAGE, details: list[str] | None = None,
+                 hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.details = list(details or [])
+        self.hint = hint

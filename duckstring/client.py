@@ -1,0 +1,135 @@
+"""The one HTTP client of the command line (http-api.md).
+
+It sends the registration's key (`Authorization: Bearer`) and every registered header, and
+turns whatever goes wrong into a `CliError` with one clear line and the exit code of cli.md:
+unreachable → 3, 401/403 → 4, 404 → 5, refused input (400/409/413/422) → 2, a server fault → 1.
+A `422` deploy lists its `problems` as detail lines.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+
+from duckstring import __version__
+from duckstring.cli_errors import AUTH, FAILED, NOT_FOUND, UNREACHABLE, USAGE, CliError
+from duckstring.config import Registration
+
+TIMEOUT_S = 60.0
+STATUS_CODES = {400: USAGE, 401: AUTH, 403: AUTH, 404: NOT_FOUND, 405: USAGE, 409: USAGE,
+                413: USAGE, 422: USAGE}
+
+
+class Client:
+    def __init__(self, reg: Registration, *, timeout: float = TIMEOUT_S,
+                 transport: httpx.BaseTransport | None = None) -> None:
+        self.reg = reg
+        self.http = httpx.Client(
+            base_url=reg.url, timeout=timeout, transport=transport,
+            headers={"User-Agent": f"duckstring/{__version__}", **reg.request_headers()},
+        )
+
+    def close(self) -> None:
+        self.http.close()
+
+    @property
+    def who(self) -> str:
+        return f"Catchment {self.reg.name!r} ({self.reg.url})"
+
+    # -- requests --------------------------------------------------------------------------
+    def request(self, method: str, path: str, *, params: dict[str, Any] | None = None,
+                json: Any = None, files: Any = None, timeout: float | None = None) -> httpx.Response:
+        kwargs: dict[str, Any] = {"params": _clean(params), "json": json, "files": files}
+        if timeout is not None:
+            kwargs["timeout"] = timeout
+        try:
+            resp = self.http.request(method, path, **kwargs)
+        except httpx.HTTPError as e:
+            raise self._transport_error(e) from None
+        self.check(resp)
+        return resp
+
+    def get(self, path: str, **params: Any) -> Any:
+        return self.request("GET", path, params=params).json()
+
+    def post(self, path: str, body: Any = None, **params: Any) -> Any:
+        return self.request("POST", path, params=params, json=body).json()
+
+    def delete(self, path: str, **params: Any) -> Any:
+        return self.request("DELETE", path, params=params).json()
+
+    @contextlib.contextmanager
+    def stream(self, path: str, **params: Any) -> Iterator[httpx.Response]:
+        try:
+            with self.http.stream("GET", path, params=_clean(params), timeout=None) as resp:
+                if resp.status_code >= 400:
+                    resp.read()
+                self.check(resp)
+                yield resp
+        except httpx.HTTPError as e:
+            raise self._transport_error(e) from None
+
+    def health(self, timeout: float = 2.0) -> bool:
+        """Whether something answers `GET /api/health` with ok (never raises)."""
+        try:
+            resp = self.http.get("/api/health", timeout=timeout)
+            return resp.status_code == 200 and resp.json().get("status") == "ok"
+        except (httpx.HTTPError, ValueError, AttributeError):
+            return False
+
+    # -- errors ----------------------------------------------------------------------------
+    def _transport_error(self, e: httpx.HTTPError) -> CliError:
+        if isinstance(e, httpx.TimeoutException):
+            return CliError(f"{self.who} did not answer in time ({type(e).__name__})",
+                            UNREACHABLE)
+        reason = str(e) or type(e).__name__
+        hint = None
+        if self.reg.local:
+            hint = f"start it with `duckstring catchment start {self.reg.name}`"
+        return CliError(f"cannot reach {self.who}: {reason}", UNREACHABLE, hint=hint)
+
+    def check(self, resp: httpx.Response) -> None:
+        if resp.status_code < 400:
+            return
+        message, extra = _error_body(resp)
+        code = STATUS_CODES.get(resp.status_code, FAILED if resp.status_code >= 500 else USAGE)
+        details = [str(p) for p in extra.get("problems") or []]
+        if extra.get("traceback"):
+            details += ["", *str(extra["traceback"]).rstrip().splitlines()]
+        hint = None
+        if code == AUTH:
+            message = f"{self.who} refused the request ({resp.status_code}): {message}"
+            hint = (f"check the key or headers of {self.reg.name!r}: re-register it with "
+                    f"`duckstring catchment connect -n NAME --path URL --key K` (or --header)")
+        elif code == FAILED:
+            message = f"{self.who} failed ({resp.status_code}): {message}"
+        raise CliError(message, code, details, hint=hint)
+
+
+def _clean(params: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not params:
+        return None
+    out = {}
+    for k, v in params.items():
+        if v is None:
+            continue
+        out[k] = ("true" if v else "false") if isinstance(v, bool) else v
+    return out
+
+
+def _error_body(resp: httpx.Response) -> tuple[str, dict[str, Any]]:
+    """`{"error": {"code", "message", ...}}`, or whatever a gate in front of us sent."""
+    try:
+        data = resp.json()
+    except ValueError:
+        data = None
+    if isinstance(data, dict) and isinstance(data.get("error"), dict):
+        err = data["error"]
+        return str(err.get("message") or err.get("code") or resp.reason_phrase), err
+    text = resp.text.strip().splitlines()[0][:200] if resp.text.strip() else ""
+    if text.startswith("<"):
+        text = ""
+    return text or resp.reason_phrase or f"HTTP {resp.status_code}", {}

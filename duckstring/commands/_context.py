@@ -1,0 +1,62 @@
+"""What every command that talks to a Catchment shares: the common options of cli.md, the
+Pond a command targets, and opening the Catchment (a running one, or a local one on demand)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from duckstring.session import Session
+
+CATCHMENT = typer.Option(
+    None, "--catchment", "-c", metavar="NAME",
+    help="Registration to use (default: $DUCKSTRING_CATCHMENT, the default, or the only one).",
+)
+MAJOR = typer.Option(None, "--major", "-m", metavar="N", min=0,
+                     help="Major line (default: the highest deployed).")
+VERSION = typer.Option(None, "--version", "-v", metavar="X.Y.Z",
+                       help="Exact version; must be its line's selected version.")
+SILENT = typer.Option(False, "--silent", help="Submit and return without the live view.")
+WATCH = typer.Option(False, "--watch", help="Keep the live view open after the Pond settles.")
+JSON = typer.Option(False, "--json", help="Machine-readable output (one JSON document).")
+YES = typer.Option(False, "--yes", "-y", help="Answer yes to every question.")
+POND = typer.Argument(..., metavar="POND", help="Pond name.")
+
+
+@dataclass(frozen=True)
+class Target:
+    """A Pond as a command names it: `-m` picks the line, `-v` pins the exact version."""
+
+    pond: str
+    major: int | None = None
+    version: str | None = None
+
+    def params(self) -> dict[str, Any]:
+        return {"major": self.major, "version": self.version}
+
+    def path(self, *rest: str) -> str:
+        return "/".join(("/api/ponds", self.pond, *rest))
+
+
+@contextlib.contextmanager
+def open_catchment(name: str | None) -> Iterator[Session]:
+    """The resolved registration's Catchment for the duration of a command."""
+    from duckstring.config import Config
+    from duckstring.session import open_session
+    from duckstring.terminal import console
+
+    reg = Config.load(warn=console.warn).resolve(name)
+    with open_session(reg, note=console.note) as session:
+        yield session
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.flush()

@@ -1,0 +1,95 @@
+"""Posting a verb to a Pond (`POST /api/ponds/{name}/{verb}`) and following what it set off:
+the flows shared by `trigger` and `control`.
+
+- One-shots (tap, pulse, wake, force) open the live view of the target's lineage and close it
+  when the target settles; exit 0 only on success, 1 with the failing Ripple's error and
+  traceback otherwise, 130 when the view is closed first (the demand stays in place).
+  `--silent` returns at once, except on a local Catchment started for this command: that one
+  stops with the command, so the command waits (without the view) for the outcome.
+- Standing triggers (wave, tide) keep the view until Ctrl+C and never cancel the trigger.
+- Plain verbs (remove, sleep, kill, clear) answer with one line.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from duckstring.commands._context import Target, open_catchment
+
+if TYPE_CHECKING:
+    from duckstring.session import Session
+
+LABELS = {"tap": "Tap", "pulse": "Pulse", "wake": "Wake", "force": "Force", "wave": "Wave",
+          "tide": "Tide"}
+
+
+def one_shot(target: Target, verb: str, *, name: str | None, silent: bool, watch: bool,
+             body: dict[str, Any] | None = None, at: str | None = None) -> None:
+    with open_catchment(name) as s:
+        follow_one_shot(s, target, verb, silent=silent, watch=watch, body=body, at=at)
+
+
+def follow_one_shot(s: Session, target: Target, verb: str, *, silent: bool, watch: bool,
+                    body: dict[str, Any] | None = None, at: str | None = None) -> None:
+    from duckstring.terminal import console
+    from duckstring.terminal.live import INTERRUPTED, Goal, failure, follow
+
+    label = LABELS[verb]
+    runs_before = 0
+    if verb != "pulse":
+        doc = s.client.get("/api/status", pond=target.pond, **target.params())
+        mine = [p for p in doc["ponds"] if p["name"] == target.pond]
+        runs_before = int(mine[-1]["runs_completed"]) if mine else 0
+    resp = s.client.post(target.path(verb), body, at=at, **target.params())
+    line = resp["pond"]
+    goal = Goal(line, label, target_f=resp.get("target"), runs_before=runs_before)
+    if silent and not s.on_demand:
+        console.say(f"{goal.describe()}: sent")
+        return
+    outcome = follow(
+        s, heading=goal.describe(), pond=target.pond, major=int(line.rpartition("@")[2]),
+        goal=goal, keep_open=watch, quiet=silent,
+        footer=f"Ctrl+C closes the view; the {label} stays in place",
+    )
+    if outcome is None:
+        console.note(f"stopped watching before {line} settled; the {label} stays in place"
+                     + (" and resumes when the Catchment next runs" if s.on_demand else ""))
+        raise typer.Exit(INTERRUPTED)
+    if not outcome.ok:
+        raise failure(s, line, outcome)
+    console.out().print(f"[green]✓[/] {console.escape(outcome.summary)}", soft_wrap=True)
+
+
+def standing(target: Target, verb: str, *, name: str | None, silent: bool,
+             body: dict[str, Any] | None = None, what: str = "") -> None:
+    from duckstring.terminal import console
+    from duckstring.terminal.live import follow
+
+    label = LABELS[verb]
+    with open_catchment(name) as s:
+        resp = s.client.post(target.path(verb), body, **target.params())
+        line = resp["pond"]
+        console.say(f"{label}{what} set on {line}; it stays until "
+                            f"`duckstring trigger remove {target.pond}`")
+        if s.on_demand:
+            console.note(
+                f"the {label} is stored in {s.reg.root} and runs whenever the Catchment "
+                f"runs; this one stops with the command — keep it running with "
+                f"`duckstring catchment start {s.reg.name}`"
+            )
+        if silent:
+            return
+        follow(s, heading=f"{label}{what} on {line}", pond=target.pond,
+               major=int(line.rpartition("@")[2]),
+               footer=f"Ctrl+C closes the view; the {label} stays set")
+
+
+def plain(target: Target, verb: str, *, name: str | None, body: dict[str, Any] | None,
+          done: str) -> None:
+    from duckstring.terminal import console
+
+    with open_catchment(name) as s:
+        resp = s.client.post(target.path(verb), body, **target.params())
+        console.say(done.format(line=resp["pond"]))

@@ -1,0 +1,119 @@
+"""`duckstring control`: act on one Pond, never propagating (model.md §10)."""
+
+from __future__ import annotations
+
+import typer
+
+from duckstring.commands._context import (
+    CATCHMENT,
+    JSON,
+    MAJOR,
+    POND,
+    SILENT,
+    VERSION,
+    WATCH,
+    Target,
+    open_catchment,
+    print_json,
+)
+from duckstring.commands._verbs import one_shot, plain
+
+app = typer.Typer(
+    name="control", no_args_is_help=True,
+    help="Wake, force, sleep, kill or clear one Pond; show or set its failure budget.",
+)
+
+
+@app.command()
+def wake(
+    pond: str = POND, catchment: str | None = CATCHMENT, major: int | None = MAJOR,
+    version: str | None = VERSION, silent: bool = SILENT, watch: bool = WATCH,
+) -> None:
+    """Clear a failure and run the Pond once, when its Sources have something newer.
+
+    Example: [bold]duckstring control wake sales[/]
+    """
+    one_shot(Target(pond, major, version), "wake", name=catchment, silent=silent, watch=watch)
+
+
+@app.command()
+def force(
+    pond: str = POND, catchment: str | None = CATCHMENT, major: int | None = MAJOR,
+    version: str | None = VERSION, silent: bool = SILENT, watch: bool = WATCH,
+) -> None:
+    """Clear a failure and re-run the Pond now, at its current freshness.
+
+    Example: [bold]duckstring control force sales[/]
+    """
+    one_shot(Target(pond, major, version), "force", name=catchment, silent=silent, watch=watch)
+
+
+@app.command()
+def sleep(
+    pond: str = POND,
+    upstream: bool = typer.Option(False, "--upstream", help="Also every Pond upstream of it."),
+    catchment: str | None = CATCHMENT, major: int | None = MAJOR, version: str | None = VERSION,
+) -> None:
+    """Stop new work: drop the Pond's demand and standing trigger (a started run completes).
+
+    Example: [bold]duckstring control sleep reports --upstream[/]
+    """
+    plain(Target(pond, major, version), "sleep", name=catchment, body={"upstream": upstream},
+          done="{line} is asleep" + (" with everything upstream" if upstream else ""))
+
+
+@app.command()
+def kill(
+    pond: str = POND, catchment: str | None = CATCHMENT, major: int | None = MAJOR,
+    version: str | None = VERSION,
+) -> None:
+    """Terminate the Pond's running work and mark it killed (clear or wake revives it).
+
+    Example: [bold]duckstring control kill sales[/]
+    """
+    plain(Target(pond, major, version), "kill", name=catchment, body=None,
+          done="{line} is killed; `duckstring control clear` or `wake` revives it")
+
+
+@app.command()
+def clear(
+    pond: str = POND, catchment: str | None = CATCHMENT, major: int | None = MAJOR,
+    version: str | None = VERSION,
+) -> None:
+    """Reset a failed or killed Pond to idle without running it.
+
+    Example: [bold]duckstring control clear sales[/]
+    """
+    plain(Target(pond, major, version), "clear", name=catchment, body=None,
+          done="{line} is cleared")
+
+
+@app.command("failure-budget")
+def failure_budget(
+    pond: str = POND,
+    immediate: int | None = typer.Option(None, "--immediate", "-i", metavar="N", min=0,
+                                         help="Retries within a failing run."),
+    on_change: int | None = typer.Option(None, "--on-change", "-o", metavar="N", min=0,
+                                         help="Failed runs retried when a Source changes."),
+    catchment: str | None = CATCHMENT, major: int | None = MAJOR, version: str | None = VERSION,
+    json_out: bool = JSON,
+) -> None:
+    """Show the Pond's live failure budget, or set it with -i / -o.
+
+    Example: [bold]duckstring control failure-budget sales -i 2 -o 1[/]
+    """
+    from duckstring.terminal import console
+
+    target = Target(pond, major, version)
+    with open_catchment(catchment) as s:
+        if immediate is None and on_change is None:
+            resp = s.client.get(target.path("budget"), **target.params())
+        else:
+            resp = s.client.post(target.path("budget"),
+                                 {"immediate_retries": immediate, "source_retries": on_change},
+                                 **target.params())
+    if json_out:
+        print_json(resp)
+        return
+    console.say(f"{resp['pond']}: immediate retries {resp['immediate_retries']}, "
+                        f"on-change retries {resp['source_retries']}")

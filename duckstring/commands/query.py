@@ -1,0 +1,148 @@
+"""`duckstring query` and `duckstring get`: a Pond's published tables (runtime.md §8).
+
+Queries run on the Catchment, in a sandbox that sees only the Pond's published Parquet; SQL
+that tries to reach anything else is refused there (exit 2) and nothing is written.
+
+Files: a format flag names a file; a bare name lands in `./ponds/{pond}/[{table}/]` (or in
+`--path DIR`), a name with a directory is used as given, and `-` writes to stdout.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from duckstring.cli_errors import USAGE, CliError
+from duckstring.commands._context import CATCHMENT, MAJOR, VERSION, Target, open_catchment
+
+SHOW_ROWS = 1000  # rows printed as a table; more go to a file
+
+
+def _sql_text(sql: str) -> str:
+    if not sql.startswith("@"):
+        return sql
+    path = Path(sql[1:]).expanduser()
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise CliError(f"cannot read {path}: {e.strerror}", USAGE) from None
+
+
+def destination(name: str, pond: str, table: str | None, path: Path | None) -> Path:
+    given = Path(name).expanduser()
+    if given.is_absolute() or given.parent != Path("."):
+        return given
+    base = path if path is not None else Path("ponds") / pond / (table or "")
+    return base / given
+
+
+def _write(dest: Path, data: bytes) -> None:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f".{dest.name}.partial")
+    tmp.write_bytes(data)
+    tmp.replace(dest)
+
+
+def _records(result: dict[str, Any]) -> bytes:
+    cols = result["columns"]
+    rows = [dict(zip(cols, row, strict=True)) for row in result["rows"]]
+    return (json.dumps(rows, indent=2, ensure_ascii=False) + "\n").encode()
+
+
+def query(
+    pond: str = typer.Argument(..., metavar="POND", help="Pond name."),
+    table: str | None = typer.Argument(None, metavar="[TABLE]",
+                                       help="Table to preview (first 10 rows) or export."),
+    sql: str | None = typer.Option(
+        None, "--sql", metavar="SQL|@FILE",
+        help="DuckDB SQL over the Pond's published tables (bare or pond.table names); "
+             "@file.sql reads it from a file."),
+    csv: str | None = typer.Option(None, "--csv", metavar="F", help="Write CSV to F (- = stdout)."),
+    json_file: str | None = typer.Option(None, "--json", metavar="F",
+                                         help="Write JSON records to F (- = stdout)."),
+    parquet: str | None = typer.Option(None, "--parquet", metavar="F", help="Write Parquet to F."),
+    path: Path | None = typer.Option(None, "--path", metavar="DIR",
+                                     help="Directory for F (default ./ponds/POND/[TABLE/])."),
+    catchment: str | None = CATCHMENT, major: int | None = MAJOR, version: str | None = VERSION,
+) -> None:
+    """Look into a Pond's published data: list its tables, preview one, or run SQL.
+
+    [bold]query POND[/] lists the tables with row counts; [bold]query POND TABLE[/] prints its
+    first 10 rows; [bold]--sql[/] runs a query; [bold]--csv/--json/--parquet F[/] write files.
+
+    Example: [bold]duckstring query reports monthly_summary[/]
+    Example: [bold]duckstring query sales --sql "SELECT count(*) FROM sale_line" --csv n.csv[/]
+    """
+    from duckstring.terminal import console
+    from duckstring.terminal.views import rows_table, tables_table
+
+    formats = [(fmt, f) for fmt, f in (("csv", csv), ("json", json_file), ("parquet", parquet))
+               if f is not None]
+    if len(formats) > 1:
+        raise typer.BadParameter("give at most one of --csv, --json, --parquet")
+    target = Target(pond, major, version)
+    text = _sql_text(sql) if sql is not None else None
+    with open_catchment(catchment) as s:
+        if text is None and table is None:
+            doc = s.client.get(target.path("tables"), **target.params())
+            if formats and formats[0] == ("json", "-"):
+                sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+            elif formats:
+                raise typer.BadParameter("name a TABLE or give --sql to write a file")
+            else:
+                console.out().print(tables_table(doc))
+            return
+        body: dict[str, Any] = {"pond": pond, "major": major}
+        if text is not None:
+            body["sql"] = text
+        else:
+            body["table"] = table
+        if not formats:
+            if text is not None:
+                body["limit"] = SHOW_ROWS + 1
+            result = s.client.request("POST", "/api/query", json=body,
+                                      params=target.params()).json()
+            shown = dict(result, rows=result["rows"][:SHOW_ROWS])
+            console.out().print(rows_table(shown, title=f"{pond}.{table}" if text is None else None))
+            if len(result["rows"]) > SHOW_ROWS:
+                console.note(f"showing the first {SHOW_ROWS} rows; write them all with --csv F")
+            return
+        fmt, name = formats[0]
+        if table is not None and text is None:
+            body = {"pond": pond, "major": major, "sql": f'SELECT * FROM "{table}"',
+                    "table": table}
+        body["format"] = fmt
+        resp = s.client.request("POST", "/api/query", json=body, params=target.params())
+    data = _records(resp.json()) if fmt == "json" else resp.content
+    if name == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    dest = destination(name, pond, table if text is None else None, path)
+    _write(dest, data)
+    console.note(f"wrote {dest} ({console.human_bytes(len(data))})")
+
+
+def get(
+    pond: str = typer.Argument(..., metavar="POND", help="Pond name."),
+    table: str = typer.Argument(..., metavar="TABLE", help="Published table."),
+    path: Path | None = typer.Option(None, "--path", metavar="DIR",
+                                     help="Directory to write into (default ./ponds/POND)."),
+    catchment: str | None = CATCHMENT, major: int | None = MAJOR, version: str | None = VERSION,
+) -> None:
+    """Download a table's published Parquet file.
+
+    Example: [bold]duckstring get reports monthly_summary[/]
+    """
+    from duckstring.terminal import console
+
+    target = Target(pond, major, version)
+    dest = (path if path is not None else Path("ponds") / pond) / f"{table}.parquet"
+    with open_catchment(catchment) as s:
+        resp = s.client.request("GET", target.path("tables", table), params=target.params())
+    _write(dest, resp.content)
+    console.note(f"wrote {dest} ({console.human_bytes(len(resp.content))})")

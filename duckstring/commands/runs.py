@@ -1,0 +1,37 @@
+"""`duckstring runs`: run history, newest first, with every Ripple attempt."""
+
+from __future__ import annotations
+
+import typer
+
+from duckstring.commands._context import CATCHMENT, JSON, MAJOR, open_catchment, print_json
+
+
+def runs(
+    pond: str | None = typer.Argument(None, metavar="[POND]", help="Only this Pond's runs."),
+    limit: int = typer.Option(20, "--limit", "-n", min=1, max=10_000, help="How many runs."),
+    failed: bool = typer.Option(False, "--failed", help="Only failed runs."),
+    lineage: bool = typer.Option(False, "--lineage", help="With POND: its upstream runs too."),
+    catchment: str | None = CATCHMENT, major: int | None = MAJOR, json_out: bool = JSON,
+) -> None:
+    """Run history, newest first, with every Ripple attempt.
+
+    Failed attempts show their error and traceback.
+
+    Example: [bold]duckstring runs sales --failed[/]
+    """
+    from duckstring.terminal import console
+    from duckstring.terminal.views import run_lines
+
+    with open_catchment(catchment) as s:
+        doc = s.client.get("/api/runs", pond=pond, major=major, lineage=lineage if pond else None,
+                           ripples=True, status="failed" if failed else None, limit=limit)
+    if json_out:
+        print_json(doc)
+        return
+    out = console.out()
+    if not doc["runs"]:
+        out.print("no runs yet" if not failed else "no failed runs", markup=False)
+        return
+    for line in run_lines(doc["runs"]):
+        out.print(line, soft_wrap=True)

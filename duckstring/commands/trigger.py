@@ -1,0 +1,248 @@
+"""`duckstring trigger`: demand on a Pond (model.md §7) and its Window rules (§8).
+
+|        | once  | standing |
+|--------|-------|----------|
+| push   | pulse | tide     |
+| pull   | tap   | wave     |
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from duckstring.commands._context import (
+    CATCHMENT,
+    JSON,
+    MAJOR,
+    POND,
+    SILENT,
+    VERSION,
+    WATCH,
+    Target,
+    open_catchment,
+    print_json,
+)
+from duckstring.commands._verbs import one_shot, plain, standing
+
+app = typer.Typer(
+    name="trigger", no_args_is_help=True,
+    help="Ask for fresh data: Tap and Pulse once, Wave and Tide standing, Windows for Inlets.",
+)
+
+
+@app.command()
+def tap(
+    pond: str = POND, catchment: str | None = CATCHMENT, major: int | None = MAJOR,
+    version: str | None = VERSION, silent: bool = SILENT, watch: bool = WATCH,
+) -> None:
+    """Pull once: run the Pond when its Sources have something newer, pulling them first.
+
+    Example: [bold]duckstring trigger tap sales[/]
+    """
+    one_shot(Target(pond, major, version), "tap", name=catchment, silent=silent, watch=watch)
+
+
+@app.command()
+def pulse(
+    pond: str = POND,
+    at: str | None = typer.Option(None, "--at", metavar="TIME",
+                                  help="Target freshness (ISO-8601; default: now)."),
+    catchment: str | None = CATCHMENT, major: int | None = MAJOR,
+    version: str | None = VERSION, silent: bool = SILENT, watch: bool = WATCH,
+) -> None:
+    """Push once: bring the Pond to data as fresh as now, running its lineage once.
+
+    Exits 0 when the Pond is fresh, 1 (with the failing Ripple's traceback) when something on
+    its lineage fails.
+
+    Example: [bold]duckstring trigger pulse reports[/]
+    """
+    one_shot(Target(pond, major, version), "pulse", name=catchment, silent=silent, watch=watch,
+             at=at)
+
+
+@app.command()
+def wave(
+    pond: str = POND, catchment: str | None = CATCHMENT, major: int | None = MAJOR,
+    version: str | None = VERSION, silent: bool = SILENT,
+) -> None:
+    """Standing pull: keep the Pond supplied, paced by its slowest Ripple upstream.
+
+    Example: [bold]duckstring trigger wave reports[/]
+    """
+    standing(Target(pond, major, version), "wave", name=catchment, silent=silent)
+
+
+@app.command()
+def tide(
+    pond: str = POND,
+    bound: str = typer.Argument(..., metavar="BOUND",
+                                help="Most staleness allowed: a compound duration (30s, 90m, 1h30m)."),
+    catchment: str | None = CATCHMENT, major: int | None = MAJOR,
+    version: str | None = VERSION, silent: bool = SILENT,
+) -> None:
+    """Standing push: Pulse the Pond whenever its staleness would pass BOUND.
+
+    Example: [bold]duckstring trigger tide reports 1h30m[/]
+    """
+    from duckstring.times import format_duration, parse_duration
+
+    try:
+        bound_ms = parse_duration(bound)
+    except ValueError as e:
+        raise typer.BadParameter(str(e), param_hint="BOUND") from None
+    if bound_ms <= 0:
+        raise typer.BadParameter("must be longer than 0", param_hint="BOUND")
+    standing(Target(pond, major, version), "tide", name=catchment, silent=silent,
+             body={"bound_s": bound_ms / 1000}, what=f" ({format_duration(bound_ms)})")
+
+
+@app.command()
+def remove(
+    pond: str = POND, catchment: str | None = CATCHMENT, major: int | None = MAJOR,
+    version: str | None = VERSION,
+) -> None:
+    """Drop the Pond's standing trigger (demand already in the graph drains).
+
+    Example: [bold]duckstring trigger remove reports[/]
+    """
+    plain(Target(pond, major, version), "untrigger", name=catchment, body=None,
+          done="standing trigger removed from {line}")
+
+
+# -- windows -------------------------------------------------------------------------------
+
+window_app = typer.Typer(
+    name="window", no_args_is_help=True,
+    help="Window rules of an Inlet: when it may mint fresh data (model.md §8).",
+)
+app.add_typer(window_app)
+
+
+@window_app.callback()
+def window(
+    ctx: typer.Context,
+    pond: str = typer.Argument(..., metavar="POND", help="Inlet Pond name."),
+    catchment: str | None = CATCHMENT, major: int | None = MAJOR,
+) -> None:
+    """Window rules of an Inlet: add, list, remove.
+
+    Example: [bold]duckstring trigger window transactions add -n nightly -e 1d -s 02:00 -d 1h[/]
+    """
+    ctx.obj = {"target": Target(pond, major), "catchment": catchment}
+
+
+def _window_rows(windows: list[dict[str, Any]]) -> None:
+    from rich.table import Table
+
+    from duckstring.terminal import console
+    from duckstring.times import format_duration
+
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for col in ("name", "start", "every", "duration", "days", "until"):
+        table.add_column(col)
+    for w in windows:
+        table.add_row(
+            w["name"], w["start"], format_duration(round(w["every_s"] * 1000)),
+            format_duration(round(w["duration_s"] * 1000)),
+            ",".join(_DAYS[d] for d in w.get("on_days") or []) or "every day",
+            w.get("until") or "—",
+        )
+    if not windows:
+        table.add_row("(no Windows: the Inlet may run at any time)", "", "", "", "", "")
+    console.out().print(table)
+
+
+_DAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+
+
+@window_app.command("add")
+def window_add(
+    ctx: typer.Context,
+    name: str = typer.Option(..., "--name", "-n", help="Rule name (unique on the Pond)."),
+    every: str = typer.Option(..., "--every", "-e", metavar="EVERY",
+                              help="Period, one unit: 10s, 12h, 1d, 1w."),
+    start: str | None = typer.Option(None, "--start", "-s", metavar="START",
+                                     help="First opening: ISO-8601 or HH:MM UTC (default 00:00 today)."),
+    duration: str | None = typer.Option(None, "--duration", "-d", metavar="DURATION",
+                                        help="How long each occurrence stays open (default: EVERY)."),
+    on: str | None = typer.Option(None, "--on", "-o", metavar="MON,WED",
+                                  help="Only on these weekdays (UTC)."),
+    until: str | None = typer.Option(None, "--until", "-u", metavar="UNTIL",
+                                     help="No occurrence starts after this (ISO-8601)."),
+    json_out: bool = JSON,
+) -> None:
+    """Add a Window rule; rules on one Pond must not overlap.
+
+    Example: [bold]duckstring trigger window transactions add -n nightly -e 1d -s 02:00 -d 1h[/]
+    """
+    import time
+
+    from duckstring.terminal import console
+    from duckstring.times import iso, parse_duration, parse_instant, parse_single_unit
+
+    def parsed(fn: Any, value: str, hint: str, *args: Any) -> int:
+        try:
+            return int(fn(value, *args))
+        except ValueError as e:
+            raise typer.BadParameter(str(e), param_hint=hint) from None
+
+    body: dict[str, Any] = {"name": name,
+                            "every_s": parsed(parse_single_unit, every, "--every") / 1000}
+    if start is not None:
+        body["start"] = iso(parsed(parse_instant, start, "--start", int(time.time() * 1000)))
+    if duration is not None:
+        body["duration_s"] = parsed(parse_duration, duration, "--duration") / 1000
+    if on:
+        days = [d.strip().upper()[:3] for d in on.split(",") if d.strip()]
+        bad = [d for d in days if d not in _DAYS]
+        if bad:
+            raise typer.BadParameter(f"{', '.join(bad)} is not a weekday (MON … SUN)",
+                                     param_hint="--on")
+        body["on_days"] = days
+    if until is not None:
+        body["until"] = iso(parsed(parse_instant, until, "--until"))
+    target: Target = ctx.obj["target"]
+    with open_catchment(ctx.obj["catchment"]) as s:
+        resp = s.client.post(target.path("windows"), body, **target.params())
+    if json_out:
+        print_json(resp)
+        return
+    console.say(f"Window {name!r} added to {resp['pond']}")
+    _window_rows(resp["windows"])
+
+
+@window_app.command("list")
+def window_list(ctx: typer.Context, json_out: bool = JSON) -> None:
+    """List the Pond's Window rules.
+
+    Example: [bold]duckstring trigger window transactions list[/]
+    """
+    target: Target = ctx.obj["target"]
+    with open_catchment(ctx.obj["catchment"]) as s:
+        resp = s.client.get(target.path("windows"), **target.params())
+    if json_out:
+        print_json(resp)
+    else:
+        _window_rows(resp["windows"])
+
+
+@window_app.command("remove")
+def window_remove(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., metavar="NAME", help="Rule to remove."),
+) -> None:
+    """Remove a Window rule.
+
+    Example: [bold]duckstring trigger window transactions remove nightly[/]
+    """
+    from urllib.parse import quote
+
+    from duckstring.terminal import console
+
+    target: Target = ctx.obj["target"]
+    with open_catchment(ctx.obj["catchment"]) as s:
+        resp = s.client.delete(target.path("windows", quote(name, safe="")), **target.params())
+    console.say(f"Window {name!r} removed from {resp['pond']}")

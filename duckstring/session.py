@@ -1,0 +1,174 @@
+"""The Catchment a command talks to, for the duration of that command (cli.md "Local, on
+demand").
+
+`open_session(reg)` answers a `Session` with a `Client`:
+
+- a server that answers `GET /api/health` at the registered URL is used as it is;
+- a registration with a `root` whose server does not answer is started inside this process:
+  the same app (`create_app`), engine and Ducks, served by Waitress on the registered address
+  in a background thread, used over HTTP like any other, and stopped when the session closes
+  (scheduler stopped, every Duck shut down, root lock released);
+- when the root is locked by another process (a second CLI started at the same time), we wait
+  for that process's server to answer instead of failing, and start our own if the other one
+  goes away first;
+- anything else is unreachable (exit 3).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from duckstring.cli_errors import FAILED, UNREACHABLE, CliError
+from duckstring.client import Client
+from duckstring.config import Registration
+
+if TYPE_CHECKING:
+    from duckstring.embedded.runner import Server
+
+LOCK_WAIT_S = 60.0  # how long a second CLI waits for the first one's server to answer
+POLL_S = 0.1
+
+Note = Callable[[str], None]
+
+
+def listen_address(reg: Registration) -> tuple[str, int]:
+    parts = urlsplit(reg.url)
+    if parts.scheme not in ("http", "") or not parts.hostname:
+        raise CliError(f"{reg.name!r} is local but its url {reg.url!r} is not http://HOST:PORT",
+                       FAILED)
+    return reg.host or parts.hostname, parts.port or 80
+
+
+def build_server(reg: Registration) -> Server:
+    """The registration's Catchment, opened and bound but not yet serving. Raises
+    `RootLocked` when another process owns the root."""
+    from dataclasses import replace
+
+    from duckstring.embedded.app import create_app
+    from duckstring.embedded.runner import THREADS, Server
+    from duckstring.embedded.settings import Settings
+
+    assert reg.root is not None
+    host, port = listen_address(reg)
+    settings = replace(Settings.from_env(), root=reg.root.absolute(), api_key=reg.key,
+                       catchment_url=reg.url, poll_slots=THREADS // 2)
+    app = create_app(settings)
+    try:
+        server = Server(app, host, port)
+    except OSError as e:
+        app.catchment.close()
+        raise CliError(f"cannot serve {reg.name!r} on {host}:{port}: {e.strerror or e}; "
+                       "something else is using that port", FAILED) from None
+    app.catchment.supervisor.set_url(reg.url)
+    return server
+
+
+class Session:
+    """A Catchment for one command: `client` speaks to it; `close()` stops what we started."""
+
+    def __init__(self, reg: Registration, note: Note) -> None:
+        self.reg = reg
+        self.note = note
+        self.client = Client(reg)
+        self.server: Server | None = None
+        self._thread: threading.Thread | None = None
+        self._previous_sigterm: Any = None
+
+    @property
+    def on_demand(self) -> bool:
+        """Whether this command started the Catchment itself."""
+        return self.server is not None
+
+    def connect(self) -> Session:
+        if self.client.health():
+            return self
+        if not self.reg.local:
+            self.client.get("/api/health")  # raises the precise unreachable error
+            raise CliError(f"{self.client.who} does not answer /api/health", UNREACHABLE)
+        self._start_or_wait()
+        return self
+
+    def revive(self) -> None:
+        """After losing the server mid-command: a local one is started (or waited for) again."""
+        if self.reg.local and not self.client.health():
+            self._start_or_wait()
+
+    def _start_or_wait(self) -> None:
+        from duckstring.embedded.lock import RootLocked
+
+        deadline = time.monotonic() + LOCK_WAIT_S
+        told = False
+        while True:
+            try:
+                self._start()
+                return
+            except RootLocked:
+                pass
+            if self.client.health():
+                return
+            if not told:
+                self.note(f"the root of {self.reg.name!r} is in use by another process; "
+                          f"waiting for its server at {self.reg.url}")
+                told = True
+            if time.monotonic() > deadline:
+                raise CliError(
+                    f"{self.reg.root} is locked by another process, but nothing answered at "
+                    f"{self.reg.url} within {LOCK_WAIT_S:g} s", UNREACHABLE,
+                    hint="stop the other process, or check that it serves the registered url",
+                )
+            time.sleep(POLL_S)
+
+    def _start(self) -> None:
+        import logging
+
+        logging.getLogger("waitress").setLevel(logging.ERROR)  # no queue-depth chatter here
+        server = build_server(self.reg)
+        self.server = server
+        self._thread = threading.Thread(target=server.run, name="duckstring-catchment",
+                                        daemon=True)
+        self._thread.start()
+        if threading.current_thread() is threading.main_thread():
+            self._previous_sigterm = signal.signal(signal.SIGTERM, _interrupt)
+        deadline = time.monotonic() + 10
+        while not self.client.health(timeout=1) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        self.note(f"started the local Catchment {self.reg.name!r} for this command "
+                  f"({self.reg.url}, root {self.reg.root}); it stops when the command ends")
+
+    def close(self) -> None:
+        server, self.server = self.server, None
+        try:
+            if server is not None:
+                server.stop()
+                if self._thread is not None:
+                    self._thread.join(timeout=15)
+        finally:
+            if self._previous_sigterm is not None:
+                signal.signal(signal.SIGTERM, self._previous_sigterm)
+                self._previous_sigterm = None
+            self.client.close()
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def open_session(reg: Registration, note: Note) -> Iterator[Session]:
+    session = Session(reg, note)
+    try:
+        yield session.connect()
+    finally:
+        session.close()
