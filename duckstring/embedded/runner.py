@@ -31,12 +31,15 @@ class Server:
         self.port = int(self._server.effective_port)  # type: ignore[union-attr]
         self.host = host
         self._done = threading.Event()
+        self._running = threading.Event()
+        self._returned = threading.Event()
 
     @property
     def url(self) -> str:
         return local_url(self.host, self.port)
 
     def run(self) -> None:
+        self._running.set()
         try:
             self._server.run()
         except OSError:
@@ -44,31 +47,52 @@ class Server:
                 raise
         finally:
             self._done.set()
+            self._returned.set()
+
+    def _close_connections(self) -> None:
+        from waitress.wasyncore import close_all
+
+        close_all(self._server._map, ignore_all=True)  # type: ignore[attr-defined]
 
     def stop(self, duck_timeout: float = 10.0) -> None:
-        """Stop accepting requests, then close the Catchment (Ducks stopped, root released)."""
+        """Stop serving, then close the Catchment (Ducks stopped, root released).
+
+        While `run` is still looping (in another thread), the Ducks are stopped first, so they
+        can still collect their shutdown job; then the loop closes every open connection itself
+        (keep-alive clients, long-polls), so `run` returns now instead of when they time out."""
+        catchment = getattr(self.app, "catchment", None)
         if not self._done.is_set():
+            serving = self._running.is_set() and not self._returned.is_set()
+            if serving and catchment is not None:
+                catchment.supervisor.stop_all(duck_timeout)
             self._done.set()
+            if serving:
+                self._server.trigger.pull_trigger(self._close_connections)  # type: ignore[union-attr]
+                self._returned.wait(5)
             self._server.close()
             self._server.task_dispatcher.shutdown(timeout=5)  # type: ignore[union-attr]
-        catchment = getattr(self.app, "catchment", None)
         if catchment is not None:
             catchment.close(duck_timeout)
 
 
 def serve_forever(server: Server, on_ready: Callable[[Server], None] | None = None) -> None:
-    """Run until Ctrl+C or SIGTERM, then shut down cleanly."""
+    """Run until Ctrl+C or SIGTERM, then shut down cleanly. The loop runs in a thread so that
+    it still serves the Ducks their shutdown job while `stop` winds them down."""
 
     def stop(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGTERM, stop)
+    loop = threading.Thread(target=server.run, name="duckstring-server", daemon=True)
     try:
         if on_ready is not None:
             on_ready(server)
-        server.run()
+        loop.start()
+        while loop.is_alive():
+            loop.join(0.5)
     except KeyboardInterrupt:
         pass
     finally:
         signal.signal(signal.SIGTERM, previous)
         server.stop()
+        loop.join(10)
