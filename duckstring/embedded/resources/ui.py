@@ -12,11 +12,11 @@ STATIC = Path(__file__).resolve().parent.parent / "static"
 
 class Index:
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        if req.env.get("PATH_INFO", "") == "" and req.script_name:
+        if req.env.get("PATH_INFO", "") == "" and req.root_path:
             # Mounted under a prefix and asked for it without the slash: relative URLs would
             # resolve one level too high, so send the browser to `prefix/`.
             resp.status = falcon.HTTP_308
-            resp.location = req.script_name.rsplit("/", 1)[-1] + "/"
+            resp.location = req.root_path.rsplit("/", 1)[-1] + "/"
             return
         index = STATIC / "index.html"
         if not index.exists():

@@ -6,6 +6,7 @@ import { createHistory } from './history.js';
 import { forgetKey, storedKey } from './key.js';
 import { startLive } from './live.js';
 import { createSidebar } from './sidebar.js';
+import { splitter } from './splitter.js';
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -92,6 +93,7 @@ setInterval(() => {
   runs.tick();
 }, 1000);
 
+splitter($('.splitter'), $('.main'));
 sidebar.show(null, null, 0);
 runs.setPond(null);
 startLive({ onStatus, onConnection });

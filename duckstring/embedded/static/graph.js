@@ -188,14 +188,8 @@ export function createCanvas(host, { onSelect }) {
   host.querySelector('[data-zoom="out"]').addEventListener('click', () => view.zoomBy(0.8));
   host.querySelector('[data-zoom="fit"]').addEventListener('click', () => view.fit());
   new ResizeObserver(() => {
-    if (layout && !host.dataset.moved) view.fit();
+    if (layout && !view.moved) view.fit(); // keep the graph fitted until the person takes over
   }).observe(svg);
-  svg.addEventListener('pointerdown', () => {
-    host.dataset.moved = '1';
-  });
-  svg.addEventListener('wheel', () => {
-    host.dataset.moved = '1';
-  }, { passive: true });
 
   setInterval(tick, 1000);
 

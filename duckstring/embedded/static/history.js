@@ -93,6 +93,8 @@ export function createHistory(el, { onSelect }) {
     if (open.has(run.run_id)) open.delete(run.run_id);
     else open.add(run.run_id);
     render(true);
+    const row = body.querySelector(`tr.run[data-run="${run.run_id}"]`);
+    if (row && open.has(run.run_id)) row.scrollIntoView({ block: 'start' });
   };
 
   const render = (force = false) => {
@@ -126,8 +128,8 @@ export function createHistory(el, { onSelect }) {
       if (expanded) body.append(h('tr', { class: 'detail' }, h('td', { colspan: 6 }, detail(run))));
     }
     if (focusRun !== undefined) {
-      const again2 = body.querySelector(`tr.run[data-run="${CSS.escape(focusRun)}"]`);
-      if (again2) again2.focus({ preventScroll: true });
+      const row = body.querySelector(`tr.run[data-run="${CSS.escape(focusRun)}"]`);
+      if (row) row.focus({ preventScroll: true });
     }
   };
 

@@ -34,6 +34,7 @@ export function panZoom(svg, viewport, { onZoom } = {}) {
     const r = svg.getBoundingClientRect();
     const step = event.ctrlKey ? 0.01 : 0.0015; // pinch gestures arrive as ctrl+wheel
     zoomAt(Math.exp(-event.deltaY * step), event.clientX - r.left, event.clientY - r.top);
+    view.moved = true;
   }, { passive: false });
 
   svg.addEventListener('pointerdown', (event) => {
@@ -50,6 +51,7 @@ export function panZoom(svg, viewport, { onZoom } = {}) {
       dragged = true;
       svg.setPointerCapture(drag.id);
       svg.classList.add('panning');
+      view.moved = true;
     }
     tx = drag.tx + dx;
     ty = drag.ty + dy;
@@ -83,15 +85,18 @@ export function panZoom(svg, viewport, { onZoom } = {}) {
       apply();
     } else return;
     event.preventDefault();
+    if (event.key !== '0') view.moved = true;
   });
 
   const view = {
+    moved: false, // set once the person pans or zooms; a fit clears it
     get scale() {
       return k;
     },
     zoomBy(factor) {
       const [cx, cy] = centre();
       zoomAt(factor, cx, cy);
+      view.moved = true;
     },
     fit(width, height, { margin = 32, minScale = 0.25, maxScale = 1 } = {}) {
       // Show the whole graph when it fits at a readable scale; otherwise the readable scale,
@@ -101,6 +106,7 @@ export function panZoom(svg, viewport, { onZoom } = {}) {
         [width, height] = view.extent;
       }
       view.extent = [width, height];
+      view.moved = false;
       const r = svg.getBoundingClientRect();
       if (!r.width || !r.height || !width || !height) return;
       const fitK = Math.min((r.width - 2 * margin) / width, (r.height - 2 * margin) / height);
