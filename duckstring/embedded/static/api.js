@@ -11,16 +11,22 @@ export class ApiError extends Error {
   }
 }
 
-export async function api(path, { method = 'GET', body } = {}) {
+export async function api(path, { method = 'GET', body, timeoutMs = 30000 } = {}) {
   for (;;) {
     const key = storedKey();
     const headers = { Accept: 'application/json' };
     if (key) headers.Authorization = `Bearer ${key}`;
     if (body !== undefined) headers['Content-Type'] = 'application/json';
-    const resp = await fetch(path, {
-      method, headers, cache: 'no-store',
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+    let resp;
+    try {
+      resp = await fetch(path, {
+        method, headers, cache: 'no-store', signal: AbortSignal.timeout(timeoutMs),
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (err) {
+      const reason = err.name === 'TimeoutError' ? 'no answer in time' : 'cannot reach the Catchment';
+      throw new ApiError(0, reason, 'network');
+    }
     if (resp.status === 401 && !path.startsWith('api/health')) {
       await askForKey(key);
       continue;

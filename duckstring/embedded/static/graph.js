@@ -74,7 +74,7 @@ function overview(name, w, h) {
     lines.map((line, i) => s('tspan', { x: w / 2, dy: i ? BIG : 0 }, fit(line, w - 16, BIG))));
 }
 
-function pondBox(p, box, selected) {
+function pondBox(p, box, selected, title) {
   const w = box.w;
   const pad = M.pad;
   const version = p.version ? `v${p.version}` : '';
@@ -101,13 +101,13 @@ function pondBox(p, box, selected) {
   s('path', { class: 'pond-head', d: `M0 10 A10 10 0 0 1 10 0 H${w - 10} A10 10 0 0 1 ${w} 10 V${M.headH - 8} H0 Z` }),
   s('g', { class: 'detail' },
     s('circle', { class: 'status-dot', cx: pad + 5, cy: 20, r: 5 }),
-    s('text', { class: 'pond-name', x: pad + 16, y: 25 }, fit(p.name, w - 2 * pad - 24 - versionW, 14.5)),
+    s('text', { class: 'pond-name', x: pad + 16, y: 25 }, fit(title, w - 2 * pad - 24 - versionW, 14.5)),
     s('text', { class: 'pond-version', x: w - pad, y: 25, 'text-anchor': 'end' }, version),
     s('text', { class: 'pond-age', x: pad, y: 43, 'data-age': p.id }, ''),
     triggerPill,
     s('text', { class: 'pond-status', x: pad, y: 65 }, fit(statusLine(p), right - 2 * pad, 12)),
     demandPills),
-  overview(p.name, w, box.h),
+  overview(title, w, box.h),
   box.ripples.chips.size ? s('line', { class: 'pond-rule', x1: pad, x2: w - pad, y1: M.headH - 4, y2: M.headH - 4 }) : null,
   ripplesOf(p, box));
 }
@@ -145,6 +145,8 @@ export function createCanvas(host, { onSelect }) {
       ? document.activeElement.closest('.pond') : null;
     const focusId = focused ? focused.dataset.id : null;
     const status = new Map(doc.ponds.map((p) => [p.id, p.status]));
+    const majors = new Map(); // concurrent majors are separate boxes, titled with their major
+    for (const p of doc.ponds) majors.set(p.name, (majors.get(p.name) || 0) + 1);
     const optional = new Set(doc.ponds.flatMap((p) => (p.sources || [])
       .filter((src) => !src.required).map((src) => `${src.id}>${p.id}`)));
     clear(viewport);
@@ -153,7 +155,8 @@ export function createCanvas(host, { onSelect }) {
         status.get(e.from), selected !== null && (e.from === selected || e.to === selected)))),
       s('g', { class: 'ponds' }, [...layout.boxes.keys()]
         .map((id) => doc.ponds.find((p) => p.id === id))
-        .map((p) => pondBox(p, layout.boxes.get(p.id), p.id === selected))),
+        .map((p) => pondBox(p, layout.boxes.get(p.id), p.id === selected,
+          majors.get(p.name) > 1 ? `${p.name} @${p.major}` : p.name))),
     );
     tick();
     if (focusId) {

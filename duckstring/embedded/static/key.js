@@ -32,7 +32,7 @@ export function askForKey(rejected) {
   if (pending) return pending;
   const dialog = document.getElementById('key-dialog');
   const form = dialog.querySelector('form');
-  const input = dialog.querySelector('input');
+  const input = dialog.querySelector('input[type=password]');
   const note = dialog.querySelector('.key-note');
   note.textContent = rejected
     ? 'That key was refused. Enter the key of this Catchment.'

@@ -15,7 +15,7 @@ export function startLive({ onStatus, onConnection }) {
     for (;;) {
       const path = version === null ? 'api/status' : `api/status?since=${version}&wait=${WAIT_S}`;
       try {
-        const doc = await api(path);
+        const doc = await api(path, { timeoutMs: (WAIT_S + 15) * 1000 });
         backoff = 500;
         onConnection('live');
         if (doc.version !== version) {

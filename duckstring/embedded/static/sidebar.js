@@ -39,7 +39,7 @@ function stateRows(p, doc, onSelect, ageText) {
   const sinks = doc.edges.filter(([a]) => a === p.id).map(([, b]) => b);
   const rows = [
     row('Status', h('span', { class: `chip st-${p.status}` }, p.status), ' ', statusLine(p) !== p.status ? statusLine(p) : ''),
-    row('Freshness', p.end_f ? clock(p.end_f) : 'never ran', p.end_f ? h('span', { class: 'muted', 'data-side-age': '' }, ` · ${ageText}`) : ''),
+    row('Freshness', p.end_f ? clock(p.end_f) : (p.runs_started ? 'no output yet' : 'never ran'), p.end_f ? h('span', { class: 'muted', 'data-side-age': '' }, ` · ${ageText}`) : ''),
   ];
   if (p.start_f !== p.end_f && !p.is_failed && !p.is_killed) rows.push(row('Running to', clock(p.start_f)));
   rows.push(row('Changed', p.changed_f ? clock(p.changed_f) : '—'));
