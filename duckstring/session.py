@@ -21,6 +21,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -87,12 +88,26 @@ class Session:
 
     def connect(self) -> Session:
         if self.client.health():
+            self._check_identity()
             return self
         if not self.reg.local:
             self.client.get("/api/health")  # raises the precise unreachable error
             raise CliError(f"{self.client.who} does not answer /api/health", UNREACHABLE)
         self._start_or_wait()
         return self
+
+    def _check_identity(self) -> None:
+        """A local registration's URL must be served by the Catchment of its root, not by
+        whatever else took the port since."""
+        expected = root_identity(self.reg.root) if self.reg.root is not None else None
+        if expected is None:
+            return
+        found = self.client.get("/api/catchment").get("id")
+        if found != expected:
+            raise CliError(
+                f"another Catchment answers at {self.reg.url}, not the one in {self.reg.root}",
+                UNREACHABLE, hint=f"stop it, or re-register {self.reg.name!r} on a free port",
+            )
 
     def revive(self) -> None:
         """After losing the server mid-command: a local one is started (or waited for) again."""
@@ -159,6 +174,24 @@ class Session:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def root_identity(root: Path) -> str | None:
+    """The Catchment id stored in a root's duck.db, or None when there is none yet."""
+    import sqlite3
+
+    db = root / "duck.db"
+    if not db.is_file():
+        return None
+    try:
+        con = sqlite3.connect(f"{db.absolute().as_uri()}?mode=ro", uri=True, timeout=5)
+        try:
+            row = con.execute("SELECT value FROM meta WHERE key = 'id'").fetchone()
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return None
+    return None if row is None else str(row[0])
 
 
 def _interrupt(signum: int, frame: Any) -> None:

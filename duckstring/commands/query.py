@@ -94,6 +94,7 @@ def query(
             elif formats:
                 raise typer.BadParameter("name a TABLE or give --sql to write a file")
             else:
+                console.say(f"{doc['pond']}, fresh as of {doc.get('freshness') or 'never'}")
                 console.out().print(tables_table(doc))
             return
         body: dict[str, Any] = {"pond": pond, "major": major}

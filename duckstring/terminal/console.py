@@ -15,13 +15,17 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 DEBUG_ENV = "DUCKSTRING_DEBUG"
+WIDE = 120
 
 
 @functools.cache
 def _console(stderr: bool) -> Console:
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False)
+    console = Console(stderr=stderr, highlight=False)
+    if not console.is_terminal and not os.environ.get("COLUMNS"):
+        console.width = WIDE  # logs and pipes do not wrap at 80
+    return console
 
 
 def out() -> Console:

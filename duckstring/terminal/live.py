@@ -47,7 +47,9 @@ def find(doc: dict[str, Any], line: str) -> dict[str, Any] | None:
 
 
 def in_flight(p: dict[str, Any]) -> bool:
-    return p.get("start_f") != p.get("end_f") or any(r.get("running") for r in p.get("ripples", []))
+    """Work under way: a run in flight or a Ripple running. (A failed Pond keeps the halted
+    run's `start_f` above `end_f`, so that alone does not count.)"""
+    return p["status"] == "running" or any(r.get("running") for r in p.get("ripples", []))
 
 
 @dataclass(frozen=True)

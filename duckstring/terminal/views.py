@@ -86,11 +86,12 @@ class StatusTable:
 
         now = self.now_ms()
         table = Table(title=self.title, title_justify="left", expand=False, pad_edge=False,
-                      box=None, header_style="bold")
-        for col, kw in (("pond", {}), ("version", {}), ("state", {}),
+                      box=None, header_style="bold", padding=(0, 1, 0, 0))
+        for col, kw in (("pond", {"no_wrap": True}), ("version", {}), ("state", {}),
                         ("fresh", {"justify": "right"}), ("stale", {"justify": "right"}),
-                        ("trigger", {}), ("runs", {"justify": "right"}), ("", {})):
-            table.add_column(col, **kw)
+                        ("trigger", {}), ("runs", {"justify": "right"}),
+                        ("", {"no_wrap": True, "overflow": "ellipsis", "max_width": 22})):
+            table.add_column(col, **kw)  # type: ignore[arg-type]
         for p in self.doc.get("ponds", []):
             end_f = ms(p.get("end_f"))
             stale = p.get("staleness_s")
@@ -124,7 +125,7 @@ def progress_lines(before: dict[str, tuple[Any, ...]], doc: dict[str, Any],
             continue
         before[p["id"]] = sig
         parts = [offset, p["id"], p["status"]]
-        if p.get("end_f"):
+        if p.get("end_f") and p["status"] == "idle":
             parts.append(f"fresh {p['end_f']}")
         what = activity(p)
         if what:
@@ -219,8 +220,7 @@ def tables_table(doc: dict[str, Any]) -> Table:
 
     from duckstring.terminal.console import human_bytes
 
-    table = Table(title=f"{doc['pond']} (fresh {doc.get('freshness') or 'never'})",
-                  title_justify="left", header_style="bold", box=None, pad_edge=False)
+    table = Table(header_style="bold", box=None, pad_edge=False)
     for col, justify in (("table", "left"), ("rows", "right"), ("columns", "right"),
                          ("size", "right")):
         table.add_column(col, justify=justify)  # type: ignore[arg-type]

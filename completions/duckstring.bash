@@ -1,0 +1,75 @@
+# bash completion for duckstring and ds — generated from the command tree by `python -m duckstring.commands.gendocs`; do not edit.
+
+_duckstring_catchments() {
+    local file="${DUCKSTRING_HOME:-$HOME/.duckstring}/config.toml"
+    [[ -r "$file" ]] && sed -n 's/^[[:space:]]*\[catchments\.\([^]]*\)\].*/\1/p' "$file" | tr -d '"'
+}
+
+_duckstring() {
+    local cur prev word cmdpath i skip=0 words="" opts=""
+    cur="${COMP_WORDS[COMP_CWORD]}"
+    prev="${COMP_WORDS[COMP_CWORD-1]}"
+    cmdpath="duckstring"
+    for ((i = 1; i < COMP_CWORD; i++)); do
+        word="${COMP_WORDS[i]}"
+        if ((skip)); then skip=0; continue; fi
+        case "$cmdpath:$word" in
+            'duckstring quickstart:--dir'|'duckstring quickstart:--catchment'|'duckstring quickstart:-c'|'duckstring status:--catchment'|'duckstring status:-c'|'duckstring status:--major'|'duckstring status:-m'|'duckstring runs:--limit'|'duckstring runs:-n'|'duckstring runs:--catchment'|'duckstring runs:-c'|'duckstring runs:--major'|'duckstring runs:-m'|'duckstring query:--sql'|'duckstring query:--csv'|'duckstring query:--json'|'duckstring query:--parquet'|'duckstring query:--path'|'duckstring query:--catchment'|'duckstring query:-c'|'duckstring query:--major'|'duckstring query:-m'|'duckstring query:--version'|'duckstring query:-v'|'duckstring get:--path'|'duckstring get:--catchment'|'duckstring get:-c'|'duckstring get:--major'|'duckstring get:-m'|'duckstring get:--version'|'duckstring get:-v'|'duckstring simulate:--until'|'duckstring catchment init:--name'|'duckstring catchment init:-n'|'duckstring catchment init:--host'|'duckstring catchment init:--port'|'duckstring catchment init:-p'|'duckstring catchment init:--root'|'duckstring catchment init:--key'|'duckstring catchment init:--header'|'duckstring catchment connect:--name'|'duckstring catchment connect:-n'|'duckstring catchment connect:--path'|'duckstring catchment connect:--key'|'duckstring catchment connect:--header'|'duckstring catchment download:--catchment'|'duckstring catchment download:-c'|'duckstring catchment download:--path'|'duckstring pond deploy:--catchment'|'duckstring pond deploy:-c'|'duckstring trigger tap:--catchment'|'duckstring trigger tap:-c'|'duckstring trigger tap:--major'|'duckstring trigger tap:-m'|'duckstring trigger tap:--version'|'duckstring trigger tap:-v'|'duckstring trigger pulse:--at'|'duckstring trigger pulse:--catchment'|'duckstring trigger pulse:-c'|'duckstring trigger pulse:--major'|'duckstring trigger pulse:-m'|'duckstring trigger pulse:--version'|'duckstring trigger pulse:-v'|'duckstring trigger wave:--catchment'|'duckstring trigger wave:-c'|'duckstring trigger wave:--major'|'duckstring trigger wave:-m'|'duckstring trigger wave:--version'|'duckstring trigger wave:-v'|'duckstring trigger tide:--catchment'|'duckstring trigger tide:-c'|'duckstring trigger tide:--major'|'duckstring trigger tide:-m'|'duckstring trigger tide:--version'|'duckstring trigger tide:-v'|'duckstring trigger remove:--catchment'|'duckstring trigger remove:-c'|'duckstring trigger remove:--major'|'duckstring trigger remove:-m'|'duckstring trigger remove:--version'|'duckstring trigger remove:-v'|'duckstring trigger window:--catchment'|'duckstring trigger window:-c'|'duckstring trigger window:--major'|'duckstring trigger window:-m'|'duckstring trigger window add:--name'|'duckstring trigger window add:-n'|'duckstring trigger window add:--every'|'duckstring trigger window add:-e'|'duckstring trigger window add:--start'|'duckstring trigger window add:-s'|'duckstring trigger window add:--duration'|'duckstring trigger window add:-d'|'duckstring trigger window add:--on'|'duckstring trigger window add:-o'|'duckstring trigger window add:--until'|'duckstring trigger window add:-u'|'duckstring control wake:--catchment'|'duckstring control wake:-c'|'duckstring control wake:--major'|'duckstring control wake:-m'|'duckstring control wake:--version'|'duckstring control wake:-v'|'duckstring control force:--catchment'|'duckstring control force:-c'|'duckstring control force:--major'|'duckstring control force:-m'|'duckstring control force:--version'|'duckstring control force:-v'|'duckstring control sleep:--catchment'|'duckstring control sleep:-c'|'duckstring control sleep:--major'|'duckstring control sleep:-m'|'duckstring control sleep:--version'|'duckstring control sleep:-v'|'duckstring control kill:--catchment'|'duckstring control kill:-c'|'duckstring control kill:--major'|'duckstring control kill:-m'|'duckstring control kill:--version'|'duckstring control kill:-v'|'duckstring control clear:--catchment'|'duckstring control clear:-c'|'duckstring control clear:--major'|'duckstring control clear:-m'|'duckstring control clear:--version'|'duckstring control clear:-v'|'duckstring control failure-budget:--immediate'|'duckstring control failure-budget:-i'|'duckstring control failure-budget:--on-change'|'duckstring control failure-budget:-o'|'duckstring control failure-budget:--catchment'|'duckstring control failure-budget:-c'|'duckstring control failure-budget:--major'|'duckstring control failure-budget:-m'|'duckstring control failure-budget:--version'|'duckstring control failure-budget:-v') skip=1; continue ;;
+        esac
+        case "$word" in -*) continue ;; esac
+        case "$cmdpath $word" in
+            'duckstring quickstart'|'duckstring status'|'duckstring runs'|'duckstring query'|'duckstring get'|'duckstring simulate'|'duckstring catchment'|'duckstring catchment init'|'duckstring catchment start'|'duckstring catchment connect'|'duckstring catchment list'|'duckstring catchment set-default'|'duckstring catchment disconnect'|'duckstring catchment download'|'duckstring pond'|'duckstring pond init'|'duckstring pond demo'|'duckstring pond deploy'|'duckstring trigger'|'duckstring trigger tap'|'duckstring trigger pulse'|'duckstring trigger wave'|'duckstring trigger tide'|'duckstring trigger remove'|'duckstring trigger window'|'duckstring trigger window add'|'duckstring trigger window list'|'duckstring trigger window remove'|'duckstring control'|'duckstring control wake'|'duckstring control force'|'duckstring control sleep'|'duckstring control kill'|'duckstring control clear'|'duckstring control failure-budget') cmdpath="$cmdpath $word" ;;
+        esac
+    done
+    if ((skip)); then
+        case "$prev" in
+            --catchment|-c) COMPREPLY=($(compgen -W "$(_duckstring_catchments)" -- "$cur")) ;;
+        esac
+        return
+    fi
+    case "$cmdpath" in
+        'duckstring') words='quickstart status runs query get simulate catchment pond trigger control'; opts='--version --install-completion --show-completion --help -h'; ;;
+        'duckstring quickstart') words=''; opts='--dir --catchment -c --help -h'; ;;
+        'duckstring status') words=''; opts='--once --catchment -c --major -m --json --help -h'; ;;
+        'duckstring runs') words=''; opts='--limit -n --failed --lineage --catchment -c --major -m --json --help -h'; ;;
+        'duckstring query') words=''; opts='--sql --csv --json --parquet --path --catchment -c --major -m --version -v --help -h'; ;;
+        'duckstring get') words=''; opts='--path --catchment -c --major -m --version -v --help -h'; ;;
+        'duckstring simulate') words=''; opts='--until --json --help -h'; ;;
+        'duckstring catchment') words='init start connect list set-default disconnect download'; opts='--help -h'; ;;
+        'duckstring catchment init') words=''; opts='--name -n --host --port -p --root --key --generate-key --header --yes -y --no-start --help -h'; ;;
+        'duckstring catchment start') words=''; opts='--help -h'; words="$(_duckstring_catchments)"; ;;
+        'duckstring catchment connect') words=''; opts='--name -n --path --key --header --yes -y --help -h'; ;;
+        'duckstring catchment list') words=''; opts='--json --help -h'; ;;
+        'duckstring catchment set-default') words=''; opts='--help -h'; words="$(_duckstring_catchments)"; ;;
+        'duckstring catchment disconnect') words=''; opts='--purge --help -h'; words="$(_duckstring_catchments)"; ;;
+        'duckstring catchment download') words=''; opts='--catchment -c --path --yes -y --help -h'; ;;
+        'duckstring pond') words='init demo deploy'; opts='--help -h'; ;;
+        'duckstring pond init') words=''; opts='--help -h'; ;;
+        'duckstring pond demo') words=''; opts='--yes -y --help -h'; ;;
+        'duckstring pond deploy') words=''; opts='--all --catchment -c --yes -y --help -h'; ;;
+        'duckstring trigger') words='tap pulse wave tide remove window'; opts='--help -h'; ;;
+        'duckstring trigger tap') words=''; opts='--catchment -c --major -m --version -v --silent --watch --help -h'; ;;
+        'duckstring trigger pulse') words=''; opts='--at --catchment -c --major -m --version -v --silent --watch --help -h'; ;;
+        'duckstring trigger wave') words=''; opts='--catchment -c --major -m --version -v --silent --help -h'; ;;
+        'duckstring trigger tide') words=''; opts='--catchment -c --major -m --version -v --silent --help -h'; ;;
+        'duckstring trigger remove') words=''; opts='--catchment -c --major -m --version -v --help -h'; ;;
+        'duckstring trigger window') words='add list remove'; opts='--catchment -c --major -m --help -h'; ;;
+        'duckstring trigger window add') words=''; opts='--name -n --every -e --start -s --duration -d --on -o --until -u --json --help -h'; ;;
+        'duckstring trigger window list') words=''; opts='--json --help -h'; ;;
+        'duckstring trigger window remove') words=''; opts='--help -h'; ;;
+        'duckstring control') words='wake force sleep kill clear failure-budget'; opts='--help -h'; ;;
+        'duckstring control wake') words=''; opts='--catchment -c --major -m --version -v --silent --watch --help -h'; ;;
+        'duckstring control force') words=''; opts='--catchment -c --major -m --version -v --silent --watch --help -h'; ;;
+        'duckstring control sleep') words=''; opts='--upstream --catchment -c --major -m --version -v --help -h'; ;;
+        'duckstring control kill') words=''; opts='--catchment -c --major -m --version -v --help -h'; ;;
+        'duckstring control clear') words=''; opts='--catchment -c --major -m --version -v --help -h'; ;;
+        'duckstring control failure-budget') words=''; opts='--immediate -i --on-change -o --catchment -c --major -m --version -v --json --help -h'; ;;
+    esac
+    if [[ "$cur" == -* ]]; then
+        COMPREPLY=($(compgen -W "$opts" -- "$cur"))
+    else
+        COMPREPLY=($(compgen -W "$words" -- "$cur"))
+    fi
+}
+
+complete -o default -F _duckstring duckstring ds
