@@ -252,7 +252,7 @@ class Mounted:
 
 def test_the_ui_works_under_a_path_prefix(tmp_path: Path, demo: Path, page: Any) -> None:
     """Mounted at /content/abc/: the graph loads, the bare prefix redirects to it, and the
-    sidebar's writes (budgets, Windows) reach the API, with its errors shown in place."""
+    sidebar's writes (budgets, Windows, a Tide) reach the API, with errors shown in place."""
     from duckstring.embedded.app import create_app
     from duckstring.embedded.runner import Server
     from duckstring.embedded.settings import Settings
@@ -291,6 +291,17 @@ def test_the_ui_works_under_a_path_prefix(tmp_path: Path, demo: Path, page: Any)
         assert "every 1d · open 2h" in text_of(page, ".windows-list")
         click(page, '.windows-list button[aria-label="Remove window nightly"]')
         wait_until(lambda: "No windows" in text_of(page, ".windows-list"), 5, what="the window removed")
+
+        fill(page, "#tide-bound", "soon")
+        click(page, '#sidebar [data-verb="tide"]')
+        assert "like 90s" in text_of(page, "#triggers-h ~ .result.error")
+        fill(page, "#tide-bound", "4h")
+        click(page, '#sidebar [data-verb="tide"]')
+        wait_until(lambda: "Tide 4h" in text_of(page, '.pond[data-id="transactions@1"] .pill.trigger'), 5,
+                   what="the Tide on the canvas")
+        click(page, '#sidebar [data-verb="untrigger"]')
+        wait_until(lambda: not text_of(page, '.pond[data-id="transactions@1"] .pill.trigger'), 5,
+                   what="the Tide removed")
     finally:
         page.get("about:blank")
         server.stop()

@@ -10,9 +10,18 @@ import { splitter } from './splitter.js';
 
 const $ = (selector) => document.querySelector(selector);
 
+function fromHash() {
+  try {
+    return decodeURIComponent(location.hash.slice(1)) || null;
+  } catch {
+    return null;
+  }
+}
+
 let doc = null;
 let receivedAt = 0;
-let selected = decodeURIComponent(location.hash.slice(1)) || null;
+let selected = fromHash();
+let first = true;
 
 const canvas = createCanvas($('#canvas'), { onSelect: select });
 const sidebar = createSidebar($('#sidebar'), { onSelect: select });
@@ -24,14 +33,12 @@ function pondOf(id) {
 
 function select(id) {
   selected = id;
-  const inUrl = decodeURIComponent(location.hash.slice(1)) || null;
-  if (inUrl !== id) {
+  if (fromHash() !== id) {
     window.history.replaceState(null, '', id ? `#${encodeURIComponent(id)}` : location.pathname + location.search);
   }
   canvas.select(id);
   sidebar.show(id, doc, receivedAt);
   runs.setPond(pondOf(id));
-  document.body.classList.toggle('has-selection', Boolean(pondOf(id)));
 }
 
 function summary(d) {
@@ -52,12 +59,13 @@ function onStatus(next, at) {
   document.title = name ? `${name} · duckstring` : 'duckstring';
   $('#summary').innerHTML = summary(doc);
   canvas.update(doc, at);
-  if (selected && !pondOf(selected)) selected = null;
-  canvas.select(selected);
-  sidebar.show(selected, doc, at);
-  runs.setPond(pondOf(selected));
+  if (first || (selected && !pondOf(selected))) {
+    select(pondOf(selected) ? selected : null); // the canvas shows it (once: no jumping back)
+  } else {
+    sidebar.show(selected, doc, at);
+  }
+  first = false;
   runs.refresh();
-  document.body.classList.toggle('has-selection', Boolean(pondOf(selected)));
   $('#app').setAttribute('aria-busy', 'false');
 }
 
@@ -86,7 +94,7 @@ document.addEventListener('keydown', (event) => {
   }
 });
 
-window.addEventListener('hashchange', () => select(decodeURIComponent(location.hash.slice(1)) || null));
+window.addEventListener('hashchange', () => select(fromHash()));
 
 setInterval(() => {
   sidebar.tick();

@@ -1,4 +1,4 @@
-// The canvas: the Pond graph as SVG. Each Pond is a box (status stripe, name, version,
+// The canvas: the Pond graph as SVG. Each Pond is a box (status colours, name, version,
 // freshness age, standing trigger, demand) holding its Ripples and their edges; Source→Sink
 // edges run between boxes. Layout is recomputed only when the topology changes.
 

@@ -14,10 +14,16 @@ function elapsed(run) {
   return run.started_at ? `${duration((Date.now() - Date.parse(run.started_at)) / 1000)}…` : '—';
 }
 
-function attemptDuration(a) {
+function attemptDuration(a, run) {
   if (!a.started_at) return '—';
-  const end = a.finished_at ? Date.parse(a.finished_at) : Date.now();
-  return `${duration((end - Date.parse(a.started_at)) / 1000)}${a.finished_at ? '' : '…'}`;
+  const until = a.finished_at || run.finished_at; // an attempt cut short ends with its run
+  const end = until ? Date.parse(until) : Date.now();
+  return `${duration((end - Date.parse(a.started_at)) / 1000)}${until ? '' : '…'}`;
+}
+
+function attemptStatus(a, run) {
+  // The run ended (killed, lost Duck) while this attempt had no result of its own.
+  return a.status === 'running' && run.finished_at && !a.finished_at ? 'unfinished' : a.status;
 }
 
 function traceback(text, open) {
@@ -31,9 +37,9 @@ function detail(run) {
     const main = h('tr', { class: `attempt as-${a.status}` },
       h('td', {}, a.ripple),
       h('td', {}, `#${a.attempt}`, a.attempt > 1 ? h('span', { class: 'chip retry' }, 'retry') : null),
-      h('td', {}, h('span', { class: `chip rs-${a.status}` }, a.status)),
+      h('td', {}, h('span', { class: `chip rs-${attemptStatus(a, run)}` }, attemptStatus(a, run))),
       h('td', {}, clock(a.started_at)),
-      h('td', { class: 'num' }, attemptDuration(a)),
+      h('td', { class: 'num' }, attemptDuration(a, run)),
       h('td', { class: 'err' }, a.error || ''));
     const extra = [];
     if (a.traceback) extra.push(traceback(a.traceback, a === failed[failed.length - 1]));
