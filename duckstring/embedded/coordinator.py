@@ -56,6 +56,7 @@ class Coordinator:
         with store.transaction() as conn:
             engine = codec.restore(states.all_states(conn))
         co = cls(engine, store, supervisor, clock)
+        supervisor.adopt(sorted(engine.ponds))
         with co.lock:
             for p in engine.ponds.values():
                 for run in sorted(p.runs.values(), key=lambda run: run.f):

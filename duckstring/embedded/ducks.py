@@ -166,6 +166,17 @@ class Supervisor:
             slot.pid = pid
 
     # -- processes -------------------------------------------------------------------------
+    def adopt(self, lines: list[str]) -> None:
+        """Take charge of Ducks that outlived the last Catchment, so they are watched, asked
+        to stop when idle, and stopped with us even if they never dial back."""
+        with self._cond:
+            for line in lines:
+                name, major = split_line(line)
+                lock = FileLock(self.layout.duck_lock(name, major))
+                if lock.is_held():
+                    slot = self._slot(line)
+                    slot.proc, slot.pid = None, lock.holder()
+
     def _ensure(self, slot: Slot) -> None:
         if self.stopping or slot.running():
             return

@@ -42,8 +42,9 @@ def start_catchment(root: Path, env: dict[str, str]) -> Iterator[object]:
     test, and no process may be left running on the root."""
     started: list[CatchmentProc] = []
 
-    def start(key: str | None = None, root_dir: Path | None = None, **overrides: str) -> CatchmentProc:
-        proc = CatchmentProc(root_dir or root, {**env, **overrides}, key=key)
+    def start(key: str | None = None, root_dir: Path | None = None, port: int | None = None,
+              **overrides: str) -> CatchmentProc:
+        proc = CatchmentProc(root_dir or root, {**env, **overrides}, key=key, port=port)
         started.append(proc)
         return proc.start()
 

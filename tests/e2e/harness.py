@@ -55,11 +55,12 @@ def processes_under(root: Path) -> list[int]:
 
 
 class CatchmentProc:
-    def __init__(self, root: Path, env: dict[str, str], *, key: str | None = None) -> None:
+    def __init__(self, root: Path, env: dict[str, str], *, key: str | None = None,
+                 port: int | None = None) -> None:
         self.root = root
         self.env = env
         self.key = key
-        self.port = free_port()
+        self.port = port or free_port()
         self.proc: subprocess.Popen[bytes] | None = None
         self.log = root.parent / f"{root.name}-catchment.log"
 

@@ -25,7 +25,7 @@ def test_catchment_killed_mid_pulse_resumes_without_rerunning(start_catchment, d
                                for a in _attempts(client)), 60,
                    what="a sales Ripple to finish")
     c.kill9()
-    c2 = start_catchment()
+    c2 = start_catchment(port=c.port)  # the registered address: surviving Ducks dial back here
     with c2.client() as client:
         wait_until(lambda: settled(client, "reports", target), 60, what="the Pulse to complete")
         attempts = _attempts(client)
@@ -34,7 +34,7 @@ def test_catchment_killed_mid_pulse_resumes_without_rerunning(start_catchment, d
         assert all(a["status"] == "success" for a in attempts)
         assert set(ran) == {("transactions", "append_transactions"), ("products", "catalogue"),
                             ("sales", "daily_sales"), ("sales", "price_tiers"),
-                            ("sales", "join_lines"), ("reports", "monthly_summary")} or len(ran) == 6
+                            ("sales", "join_lines"), ("reports", "monthly_summary")}
         rows = client.post("/api/query", json={"pond": "reports", "table": "monthly_summary"})
         assert rows.json()["rows"]
 
@@ -68,7 +68,7 @@ def test_history_is_complete_after_the_duck_finished_while_the_catchment_was_dow
     wait_until(lambda: (c.root / "ponds/steady/m1/data/second.parquet").exists(), 30,
                what="the Duck to publish while the Catchment is down")
     duck_pid = int(lock.read_text())
-    c2 = start_catchment()
+    c2 = start_catchment(port=c.port)
     with c2.client() as client:
         wait_until(lambda: settled(client, "steady", target), 30, what="the replayed run")
         run = client.get("/api/runs", params={"pond": "steady", "ripples": "true"}).json()["runs"]
