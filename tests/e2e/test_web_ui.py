@@ -208,9 +208,23 @@ def test_failure_shows_red_blocks_its_sinks_and_opens_to_the_traceback(
     js(page, "document.querySelector('#history tr.detail details.tb').scrollIntoView({block: 'end'});")
     screenshot(page, "ui-failure-traceback.png")
 
+    click(page, '.pond[data-id="digest@1"]')  # drop the Pulse's demand, upstream too
+    click(page, "#sleep-upstream")
+    click(page, '#sidebar [data-verb="sleep"]')
+    wait_until(lambda: "Slept, with upstream" in text_of(page, "#control-h ~ .result.ok"), 5, what="slept")
+    click(page, '.pond[data-id="feed@1"]')
+    click(page, '#sidebar [data-verb="clear"]')  # back to idle without running; the Sink unblocks
+    wait_until(lambda: ponds(page) == {"feed@1": "idle", "digest@1": "idle"}, 10, what="cleared")
+    click(page, '#sidebar [data-verb="kill"]')  # Kill asks for a second click
+    assert text_of(page, '#sidebar [data-verb="kill"]') == "Kill now?"
+    assert ponds(page)["feed@1"] == "idle"
+    click(page, '#sidebar [data-verb="kill"]')
+    wait_until(lambda: ponds(page) == {"feed@1": "killed", "digest@1": "blocked"}, 10, what="killed")
+
 
 def test_key_prompt_then_the_graph_loads(start_catchment, demo: Path, page: Any) -> None:
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
 
     page.allowed_errors = ("401",)  # the refused requests are logged by Chromium itself
     c = start_catchment(key="sesame")
@@ -229,6 +243,17 @@ def test_key_prompt_then_the_graph_loads(start_catchment, demo: Path, page: Any)
     assert [v for _, v in stored] == ["sesame"]
     open_ui(page, f"{c.url}/", DEMO)  # kept in the browser: no prompt the second time
     assert not js(page, "return document.getElementById('key-dialog').open;")
+
+    # keyboard: Enter on a focused Pond opens its sidebar, Esc comes back to the Pond
+    js(page, "document.querySelector('.pond[data-id=\"reports@1\"]').focus();")
+    page.switch_to.active_element.send_keys(Keys.ENTER)
+    wait_until(lambda: js(page, "return document.activeElement.id;") == "panel-title", 5,
+               what="the focus in the sidebar")
+    assert text_of(page, "#panel-title") == "reports"
+    page.switch_to.active_element.send_keys(Keys.ESCAPE)
+    wait_until(lambda: js(page, "return document.activeElement.dataset.id;") == "reports@1", 5,
+               what="the focus back on the Pond")
+    assert "Nothing selected" in text_of(page, "#sidebar")
 
 
 class Mounted:

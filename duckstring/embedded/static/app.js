@@ -31,7 +31,7 @@ function pondOf(id) {
   return doc && id ? doc.ponds.find((p) => p.id === id) || null : null;
 }
 
-function select(id) {
+function select(id, { focusPanel = false } = {}) {
   selected = id;
   if (fromHash() !== id) {
     window.history.replaceState(null, '', id ? `#${encodeURIComponent(id)}` : location.pathname + location.search);
@@ -39,6 +39,8 @@ function select(id) {
   canvas.select(id);
   sidebar.show(id, doc, receivedAt);
   runs.setPond(pondOf(id));
+  const title = document.getElementById('panel-title');
+  if (focusPanel && title) title.focus();
 }
 
 function summary(d) {

@@ -181,7 +181,7 @@ export function createCanvas(host, { onSelect }) {
     const pond = event.target.closest('.pond');
     if (pond && (event.key === 'Enter' || event.key === ' ')) {
       event.preventDefault();
-      onSelect(pond.dataset.id);
+      onSelect(pond.dataset.id, { focusPanel: true }); // Esc brings the focus back here
     }
   });
   svg.addEventListener('click', (event) => {

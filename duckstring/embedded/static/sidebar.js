@@ -27,6 +27,30 @@ function verbButton(pond, out, verb, label, hint, body, done) {
   return button;
 }
 
+function confirming(button, ask) {
+  // A destructive verb takes two clicks: the first arms it for a few seconds.
+  const label = button.textContent;
+  let timer = null;
+  const disarm = () => {
+    clearTimeout(timer);
+    timer = null;
+    button.textContent = label;
+    button.classList.remove('armed');
+  };
+  button.addEventListener('click', (event) => {
+    if (timer) {
+      disarm();
+      return;
+    }
+    event.stopImmediatePropagation();
+    button.textContent = ask;
+    button.classList.add('armed');
+    timer = setTimeout(disarm, 4000);
+  }, { capture: true });
+  button.addEventListener('blur', disarm);
+  return button;
+}
+
 function pondLink(id, onSelect) {
   return h('button', { type: 'button', class: 'link', onClick: () => onSelect(id) }, id);
 }
@@ -101,7 +125,7 @@ function controlSection(pond) {
       verbButton(pond, out, 'force', 'Force', 'Clear a fault and re-run now at the same freshness'),
       verbButton(pond, out, 'sleep', 'Sleep', 'Drop demand and the standing trigger (the current run finishes)',
         () => ({ upstream: upstream.checked }), () => (upstream.checked ? 'Slept, with upstream' : 'Slept')),
-      verbButton(pond, out, 'kill', 'Kill', 'Stop the current run and hold the Pond killed'),
+      confirming(verbButton(pond, out, 'kill', 'Kill', 'Stop the current run and hold the Pond killed (click twice)'), 'Kill now?'),
       verbButton(pond, out, 'clear', 'Clear', 'Reset failed or killed to idle without running')),
     h('label', { class: 'check' }, upstream, 'Sleep also puts every upstream Pond to sleep'),
     out);
@@ -137,7 +161,7 @@ export function createSidebar(el, { onSelect }) {
     const error = h('div', { class: 'pond-error', hidden: true });
     clear(el).append(
       h('header', { class: 'panel-head' },
-        h('div', {}, h('h2', { id: 'panel-title' }, p.name), h('p', { class: 'muted' }, `${p.kind} · v${p.version} · line ${p.id}`)),
+        h('div', {}, h('h2', { id: 'panel-title', tabindex: -1 }, p.name), h('p', { class: 'muted' }, `${p.kind} · v${p.version} · line ${p.id}`)),
         close),
       error,
       h('section', { class: 'panel-section', 'aria-labelledby': 'state-h' }, h('h3', { id: 'state-h', class: 'sr-only' }, 'State'), state),
