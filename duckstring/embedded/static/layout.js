@@ -4,7 +4,7 @@
 // the same treatment on a small scale.
 
 export const M = {
-  boxMinW: 264, pad: 12, headH: 76, chipW: 132, chipH: 24, chipGapX: 24, chipGapY: 8,
+  boxMinW: 264, pad: 12, headH: 76, chipW: 104, chipMaxW: 184, chipChar: 6.9, chipH: 24, chipGapX: 24, chipGapY: 8,
   colGap: 116, rowGap: 36, sweeps: 6,
 };
 
@@ -127,13 +127,16 @@ export function layoutRipples(ripples) {
   const children = (n) => childrenOf.get(n);
   const cols = columnsOf(names, longestPath(names, parents));
   orderColumns(cols, parents, children, M.sweeps);
-  const size = () => ({ w: M.chipW, h: M.chipH });
+  // chips as wide as the longest name needs (monospace), within bounds
+  const chipW = Math.round(Math.min(M.chipMaxW,
+    Math.max(M.chipW, ...names.map((n) => n.length * M.chipChar + 30))));
+  const size = () => ({ w: chipW, h: M.chipH });
   const y = place(cols, size, parents, children, M.chipGapY, 2);
   const chips = new Map();
   cols.forEach((col, c) => col.forEach((n) => chips.set(n, {
-    x: c * (M.chipW + M.chipGapX), y: y.get(n), w: M.chipW, h: M.chipH,
+    x: c * (chipW + M.chipGapX), y: y.get(n), w: chipW, h: M.chipH,
   })));
-  const w = cols.length ? cols.length * M.chipW + (cols.length - 1) * M.chipGapX : 0;
+  const w = cols.length ? cols.length * chipW + (cols.length - 1) * M.chipGapX : 0;
   const h = Math.max(0, ...[...chips.values()].map((c) => c.y + c.h));
   return { w, h, chips };
 }
