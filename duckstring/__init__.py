@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from duckstring.authoring import puddle, ripple
+from duckstring.duck.handle import PondHandle
+
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+__all__ = ["PondHandle", "__version__", "puddle", "ripple"]

@@ -4,6 +4,7 @@ relative to the root, so a root can be copied or moved and still start unchanged
 ```
 {root}/
 ├── duck.db                       Catchment, SQLite (WAL): the system of record
+├── catchment.url                 where Ducks dial the current Catchment
 └── ponds/{name}/
     ├── {version}/                each deployed version's source, exactly as uploaded
     └── m{major}/                 runtime state of one major line
@@ -31,6 +32,12 @@ class Layout:
     @property
     def lock(self) -> Path:
         return self.root / "catchment.lock"
+
+    @property
+    def catchment_url(self) -> Path:
+        """The address the root's current Catchment tells its Ducks to dial. A Duck that
+        outlived its Catchment reads it to find the next one, whatever port that listens on."""
+        return self.root / "catchment.url"
 
     @property
     def ponds(self) -> Path:

@@ -1,0 +1,18 @@
+"""The Duck: the worker process that executes one Pond line (runtime.md §1–§3).
+
+`python -m duckstring.duck --root ROOT --line NAME@MAJOR`, with the Catchment's address in
+`DUCKSTRING_CATCHMENT_URL` and its Duck token in `DUCKSTRING_DUCK_TOKEN`.
+
+| module | holds |
+|---|---|
+| `main` | argument parsing, the line lock, logging, launching the worker, re-exec |
+| `worker` | the main loop: jobs, executor, attempts, publishing, kill, watchdog |
+| `ledger` | `pond.db`: runs, attempts, checkpoints, outbox, handover |
+| `poller`, `sender`, `channel` | the Duck channel: long-poll jobs, post the outbox |
+| `project` | loading one deployed version's manifest and Ripples |
+| `attempt` | one Ripple call on a pool thread: log capture, error and traceback |
+| `handle` | `PondHandle`, the `pond` a Ripple receives (importable without duckdb) |
+| `registry` | the line's DuckDB registry and the atomic `write_table` swap |
+| `publish` | exporting Parquet snapshots under the schema contract |
+| `lock` | one Duck per line |
+"""

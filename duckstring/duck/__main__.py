@@ -1,0 +1,3 @@
+from duckstring.duck.main import run
+
+run()

@@ -1,0 +1,82 @@
+"""One Ripple attempt on a pool thread: call the author's function, capture its log lines, and
+turn an exception into the one-line `error` and the formatted `traceback` the events carry."""
+
+from __future__ import annotations
+
+import logging
+import traceback as tb
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+LOG_LIMIT = 64 * 1024  # keep the tail: an attempt's log travels inside one event
+ERROR_LIMIT = 1000
+PARENT_LOGGER = "duckstring.pond"
+
+
+class Capture(logging.Handler):
+    """Collects the formatted records of one attempt."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+        self.size = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            at = datetime.fromtimestamp(record.created, tz=timezone.utc).strftime("%H:%M:%S.%f")
+            line = f"{at[:-3]} {record.levelname} {record.getMessage()}"
+            if record.exc_info:
+                line += "\n" + "".join(tb.format_exception(*record.exc_info)).rstrip()
+        except Exception:  # a bad format string must not fail the Ripple
+            self.handleError(record)
+            return
+        self.lines.append(line)
+        self.size += len(line) + 1
+        while self.size > LOG_LIMIT and len(self.lines) > 1:
+            self.size -= len(self.lines.pop(0)) + 1
+
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+def attempt_logger(pond: str, ripple: str) -> tuple[logging.Logger, Capture]:
+    """A logger for one attempt. It is created directly (not via `getLogger`) so it is not kept
+    forever in logging's registry; it still propagates to the Duck's stderr via its parent."""
+    logger = logging.Logger(f"{PARENT_LOGGER}.{pond}.{ripple}", logging.INFO)
+    logger.parent = logging.getLogger(PARENT_LOGGER)
+    capture = Capture()
+    logger.addHandler(capture)
+    return logger, capture
+
+
+@dataclass(frozen=True)
+class Outcome:
+    ok: bool
+    skipped: bool = False
+    error: str | None = None
+    traceback: str | None = None
+    log: str = ""
+
+
+def one_line(e: BaseException) -> str:
+    text = " ".join(str(e).split())
+    line = f"{type(e).__name__}: {text}" if text else type(e).__name__
+    return line if len(line) <= ERROR_LIMIT else line[: ERROR_LIMIT - 1] + "…"
+
+
+def user_traceback(e: BaseException) -> str:
+    """The traceback from the author's function down, without this module's frame."""
+    frames = e.__traceback__.tb_next if e.__traceback__ is not None else None
+    return "".join(tb.format_exception(type(e), e, frames)).rstrip()
+
+
+def invoke(func: Callable[[Any], Any], handle: Any, capture: Capture) -> Outcome:
+    try:
+        func(handle)
+    except BaseException as e:  # SystemExit or KeyboardInterrupt in a Ripple is its failure too
+        return Outcome(False, error=one_line(e), traceback=user_traceback(e), log=capture.text())
+    finally:
+        handle._close()
+    return Outcome(True, skipped=handle._skipped, log=capture.text())

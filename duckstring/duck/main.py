@@ -1,0 +1,101 @@
+"""`python -m duckstring.duck --root ROOT --line NAME@MAJOR`: start the Duck of one line.
+
+Secrets never go on the command line (it shows in `ps`): the Catchment's address comes from
+`DUCKSTRING_CATCHMENT_URL` and the Duck token from `DUCKSTRING_DUCK_TOKEN`. Logs go to stderr,
+which the Catchment redirects to the line's `duck.log`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import re
+import sys
+from pathlib import Path
+from typing import IO, NoReturn
+
+from duckstring import protocol
+from duckstring.duck import lock
+
+_LINE = re.compile(r"^([a-z][a-z0-9_]*)@(0|[1-9]\d*)$")
+_held: IO[str] | None = None  # the line lock, kept open for the life of the process
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m duckstring.duck",
+        description="Run the Duck worker of one Pond line (started by the Catchment).",
+    )
+    parser.add_argument("--root", required=True, type=Path, help="the Catchment root")
+    parser.add_argument("--line", required=True, help="the line to run, as NAME@MAJOR")
+    args = parser.parse_args(argv)
+    if not _LINE.match(args.line):
+        parser.error(f"--line {args.line!r} must look like sales@1")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    global _held
+    args = parse_args(argv)
+    m = _LINE.match(args.line)
+    assert m is not None
+    name, major = m.group(1), int(m.group(2))
+
+    from duckstring.layout import Layout
+
+    layout = Layout(args.root)
+    logging.basicConfig(
+        level=os.environ.get("DUCKSTRING_DUCK_LOG_LEVEL", "INFO").upper(),
+        stream=sys.stderr,
+        format=f"%(asctime)s %(levelname)s duck[{args.line} %(process)d] %(name)s: %(message)s",
+    )
+    for chatty in ("httpx", "httpcore"):  # one line per long-poll would drown duck.log
+        logging.getLogger(chatty).setLevel(logging.WARNING)
+    lock_path = layout.duck_lock(name, major)
+    _held = lock.acquire(lock_path)
+    if _held is None:
+        print(f"duckstring duck: {args.line} already has a Duck (pid {lock.holder(lock_path)}); "
+              "exiting", file=sys.stderr)
+        return 0
+    url = os.environ.get(protocol.URL_ENV, "").strip()
+    if not url:
+        print(f"duckstring duck: set {protocol.URL_ENV} to the Catchment's address",
+              file=sys.stderr)
+        return 2
+    token = os.environ.get(protocol.TOKEN_ENV, "")
+
+    from duckstring.duck.channel import Channel
+    from duckstring.duck.worker import Settings, Worker
+
+    pid = os.getpid()
+    worker = Worker(
+        layout, name, major,
+        poll_channel=Channel(url, token, name, major, pid, layout.catchment_url),
+        send_channel=Channel(url, token, name, major, pid, layout.catchment_url),
+        settings=Settings.from_env(),
+        reexec=lambda: reexec(layout.root, args.line),
+    )
+    return worker.run()
+
+
+def reexec(root: Path, line: str) -> NoReturn:
+    """Replace this process with a fresh Duck (same pid, same environment)."""
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable,
+             [sys.executable, "-m", "duckstring.duck", "--root", str(root), "--line", line])
+
+
+def run() -> NoReturn:
+    try:
+        code = main()
+    except Exception:
+        logging.getLogger("duckstring.duck").exception("the Duck failed")
+        code = 1
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # leave without joining Ripple threads: a killed one may sleep for a long time
+    os._exit(code)

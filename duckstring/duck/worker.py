@@ -1,0 +1,478 @@
+"""The Duck's main loop: one thread owns the executor, the ledger and the registry bookkeeping.
+
+Everything else reports to it through one queue, so there are no races on run state:
+
+- the poller thread queues the Catchment's jobs (`begin_run`, `kill`, `shutdown`), in order;
+- pool threads run Ripple attempts and queue their outcomes;
+- one publisher thread exports a completed run's tables and queues the result;
+- the loop writes every event to the ledger's outbox, and the sender thread posts it.
+
+Rules this loop keeps:
+
+- A begin_run for a run the ledger shows published (or rejected) re-sends its final event
+  instead of re-running, unless forced. A run the ledger shows under way resumes: Ripples whose
+  checkpointed `end_f >= F` are done. Nothing is resumed unless the Catchment dispatches it.
+- A begin_run for another version than the loaded one waits for in-flight work, then the
+  process re-execs itself with the waiting jobs handed over through the ledger. Leaving for
+  any reason does the same with begin_runs that arrive meanwhile (even after a `shutdown`),
+  so a job the Catchment handed to this pid is never dropped.
+- `kill` interrupts DuckDB, halts the executor and records runs and attempts killed; Ripple
+  threads that do not return within `kill_grace_s` (a Python sleep cannot be interrupted) make
+  the process leave, so a fresh Duck serves the next run.
+- The watchdog reports `stuck` and abandons the runs when work is outstanding but nothing has
+  run for `stuck_s`; a Duck with no work that has not reached the Catchment for `orphan_s` exits.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import logging
+import os
+import queue
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from duckstring import protocol
+from duckstring.duck import ledger as L
+from duckstring.duck import project as project_mod
+from duckstring.duck.attempt import Outcome, attempt_logger, invoke, one_line
+from duckstring.duck.channel import Channel
+from duckstring.duck.handle import PondHandle
+from duckstring.duck.poller import MAX_WAIT_S, Poller
+from duckstring.duck.sender import Sender
+from duckstring.engine.executor import LineExecutor
+from duckstring.layout import Layout
+
+log = logging.getLogger("duckstring.duck")
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+@dataclass(frozen=True)
+class Settings:
+    threads: int = 4
+    stuck_s: float = 30.0
+    orphan_s: float = 600.0
+    kill_grace_s: float = 2.0
+    tick_s: float = 0.2
+    flush_s: float = 5.0  # how long leaving waits for the Catchment to take the outbox
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        return cls(
+            threads=max(1, int(env.get("DUCKSTRING_DUCK_THREADS", "4"))),
+            stuck_s=float(env.get("DUCKSTRING_STUCK_S", "30")),
+            orphan_s=float(env.get("DUCKSTRING_ORPHAN_S", "600")),
+        )
+
+
+@dataclass
+class Running:
+    ripple: str
+    f: int
+    attempt: int
+    handle: PondHandle
+    future: Future[Outcome]
+    token: int
+
+
+class Leave(Exception):
+    """The loop is done: `shutdown`, orphaned, killed threads that will not stop, or a version
+    switch. Jobs still waiting when it leaves are handed over to a re-exec of this process."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+
+
+class Worker:
+    def __init__(
+        self,
+        layout: Layout,
+        name: str,
+        major: int,
+        poll_channel: Channel,
+        send_channel: Channel,
+        settings: Settings | None = None,
+        reexec: Callable[[], None] | None = None,
+    ) -> None:
+        self.layout = layout
+        self.name = name
+        self.major = major
+        self.line = f"{name}@{major}"
+        self.settings = settings or Settings()
+        self.reexec = reexec
+        layout.line_dir(name, major).mkdir(parents=True, exist_ok=True)
+        self.ledger = L.Ledger(layout.ledger(name, major))
+        self.inbox: queue.Queue[Any] = queue.Queue()
+        self.poller = Poller(poll_channel, self.inbox)
+        self.sender = Sender(send_channel, layout.ledger(name, major))
+        self.pool = ThreadPoolExecutor(self.settings.threads, thread_name_prefix="ripple")
+        self.publisher = ThreadPoolExecutor(1, thread_name_prefix="publish")
+        self.project: project_mod.Project | None = None
+        self.executor: LineExecutor | None = None
+        self.registry: Any = None  # duckstring.duck.registry.Registry, imported lazily
+        self.source_dirs: dict[str, Any] = {}
+        self.running: dict[str, Running] = {}
+        self.publishing: dict[Future[Any], Any] = {}  # future -> its registry cursor
+        self.publishing_fs: set[int] = set()
+        self.pending: list[dict[str, Any]] = []  # begin_runs waiting (version switch, kill)
+        self.zombies: list[Future[Any]] = []  # killed work that has not returned yet
+        self.kill_deadline: float | None = None
+        self.generation = 0  # bumped by kill: late results of older work are ignored
+        self.tokens = itertools.count(1)
+        self.started = time.monotonic()
+        self.next_heartbeat: float | None = None
+        self.idle_since: float | None = None
+
+    # -- the loop ------------------------------------------------------------------------------
+    def run(self) -> int:
+        lost = self.ledger.recover(now_ms())
+        if lost:
+            log.info("%s: %d attempt(s) were in flight when the last Duck exited", self.line, lost)
+        handover = self.ledger.take_handover(os.getpid())
+        if handover:
+            self.inbox.put(("jobs", handover))  # before the poller: jobs keep their order
+        self.sender.start()
+        self.poller.start()
+        log.info("%s: Duck %d ready", self.line, os.getpid())
+        try:
+            while True:
+                try:
+                    msg = self.inbox.get(timeout=self.settings.tick_s)
+                except queue.Empty:
+                    msg = None
+                if msg is not None:
+                    self.dispatch(msg)
+                self.housekeeping()
+        except Leave as leave:
+            return self.leave(leave)
+
+    def dispatch(self, msg: tuple[Any, ...]) -> None:
+        kind = msg[0]
+        if kind == "jobs":
+            jobs = msg[1]
+            for i, job in enumerate(jobs):
+                if job.get("type") == protocol.SHUTDOWN and any(
+                    later.get("type") == protocol.BEGIN_RUN for later in jobs[i + 1:]
+                ):
+                    log.info("%s: shutdown superseded by a later begin_run", self.line)
+                    continue
+                self.on_job(job)
+        elif kind == "done":
+            self.on_done(msg[1], msg[2])
+        elif kind == "published":
+            self.on_published(*msg[1:])
+        self.pump()
+
+    def on_job(self, job: dict[str, Any]) -> None:
+        kind = job.get("type")
+        if kind == protocol.KILL:
+            self.kill()
+        elif kind == protocol.SHUTDOWN:
+            raise Leave(0, "shutdown requested")
+        elif kind == protocol.BEGIN_RUN:
+            if not isinstance(job.get("f"), int) or not isinstance(job.get("version"), str):
+                log.error("%s: ignoring a malformed begin_run %r", self.line, job)
+                return
+            if self.pending or self.zombies or (
+                self.project is not None and job["version"] != self.project.version
+            ):
+                self.pending.append(job)
+            else:
+                self.begin(job)
+        else:
+            log.warning("%s: ignoring unknown job %r", self.line, job)
+
+    # -- runs ----------------------------------------------------------------------------------
+    def begin(self, job: dict[str, Any]) -> None:
+        f, version = int(job["f"]), str(job["version"])
+        force = bool(job.get("force", False))
+        retries = int(job.get("retries", 0))
+        if self.project is None and not self.load(f, version):
+            return
+        assert self.executor is not None
+        row = self.ledger.run(f)
+        if row is not None and not force:
+            if row.status in L.ENDED_WITH_EVENT and row.result is not None:
+                log.info("%s: run %d already %s; re-sending its outcome", self.line, f, row.status)
+                self.emit(row.result)
+                return
+            if row.status == L.RUNNING and (f in self.executor.runs or f in self.publishing_fs):
+                return  # already in hand (a duplicate dispatch)
+        resume = self.ledger.begin_run(f, version, retries, force,
+                                       bool(job.get("sources_changed", True)), now_ms())
+        if force:
+            self.ledger.reset_checkpoints()
+        self.executor.begin(f, retries, force)
+        log.info("%s: %s run %d (version %s%s)", self.line, "resuming" if resume else "beginning",
+                 f, version, ", forced" if force else "")
+        if self.executor.graph.end_f() >= f and self.executor.runs.pop(f, None) is not None:
+            self.complete([f])  # every Ripple already reached F before a restart
+
+    def load(self, f: int, version: str) -> bool:
+        try:
+            project = project_mod.load(self.layout, self.name, version)
+            if self.registry is None:
+                from duckstring.duck.registry import Registry
+
+                self.registry = Registry(self.layout.registry(self.name, self.major))
+        except Exception as e:
+            error = f"cannot load {self.name} {version}: {one_line(e)}"
+            log.exception("%s: %s", self.line, error)
+            now = now_ms()
+            self.ledger.begin_run(f, version, 0, False, True, now)
+            self.ledger.finish_run(f, L.STUCK, now)
+            self.emit({"type": protocol.STUCK, "f": f, "at": now, "error": error})
+            return False
+        self.project = project
+        self.executor = LineExecutor(project.specs)
+        checkpoints = self.ledger.checkpoints(version)
+        for r in self.executor.graph:
+            if r.name in checkpoints:
+                r.start_f = r.end_f = checkpoints[r.name]
+        self.source_dirs = project.source_dirs(self.layout)
+        log.info("%s: loaded version %s (%d Ripples)", self.line, version, len(project.specs))
+        return True
+
+    def pump(self) -> None:
+        """Start every Ripple the executor says is ready."""
+        if self.executor is None or self.zombies:
+            return
+        for ripple, f in self.executor.ready():
+            self.start_attempt(ripple, f)
+
+    def start_attempt(self, ripple: str, f: int) -> None:
+        assert self.project is not None
+        now = now_ms()
+        version = self.project.version
+        attempt = self.ledger.start_attempt(f, ripple, version, now)
+        self.emit({"type": protocol.RIPPLE_STARTED, "f": f, "ripple": ripple,
+                   "attempt": attempt, "at": now})
+        logger, capture = attempt_logger(self.name, ripple)
+        handle = PondHandle(
+            name=self.name, version=version, f=f, con=self.registry.cursor(),
+            previous_f=self.ledger.previous_f(f), sources=self.source_dirs,
+            sources_changed=self.ledger.sources_changed(f), log=logger,
+            catalog=self.registry.catalog, write_lock=self.registry.swap_lock,
+        )
+        token = next(self.tokens)
+        future = self.pool.submit(invoke, self.project.functions[ripple], handle, capture)
+        self.running[ripple] = Running(ripple, f, attempt, handle, future, token)
+        future.add_done_callback(lambda fut: self.inbox.put(("done", token, fut)))
+
+    def on_done(self, token: int, future: Future[Outcome]) -> None:
+        run = next((r for r in self.running.values() if r.token == token), None)
+        if run is None or self.executor is None:
+            return  # killed: its outcome no longer counts
+        del self.running[run.ripple]
+        outcome = future.result()
+        now = now_ms()
+        base = {"f": run.f, "ripple": run.ripple, "attempt": run.attempt, "at": now,
+                "log": outcome.log}
+        if outcome.ok:
+            self.ledger.finish_attempt(run.f, run.ripple, run.attempt, "succeeded", now,
+                                       log=outcome.log)
+            if outcome.skipped:
+                self.ledger.mark_skipped(run.f)
+            done = self.executor.succeeded(run.ripple)
+            self.ledger.checkpoint(run.ripple, self.project.version,  # type: ignore[union-attr]
+                                   self.executor.graph[run.ripple].end_f, now)
+            self.emit({"type": protocol.RIPPLE_SUCCEEDED, **base})
+            if done:
+                self.complete(done)
+        else:
+            self.ledger.finish_attempt(run.f, run.ripple, run.attempt, "failed", now,
+                                       error=outcome.error, traceback=outcome.traceback,
+                                       log=outcome.log)
+            self.emit({"type": protocol.RIPPLE_FAILED, **base, "error": outcome.error,
+                       "traceback": outcome.traceback})
+            abandoned = self.executor.failed(run.ripple)
+            log.warning("%s: %s failed at %d (attempt %d): %s%s", self.line, run.ripple, run.f,
+                        run.attempt, outcome.error, "" if not abandoned else " — run given up")
+            for f in abandoned:
+                self.ledger.finish_run(f, L.FAILED, now)
+
+    def complete(self, fs: list[int]) -> None:
+        """Every Ripple reached these runs' F: publish once for all of them."""
+        from duckstring.duck.publish import publish
+
+        self.publishing_fs.update(fs)
+        cursor = self.registry.cursor()
+        generation = self.generation
+        data_dir = self.layout.data_dir(self.name, self.major)
+        future = self.publisher.submit(publish, cursor, data_dir, self.line)
+        self.publishing[future] = cursor
+        future.add_done_callback(
+            lambda fut: self.inbox.put(("published", generation, tuple(fs), fut))
+        )
+
+    def on_published(self, generation: int, fs: tuple[int, ...], future: Future[Any]) -> None:
+        cursor = self.publishing.pop(future, None)
+        if cursor is not None:
+            cursor.close()
+        if generation != self.generation:
+            return  # the runs were killed meanwhile
+        self.publishing_fs.difference_update(fs)
+        try:
+            result = future.result()
+            rejected = result.rejected
+        except Exception as e:
+            log.exception("%s: publishing failed", self.line)
+            result, rejected = None, f"publishing failed: {one_line(e)}"
+        now = now_ms()
+        for f in fs:
+            if rejected is not None:
+                event = {"type": protocol.RUN_REJECTED, "f": f, "at": now, "error": rejected}
+                self.ledger.finish_run(f, L.REJECTED, now, event)
+                log.warning("%s: run %d rejected: %s", self.line, f, rejected)
+            else:
+                row = self.ledger.run(f)
+                changed = bool(result.changed) and not (row is not None and row.skipped)
+                event = {"type": protocol.RUN_FINISHED, "f": f, "at": now, "changed": changed,
+                         "tables": result.tables}
+                self.ledger.finish_run(f, L.PUBLISHED, now, event)
+                log.info("%s: run %d published (%s)", self.line, f,
+                         "changed" if changed else "unchanged")
+            self.emit(event)
+
+    def kill(self) -> None:
+        now = now_ms()
+        for r in self.running.values():
+            r.handle._interrupt()
+        for cursor in self.publishing.values():
+            with contextlib.suppress(Exception):
+                cursor.interrupt()
+        # a publish in flight keeps its cursor until its result arrives (then it is ignored)
+        self.zombies += [r.future for r in self.running.values()] + list(self.publishing)
+        self.running.clear()
+        self.publishing_fs.clear()
+        self.generation += 1
+        if self.executor is not None:
+            self.executor.kill()
+        killed = self.ledger.kill_running(now)
+        self.pending = []  # dispatched before the kill: the Catchment recorded them killed
+        self.kill_deadline = time.monotonic() + self.settings.kill_grace_s
+        log.warning("%s: killed (runs %s)", self.line, killed or "none")
+
+    def stuck(self) -> None:
+        assert self.executor is not None
+        now = now_ms()
+        error = (f"stuck: the run had outstanding work but no Ripple ran for "
+                 f"{self.settings.stuck_s:g} s")
+        for f in sorted(self.executor.runs):
+            self.ledger.finish_run(f, L.STUCK, now)
+            self.emit({"type": protocol.STUCK, "f": f, "at": now, "error": error})
+        log.error("%s: %s; abandoning runs %s", self.line, error, sorted(self.executor.runs))
+        self.executor.kill()
+
+    # -- timers --------------------------------------------------------------------------------
+    def has_work(self) -> bool:
+        return bool(
+            self.running or self.publishing_fs or self.pending or self.zombies
+            or (self.executor is not None and self.executor.busy)
+        )
+
+    def housekeeping(self) -> None:
+        mono = time.monotonic()
+        if self.zombies:
+            self.zombies = [z for z in self.zombies if not z.done()]
+            if self.zombies and self.kill_deadline is not None and mono > self.kill_deadline:
+                raise Leave(0, f"{len(self.zombies)} killed Ripple(s) did not stop")
+            if not self.zombies:
+                self.kill_deadline = None
+        self.drain_pending()
+        if self.pending and not self.zombies and not self.publishing_fs and not (
+            self.executor is not None and self.executor.busy
+        ):
+            raise Leave(0, f"switching to version {self.pending[0]['version']}")
+
+        heartbeat_s = self.poller.heartbeat_s or MAX_WAIT_S
+        if self.has_work():
+            if self.next_heartbeat is None:
+                self.next_heartbeat = mono + heartbeat_s
+            elif mono >= self.next_heartbeat:
+                self.sender.heartbeat({"type": protocol.HEARTBEAT, "at": now_ms(),
+                                       "running": sorted(self.running)})
+                self.next_heartbeat = mono + heartbeat_s
+        else:
+            self.next_heartbeat = None
+
+        outstanding = self.executor is not None and bool(self.executor.runs)
+        if outstanding and not self.running and not self.publishing_fs and not self.zombies:
+            if self.idle_since is None:
+                self.idle_since = mono
+            elif mono - self.idle_since >= self.settings.stuck_s:
+                self.idle_since = None
+                self.stuck()
+        else:
+            self.idle_since = None
+
+        if not self.has_work():
+            contact = max(self.poller.last_ok or self.started, self.sender.last_ok or self.started)
+            if mono - contact >= self.settings.orphan_s:
+                raise Leave(0, f"the Catchment has been unreachable for {mono - contact:.0f} s")
+
+    def drain_pending(self) -> None:
+        while self.pending and not self.zombies:
+            job = self.pending[0]
+            if self.project is not None and job["version"] != self.project.version:
+                return
+            self.pending.pop(0)
+            self.begin(job)
+
+    # -- leaving -------------------------------------------------------------------------------
+    def emit(self, event: dict[str, Any]) -> None:
+        self.ledger.post(event)
+        self.sender.wake()
+
+    def leave(self, leave: Leave) -> int:
+        log.info("%s: leaving: %s", self.line, leave)
+        for r in self.running.values():
+            r.handle._interrupt()
+        # a job may be on its way in the poller's current request: wait for it, so a begin_run
+        # that follows even a shutdown is served (by a re-exec) rather than lost
+        if not self.poller.pause(MAX_WAIT_S + 20):
+            log.warning("%s: the poller did not stop; a job may be re-dispatched", self.line)
+        self._collect_queued_jobs()
+        self.sender.flush(self.ledger.outbox_size, self.settings.flush_s)
+        self.sender.stop()
+        if self.pending:
+            self.ledger.hand_over(os.getpid(), self.pending)
+            log.info("%s: re-exec with %d job(s) handed over", self.line, len(self.pending))
+            self.close()
+            if self.reexec is not None:
+                self.reexec()  # does not return in a real Duck
+            return leave.code
+        self.close()
+        return leave.code
+
+    def _collect_queued_jobs(self) -> None:
+        while True:
+            try:
+                msg = self.inbox.get_nowait()
+            except queue.Empty:
+                return
+            if msg[0] != "jobs":
+                continue
+            for job in msg[1]:
+                kind = job.get("type")
+                if kind in (protocol.KILL, protocol.SHUTDOWN):
+                    self.pending = []
+                elif kind == protocol.BEGIN_RUN:
+                    self.pending.append(job)
+
+    def close(self) -> None:
+        if self.registry is not None and not self.zombies and not self.running:
+            try:
+                self.registry.close()
+            except Exception:
+                log.exception("closing the registry")
+        self.ledger.close()
