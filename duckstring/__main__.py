@@ -1,3 +1,3 @@
-from duckstring.cli import main
+from duckstring.cli import app
 
-main()
+app(prog_name="duckstring")

@@ -97,6 +97,8 @@ class Client:
         message, extra = _error_body(resp)
         code = STATUS_CODES.get(resp.status_code, FAILED if resp.status_code >= 500 else USAGE)
         details = [str(p) for p in extra.get("problems") or []]
+        if details == [message]:
+            details = []
         if extra.get("traceback"):
             details += ["", *str(extra["traceback"]).rstrip().splitlines()]
         hint = None

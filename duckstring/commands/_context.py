@@ -46,14 +46,18 @@ class Target:
 
 
 @contextlib.contextmanager
-def open_catchment(name: str | None) -> Iterator[Session]:
-    """The resolved registration's Catchment for the duration of a command."""
+def open_catchment(name: str | None, target: Target | None = None) -> Iterator[Session]:
+    """The resolved registration's Catchment for the duration of a command. With a `target`
+    pinned by `-v`, a version that was never deployed is "not found" (exit 5) rather than
+    "not the selected one" (exit 2)."""
     from duckstring.config import Config
     from duckstring.session import open_session
     from duckstring.terminal import console
 
     reg = Config.load(warn=console.warn).resolve(name)
     with open_session(reg, note=console.note) as session:
+        if target is not None and target.version is not None:
+            session.client.get(target.path("versions", target.version))
         yield session
 
 

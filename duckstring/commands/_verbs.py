@@ -27,7 +27,7 @@ LABELS = {"tap": "Tap", "pulse": "Pulse", "wake": "Wake", "force": "Force", "wav
 
 def one_shot(target: Target, verb: str, *, name: str | None, silent: bool, watch: bool,
              body: dict[str, Any] | None = None, at: str | None = None) -> None:
-    with open_catchment(name) as s:
+    with open_catchment(name, target) as s:
         follow_one_shot(s, target, verb, silent=silent, watch=watch, body=body, at=at)
 
 
@@ -68,7 +68,7 @@ def standing(target: Target, verb: str, *, name: str | None, silent: bool,
     from duckstring.terminal.live import follow
 
     label = LABELS[verb]
-    with open_catchment(name) as s:
+    with open_catchment(name, target) as s:
         resp = s.client.post(target.path(verb), body, **target.params())
         line = resp["pond"]
         console.say(f"{label}{what} set on {line}; it stays until "
@@ -90,6 +90,6 @@ def plain(target: Target, verb: str, *, name: str | None, body: dict[str, Any] |
           done: str) -> None:
     from duckstring.terminal import console
 
-    with open_catchment(name) as s:
+    with open_catchment(name, target) as s:
         resp = s.client.post(target.path(verb), body, **target.params())
         console.say(done.format(line=resp["pond"]))

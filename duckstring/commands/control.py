@@ -105,7 +105,7 @@ def failure_budget(
     from duckstring.terminal import console
 
     target = Target(pond, major, version)
-    with open_catchment(catchment) as s:
+    with open_catchment(catchment, target) as s:
         if immediate is None and on_change is None:
             resp = s.client.get(target.path("budget"), **target.params())
         else:

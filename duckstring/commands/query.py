@@ -86,7 +86,7 @@ def query(
         raise typer.BadParameter("give at most one of --csv, --json, --parquet")
     target = Target(pond, major, version)
     text = _sql_text(sql) if sql is not None else None
-    with open_catchment(catchment) as s:
+    with open_catchment(catchment, target) as s:
         if text is None and table is None:
             doc = s.client.get(target.path("tables"), **target.params())
             if formats and formats[0] == ("json", "-"):
@@ -143,7 +143,7 @@ def get(
 
     target = Target(pond, major, version)
     dest = (path if path is not None else Path("ponds") / pond) / f"{table}.parquet"
-    with open_catchment(catchment) as s:
+    with open_catchment(catchment, target) as s:
         resp = s.client.request("GET", target.path("tables", table), params=target.params())
     _write(dest, resp.content)
     console.note(f"wrote {dest} ({console.human_bytes(len(resp.content))})")
