@@ -64,6 +64,7 @@ class Server:
         if not self._done.is_set():
             serving = self._running.is_set() and not self._returned.is_set()
             if serving and catchment is not None:
+                catchment.scheduler.stop()  # first: a Duck leaving now is not a lost Duck
                 catchment.supervisor.stop_all(duck_timeout)
             self._done.set()
             if serving:
