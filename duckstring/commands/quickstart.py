@@ -92,16 +92,20 @@ def quickstart(
     out = console.out()
     out.print(rows_table(result, title="reports.monthly_summary (first rows)"))
     flag = "" if name == NAME and catchment is None else f" -c {name}"
-    out.print(
-        "\nNext, try:\n"
-        f"  duckstring status{flag} --once                  every Pond, its freshness and runs\n"
-        f"  duckstring runs reports{flag}                  the run history with Ripple attempts\n"
-        f"  duckstring query sales{flag} --sql \"SELECT tier, sum(revenue) FROM sale_line GROUP BY ALL\"\n"
-        f"  duckstring trigger tide reports 30s{flag}      keep reports at most 30 s stale\n"
-        f"  duckstring simulate examples/scenarios/pulse-chain.toml\n"
-        f"  duckstring pond init my_pond                  start a Pond of your own",
-        markup=False, highlight=False,
-    )
+    tips = [
+        (f"duckstring status{flag} --once", "every Pond, its freshness and runs"),
+        (f"duckstring runs reports{flag}", "the run history, with each Ripple attempt"),
+        (f"duckstring query sales{flag} --sql \"SELECT tier, sum(revenue) FROM sale_line "
+         "GROUP BY ALL\"", ""),
+        (f"duckstring trigger tide reports 30s{flag}", "keep reports at most 30 s stale"),
+        (f"duckstring catchment start {name}", "serve it, with the web UI at its URL"),
+        ("duckstring pond init my_pond", "start a Pond of your own"),
+    ]
+    width = max(len(cmd) for cmd, text in tips if text)
+    out.print("\nNext, try:", markup=False)
+    for cmd, text in tips:
+        out.print(f"  {cmd.ljust(width)}  {text}".rstrip(), markup=False, highlight=False,
+                  soft_wrap=True)
 
 
 def _write_some(directory: Path, names: list[str]) -> None:

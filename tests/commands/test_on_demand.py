@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+import signal
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -19,7 +21,7 @@ from duckstring.config import Config
 from duckstring.embedded.lock import lock_root
 from duckstring.layout import Layout
 from duckstring.session import Session, root_identity
-from tests.commands.conftest import Cli, assert_nothing_running, local_demo, make_cli
+from tests.commands.conftest import Cli, assert_nothing_running, local_demo, make_cli, stop
 from tests.e2e.harness import free_port
 
 BROKEN = '''
@@ -74,6 +76,34 @@ def test_a_standing_trigger_set_on_demand_says_it_persists(local: Local) -> None
     assert local.status()["reports"]["trigger"] == {"type": "wave"}
     local.cli.ok("trigger", "remove", "reports")
     assert local.status()["reports"]["trigger"] is None
+
+
+def read_until(proc: subprocess.Popen[str], text: str) -> str:
+    seen = ""
+    assert proc.stdout is not None
+    while text not in seen:
+        line = proc.stdout.readline()
+        assert line, f"the command ended before printing {text!r}: {seen}"
+        seen += line
+    return seen
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_standing_view_closes_on_a_signal_and_the_trigger_stays(local: Local, sig: int) -> None:
+    proc = local.cli.popen("trigger", "wave", "reports")
+    read_until(proc, "Wave on reports@1")
+    read_until(proc, "reports@1")  # the first progress line: the view is following
+    code, _, err = stop(proc, sig)
+    assert code == 0, err
+    assert_nothing_running(local.root)
+    assert local.status()["reports"]["trigger"] == {"type": "wave"}
+    local.cli.ok("trigger", "remove", "reports")
+
+    view = local.cli.popen("status")
+    read_until(view, "reports@1")
+    code, _, err = stop(view, sig)
+    assert code == 0, err
+    assert_nothing_running(local.root)
 
 
 def test_two_commands_at_once_share_or_wait(local: Local) -> None:

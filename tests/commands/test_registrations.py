@@ -154,3 +154,27 @@ def test_list_set_default_disconnect_and_purge(cli: Cli) -> None:
     assert "deleted" in r.out
     assert Config.load(cli.home / "config.toml").registrations() == {}
     assert mode(cli.home / "config.toml") == 0o600
+
+
+def test_init_serves_in_the_foreground_until_ctrl_c(cli: Cli) -> None:
+    import httpx
+
+    from tests.commands.conftest import assert_nothing_running, stop
+    from tests.e2e.harness import free_port, wait_until
+
+    port = free_port()
+    proc = cli.popen("catchment", "init", "-n", "fg", "-p", str(port), "-y")
+
+    def up() -> bool:
+        try:
+            return httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    wait_until(up, timeout=30, what="catchment init to serve")
+    again = cli("catchment", "start", "fg")
+    assert again.code == 1 and "already running" in again.err
+    code, out, err = stop(proc)
+    assert code == 0, err
+    assert "serving on" in out and "stopped" in err
+    assert_nothing_running(cli.home / "fg")
