@@ -53,13 +53,21 @@ class Client:
         return resp
 
     def get(self, path: str, **params: Any) -> Any:
-        return self.request("GET", path, params=params).json()
+        return self.json(self.request("GET", path, params=params))
 
     def post(self, path: str, body: Any = None, **params: Any) -> Any:
-        return self.request("POST", path, params=params, json=body).json()
+        return self.json(self.request("POST", path, params=params, json=body))
 
     def delete(self, path: str, **params: Any) -> Any:
-        return self.request("DELETE", path, params=params).json()
+        return self.json(self.request("DELETE", path, params=params))
+
+    def json(self, resp: httpx.Response) -> Any:
+        """The JSON body; anything else means the URL is not a Catchment's."""
+        try:
+            return resp.json()
+        except ValueError:
+            raise CliError(f"{self.who} answered {resp.request.url.path} with something that is "
+                           "not JSON; is that URL a duckstring Catchment?", FAILED) from None
 
     @contextlib.contextmanager
     def stream(self, path: str, **params: Any) -> Iterator[httpx.Response]:

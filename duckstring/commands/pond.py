@@ -121,10 +121,10 @@ def deploy_project(s: Session, project: Path, *, yes: bool,
     archive = pack_project(project, on_skip=lambda rel, why: console.warn(f"{rel}: skipped, {why}"))
     manifest_text = (project / "pond.toml").read_bytes()
     try:
-        resp = s.client.request("POST", "/api/deploy", files={
+        resp = s.client.json(s.client.request("POST", "/api/deploy", files={
             "manifest": ("pond.toml", manifest_text, "text/plain"),
             "archive": ("project.zip", archive, "application/zip"),
-        }, timeout=300).json()
+        }, timeout=300))
     except CliError as e:
         e.message = f"{project}: deploy refused: {e.message}"
         raise

@@ -105,8 +105,8 @@ def query(
         if not formats:
             if text is not None:
                 body["limit"] = SHOW_ROWS + 1
-            result = s.client.request("POST", "/api/query", json=body,
-                                      params=target.params()).json()
+            result = s.client.json(s.client.request("POST", "/api/query", json=body,
+                                                     params=target.params()))
             shown = dict(result, rows=result["rows"][:SHOW_ROWS])
             console.out().print(rows_table(shown, title=f"{pond}.{table}" if text is None else None))
             if len(result["rows"]) > SHOW_ROWS:
@@ -118,7 +118,7 @@ def query(
                     "table": table}
         body["format"] = fmt
         resp = s.client.request("POST", "/api/query", json=body, params=target.params())
-    data = _records(resp.json()) if fmt == "json" else resp.content
+    data = _records(s.client.json(resp)) if fmt == "json" else resp.content
     if name == "-":
         sys.stdout.buffer.write(data)
         sys.stdout.flush()

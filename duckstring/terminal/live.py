@@ -120,7 +120,7 @@ def poll(session: Session, params: dict[str, Any], since: int | None) -> dict[st
         try:
             resp = session.client.request("GET", "/api/status", params=query,
                                           timeout=WAIT_S + 30)
-            return dict(resp.json())
+            return dict(session.client.json(resp))
         except CliError as e:
             if e.code != UNREACHABLE or not session.reg.local or attempt == 2:
                 raise

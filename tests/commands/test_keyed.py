@@ -207,3 +207,14 @@ def test_catchment_list_shows_it_reachable(keyed: Keyed) -> None:
     doc = json.loads(keyed.cli.ok("catchment", "list", "--json").out)
     assert doc["catchments"] == [{"name": "dev", "url": keyed.url, "local": True,
                                   "root": str(keyed.root), "reachable": True, "default": True}]
+
+
+def test_download_with_the_key_and_a_progress_free_log(keyed: Keyed) -> None:
+    r = keyed.cli.ok("catchment", "download", "--path", "backup", "-y")
+    assert "verified" in r.out and ANSI not in r.out + r.err
+    copy = keyed.cli.base / "backup"
+    assert (copy / "duck.db").is_file() and not (copy / "catchment.lock").exists()
+    assert sorted(p.name for p in (copy / "ponds").iterdir()) == [
+        "products", "reports", "sales", "transactions"]
+    refused = keyed.cli("catchment", "download", "--path", str(keyed.root), "-y")
+    assert refused.code == 2 and "running Catchment" in refused.err

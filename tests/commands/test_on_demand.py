@@ -88,7 +88,7 @@ def read_until(proc: subprocess.Popen[str], text: str) -> str:
     return seen
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_a_standing_view_closes_on_a_signal_and_the_trigger_stays(local: Local, sig: int) -> None:
     proc = local.cli.popen("trigger", "wave", "reports")
     read_until(proc, "Wave on reports@1")
