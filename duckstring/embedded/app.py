@@ -66,6 +66,7 @@ class Catchment:
 
     def close(self, duck_timeout: float = 10.0) -> None:
         """Stop the clock, stop every Duck, release the root."""
+        self.coordinator.release_waiters()
         self.scheduler.stop()
         self.supervisor.stop_all(duck_timeout)
         self.store.close()

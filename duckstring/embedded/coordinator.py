@@ -44,6 +44,7 @@ class Coordinator:
         self.lock = threading.RLock()
         self.version = clock()  # grows across restarts, so an old `since` never stalls a poll
         self._changed = threading.Condition(self.lock)
+        self.closing = False  # set on shutdown: status long-polls return at once
         self.selected: dict[str, versions.VersionRow] = {}
         self.on_step: Callable[[], None] = lambda: None  # wakes the scheduler
         with store.transaction() as conn:
@@ -170,12 +171,18 @@ class Coordinator:
         """Block until the state version passes `since` (or `timeout`); return the version."""
         deadline = time.monotonic() + timeout
         with self._changed:
-            while self.version <= since:
+            while self.version <= since and not self.closing:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     break
                 self._changed.wait(left)
             return self.version
+
+    def release_waiters(self) -> None:
+        """Shutting down: answer every status long-poll now instead of at its timeout."""
+        with self._changed:
+            self.closing = True
+            self._changed.notify_all()
 
     def busy_lines(self) -> set[str]:
         with self.lock:

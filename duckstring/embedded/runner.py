@@ -66,6 +66,8 @@ class Server:
             if serving and catchment is not None:
                 catchment.scheduler.stop()  # first: a Duck leaving now is not a lost Duck
                 catchment.supervisor.stop_all(duck_timeout)
+            if catchment is not None:
+                catchment.coordinator.release_waiters()  # parked status long-polls answer now
             self._done.set()
             if serving:
                 self._server.trigger.pull_trigger(self._close_connections)  # type: ignore[union-attr]

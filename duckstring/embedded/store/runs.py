@@ -52,11 +52,18 @@ def finish(conn: sqlite3.Connection, line: str, f: int, status: str, at: int, *,
 
 def attempt_started(conn: sqlite3.Connection, line: str, f: int, ripple: str, attempt: int,
                     at: int) -> bool:
-    """Record a started attempt; False when it was already known (a replay)."""
+    """Record a started attempt; False when it was already known (a replay). A start reported
+    after its run was killed is recorded killed too (the kill stopped it)."""
+    run_id = latest_id(conn, line, f)
+    run = None if run_id is None else conn.execute(
+        "SELECT status, finished_at FROM runs WHERE id = ?", (run_id,)).fetchone()
+    killed = run is not None and run["status"] == "killed"
     cur = conn.execute(
-        "INSERT OR IGNORE INTO attempts (run_id, line, f, ripple, attempt, status, started_at) "
-        "VALUES (?, ?, ?, ?, ?, 'running', ?)",
-        (latest_id(conn, line, f), line, f, ripple, attempt, at),
+        "INSERT OR IGNORE INTO attempts "
+        "(run_id, line, f, ripple, attempt, status, started_at, finished_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (run_id, line, f, ripple, attempt, "killed" if killed else "running", at,
+         run["finished_at"] if killed else None),
     )
     return cur.rowcount > 0
 
