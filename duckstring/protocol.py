@@ -6,7 +6,10 @@ All traffic is Duck-initiated and authenticated with the Catchment's internal Du
 Times and freshnesses are integer milliseconds since the Unix epoch.
 
 Jobs — `GET /api/duck/{name}/{major}/jobs?wait=S&pid=P` answers
-`{"jobs": [...], "heartbeat_s": H}` as soon as a job is queued or after `S` seconds:
+`{"jobs": [...], "heartbeat_s": H}` as soon as a job is queued or after `S` seconds; when
+every long-poll slot of the server is taken it answers at once with `"retry_s": R` (poll again
+after R seconds). A Catchment writes its address to `{root}/catchment.url`, where a Duck that
+outlived it finds a restarted Catchment that listens elsewhere:
 
     {"type": "begin_run", "f": F, "version": "1.2.0", "retries": N, "force": false,
      "sources_changed": true}

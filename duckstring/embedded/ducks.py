@@ -89,7 +89,7 @@ class Supervisor:
         self.layout = layout
         self.launcher = launcher
         self.token = token
-        self.url = url
+        self.url = None
         self.liveness_s = liveness_s
         self.poll_slots = poll_slots
         self._pollers = 0
@@ -97,6 +97,8 @@ class Supervisor:
         self.stopping = False
         self._cond = threading.Condition()
         self._slots: dict[str, Slot] = {}
+        if url:
+            self.set_url(url)
 
     # -- queues ----------------------------------------------------------------------------
     def send(self, line: str, job: dict[str, Any]) -> None:
@@ -147,6 +149,9 @@ class Supervisor:
             if self.url:
                 return
             self.url = url
+            # Ducks that outlive us read it here when their own address stops answering
+            self.layout.catchment_url.parent.mkdir(parents=True, exist_ok=True)
+            self.layout.catchment_url.write_text(url)
             for slot in self._slots.values():
                 if slot.jobs:
                     self._ensure(slot)

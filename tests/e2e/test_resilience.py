@@ -68,7 +68,7 @@ def test_history_is_complete_after_the_duck_finished_while_the_catchment_was_dow
     wait_until(lambda: (c.root / "ponds/steady/m1/data/second.parquet").exists(), 30,
                what="the Duck to publish while the Catchment is down")
     duck_pid = int(lock.read_text())
-    c2 = start_catchment(port=c.port)
+    c2 = start_catchment()  # on another port: the Duck finds it through {root}/catchment.url
     with c2.client() as client:
         wait_until(lambda: settled(client, "steady", target), 30, what="the replayed run")
         run = client.get("/api/runs", params={"pond": "steady", "ripples": "true"}).json()["runs"]
