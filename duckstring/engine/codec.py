@@ -54,6 +54,7 @@ def pond_to_dict(p: Pond) -> dict[str, Any]:
             for r in p.graph
         ],
         "start_f": p.start_f, "end_f": p.end_f, "changed_f": p.changed_f, "d": p.d,
+        "optional_read": dict(p.optional_read),
         "has_pull": p.has_pull, "wake": p.wake, "forcing": p.forcing,
         "code_changed": p.code_changed, "targets": p.targets.as_list(),
         "trigger": trigger_to_dict(p.trigger),
@@ -78,6 +79,7 @@ def pond_from_dict(d: dict[str, Any]) -> Pond:
     p = Pond(d["line"], tuple(SourceRef(line, bool(req)) for line, req in d["sources"]), graph)
     p.start_f = int(d["start_f"])
     p.end_f, p.changed_f, p.d = int(d["end_f"]), int(d["changed_f"]), int(d["d"])
+    p.optional_read = {line: int(f) for line, f in d.get("optional_read", {}).items()}
     p.has_pull, p.wake, p.forcing = bool(d["has_pull"]), bool(d["wake"]), bool(d["forcing"])
     p.code_changed = bool(d["code_changed"])
     p.targets = Targets(d["targets"])

@@ -4,10 +4,10 @@ propagate, except `sleep --upstream` and the blocked state they re-derive.
 | verb  | effect |
 |-------|--------|
 | wake  | clear failed/killed, then a one-shot local pull: run once when `source_f > start_f`, without re-arming the Sources |
-| force | clear failed/killed, then run now: `end_f` of the Pond and its Ripples back to NEVER and the always-satisfiable target NEVER; the run executes |
+| force | clear failed/killed, then run now: `end_f` of the Pond and its Ripples back to NEVER and the always-satisfiable target NEVER; the run executes (it waits only while a Source has no output at all, e.g. is being forced too) |
 | sleep | drop the Pond's pull, targets and standing trigger and its Ripples' pull (Ripple targets stay so a started run completes); `upstream` does the same for every ancestor |
 | kill  | terminate the Duck's work, record the runs killed, drop all demand and Ripple state, set `is_killed` (terminal until clear/wake/force/deploy), block the Sinks |
-| clear | reset failed/killed to idle without running: abandon the halted run (`start_f = end_f`) |
+| clear | reset failed/killed to idle without running: abandon the halted run (`start_f = end_f`); a retry run in flight carries on |
 """
 
 from __future__ import annotations
@@ -27,8 +27,9 @@ def clear(eng: Engine, p: Pond) -> None:
     if not (p.is_failed or p.is_killed):
         return
     faults.reset(p)
-    p.start_f = p.end_f
-    p.graph.halt(keep_running=True)
+    if not p.runs:  # abandon the halted run; a retry run in flight (§9) carries on
+        p.start_f = p.end_f
+        p.graph.halt(keep_running=True)
     faults.rederive_blocked(eng, p)
     eng.touch(p)
 

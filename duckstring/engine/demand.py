@@ -5,15 +5,20 @@
 - P2 `has_pull` becomes true: every Source with `start_f <= this.start_f` receives pull.
   A blocked Pond never re-arms its Sources.
 - P3 target `T` arrives (ignored while blocked): ignored when `T <= end_f`, held, or covered by
-  the run already in flight (`T <= start_f`); else held and sent to every *required* Source.
-- P4 start: not killed, not failed (but see retry on change, §9), `source_f` known, and either
-  targets with `source_f >= min(targets)` or pull (or a Wake) with `source_f > start_f`.
+  the run already in flight (`T <= start_f`); else held and sent to every *required* Source
+  — or, when every Source is optional, to each of them (they alone make `source_f`, §2.1).
+- P4 start: not killed, not failed (but see retry on change, §9), `source_f` known and not
+  NEVER, and either targets with `source_f >= min(targets)` or pull (or a Wake) with
+  `source_f > start_f`. (Only force's always-satisfiable target NEVER could otherwise start a
+  run at NEVER — one with nothing to read, that no Ripple would ever run: a forced Pond whose
+  Sources have no output, or are themselves being forced, waits for them.)
 - P5 on start: re-arm the Sources (pulled, not an Inlet, not blocked, not a Wake's local pull);
   `start_f = source_f`; clear pull; drop targets `<= start_f`; inherit `d`; stamp every Ripple;
   decide execute or pass (§6) and emit *begin Pond Run*.
 - §6 a run executes when the Pond is an Inlet, forced, has an `always_run` Ripple, runs new
   code, is not at rest (a run is still in flight or halted), or a Source changed after
-  `prior_f`. Otherwise it is a pass: complete at once, `changed_f` held.
+  `prior_f` (an optional Source: after the `end_f` read from it at the previous start, see
+  `sources`). Otherwise it is a pass: complete at once, `changed_f` held.
 - P6 completion: `end_f` advances to the published run's `F`; every run with `F <= end_f` is
   complete; a Wave re-taps.
 """
@@ -24,6 +29,7 @@ from typing import TYPE_CHECKING
 
 from duckstring.engine import faults, sources
 from duckstring.engine.effects import BeginRun, RunCompleted
+from duckstring.engine.freshness import NEVER
 from duckstring.engine.pond import Pond, Run, WaveTrigger
 
 if TYPE_CHECKING:
@@ -78,7 +84,8 @@ def receive_target(eng: Engine, line: str, t: int) -> None:
         if p is None or p.is_blocked or t <= p.start_f or t <= p.end_f or t in p.targets:
             continue
         p.targets.add(t)
-        queue.extend(s.line for s in p.sources if s.required)
+        feeding = [s.line for s in p.sources if s.required] or [s.line for s in p.sources]
+        queue.extend(feeding)
         eng.touch(p)
 
 
@@ -88,7 +95,7 @@ def start_freshness(eng: Engine, p: Pond) -> int | None:
     if p.is_killed:
         return None
     sf = sources.source_f(eng, p)
-    if sf is None:
+    if sf is None or sf == NEVER:  # no Source output yet (force's target NEVER would hang)
         return None
     if p.is_failed:
         return sf if faults.retry_on_change(p, sf) else None
@@ -111,7 +118,8 @@ def begin_run(eng: Engine, p: Pond, sf: int) -> None:
     p.targets.drop_upto(sf)
     p.d = sources.source_d(eng, p, sf)
     changed = sources.max_changed_f(eng, p)
-    sources_changed = p.is_inlet or (changed is not None and changed > prior_f)
+    optional_changed = sources.optional_changed(eng, p)
+    sources_changed = p.is_inlet or optional_changed or (changed is not None and changed > prior_f)
     force = p.forcing
     execute = (
         sources_changed or force or p.code_changed or p.graph.always_run or not at_rest
@@ -139,7 +147,7 @@ def finish_run(eng: Engine, p: Pond, f: int, changed: bool) -> None:
     p.end_f = max(p.end_f, f)
     if changed:
         p.changed_f = max(p.changed_f, f)
-    for done in sorted(F for F in p.runs if F <= f):
+    for done in sorted(run_f for run_f in p.runs if run_f <= f):
         del p.runs[done]
         p.runs_completed += 1
         eng.emit(RunCompleted(p.line, done, changed=changed))

@@ -3,7 +3,8 @@
 - A Ripple attempt fails in run `F`: while that run has immediate budget, spend one and
   re-stamp target `F` on the Ripple (it retries inside the run). Otherwise the run gives up:
   `failed_f = max(failed_f, F)`, `failures += 1`, `is_failed`, the Pond becomes blocked; every
-  run in flight ends failed and the Pond's own demand is dropped.
+  run in flight ends failed and the Pond's own demand is dropped. A failure reported for a run
+  no longer in flight (already abandoned, killed or cleared) changes nothing.
 - Blocked is derived: failed, killed, or a *required* Source failed, killed, blocked or
   missing. Changes travel to the Sinks (the only downstream signal). Optional Sources never
   block.
@@ -43,12 +44,15 @@ def attempt_failed(runs: dict[int, Run], graph: RippleGraph, r: Ripple) -> bool:
 
 
 def give_up(eng: Engine, p: Pond, f: int, error: str) -> None:
+    if f not in p.runs:
+        return  # a late report from a run already abandoned, killed or cleared
     p.failed_f = max(p.failed_f, f)
     p.failures += 1
     p.is_failed = True
     p.error = error
-    for F in sorted(p.runs):
-        eng.emit(RunFailed(p.line, F, error if F == f else f"abandoned: the run at {f} failed"))
+    for run_f in sorted(p.runs):
+        reason = error if run_f == f else f"abandoned: the run at {f} failed"
+        eng.emit(RunFailed(p.line, run_f, reason))
     p.runs.clear()
     p.graph.drop_demand()
     p.has_pull = p.wake = p.forcing = False

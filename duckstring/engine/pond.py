@@ -60,6 +60,7 @@ class Pond:
     end_f: int = NEVER
     changed_f: int = NEVER
     d: int = 0
+    optional_read: dict[str, int] = field(default_factory=dict)  # §6: optional Source end_f read
     # demand
     has_pull: bool = False
     wake: bool = False  # a Wake's one-shot local pull: does not re-arm Sources

@@ -7,6 +7,10 @@ Inlet, with windows:    the open occurrence with the earliest end: source_f = it
 any required Source:    source_f = min(end_f of the required Sources); one absent: None
 only optional Sources:  source_f = max(end_f of the present Sources); none present: None
 ```
+
+§6 asks whether a Source changed since the Pond last ran (`max(changed_f) > prior_f`). An
+optional Source's freshness is not on the Pond's scale (a slow one lags behind it), so its
+change counts when it is newer than the `end_f` the Pond read from it at its previous start.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from duckstring.engine import windows
+from duckstring.engine.freshness import NEVER
 
 if TYPE_CHECKING:
     from duckstring.engine.engine import Engine
@@ -54,3 +59,15 @@ def source_d(eng: Engine, p: Pond, f: int) -> int:
 def max_changed_f(eng: Engine, p: Pond) -> int | None:
     changed = [src.changed_f for s in p.sources if (src := eng.ponds.get(s.line)) is not None]
     return max(changed) if changed else None
+
+
+def optional_changed(eng: Engine, p: Pond) -> bool:
+    """Whether an optional Source changed since `p` last read it; records what `p` reads now."""
+    changed = False
+    for s in p.sources:
+        src = eng.ponds.get(s.line)
+        if s.required or src is None:
+            continue
+        changed |= src.changed_f > p.optional_read.get(s.line, NEVER)
+        p.optional_read[s.line] = src.end_f
+    return changed

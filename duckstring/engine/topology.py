@@ -77,8 +77,9 @@ def deploy(
         p.graph, p.sources = graph, sources
         if p.is_failed or p.is_killed:
             faults.reset(p)
-            p.start_f = p.end_f
-            p.graph.halt(keep_running=True)
+            if not p.runs:  # a retry run in flight carries on
+                p.start_f = p.end_f
+                p.graph.halt(keep_running=True)
     p.code_changed = True
     faults.rederive_blocked(eng, p)
     eng.touch(p)

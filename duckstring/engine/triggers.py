@@ -10,7 +10,9 @@
   it sits fully at rest (no run in flight, no pull, no targets, no Ripple running).
 - Tide(p, bound): standing push. `ref` is the newest pending target, else `start_f`; whenever
   `now + d - ref >= bound`, Pulse `p` at `now`. A pulse at or before `ref` would be covered by
-  work already asked for, so a Tide also waits until `now > ref`.
+  work already asked for, so a Tide also waits until `now > ref`. With `bound <= d` (a Window
+  at least as long as the bound) every pulse waits for the next occurrence, whose run serves
+  them all, so the Tide keeps one outstanding instead of pulsing at every instant.
 - Remove drops the standing trigger; demand already in the graph drains. A Pond holds at most
   one standing trigger; setting one replaces the other.
 """
@@ -45,8 +47,12 @@ def tide_deadline(p: Pond) -> int | None:
     """When the Tide on `p` next pulses; None while blocked (it waits for an unblock)."""
     if not isinstance(p.trigger, TideTrigger) or p.is_blocked:
         return None
-    ref = p.targets.max() if p.targets else p.start_f
-    return max(ref + p.trigger.bound - p.d, ref + 1)
+    # Pending targets lie above start_f, except force's NEVER, which must not pull `ref` back.
+    ref = max(p.targets.max(), p.start_f) if p.targets else p.start_f
+    due = ref + p.trigger.bound - p.d
+    if due <= ref:  # bound <= d: only the next Window occurrence can serve any pulse
+        return None if p.targets else ref + 1
+    return due
 
 
 def check_standing(eng: Engine, p: Pond) -> None:

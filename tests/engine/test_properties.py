@@ -1,0 +1,143 @@
+"""Property tests: model.md §12 on random graphs and event sequences (hypothesis, derandomized
+so the suite is deterministic)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from duckstring.simulator import Simulation, parse
+from tests.engine.invariants import Watch
+from tests.engine.simkit import S, event, pond, ripple, scenario, simulate
+from tests.engine.strategies import (
+    EventDraw,
+    PondDraw,
+    event_lists,
+    graphs,
+    ripples,
+    to_toml,
+)
+
+
+def examples(n: int) -> settings:
+    return settings(max_examples=n, deadline=None, derandomize=True, database=None,
+                    suppress_health_check=[HealthCheck.too_slow])
+
+
+def watched(text: str) -> Watch:
+    sim = Simulation(parse(text))
+    watch = Watch(sim)
+    sim.run()
+    return watch
+
+
+# §12.1-3 (and no spinning) under anything a user can do -------------------------------------
+@examples(150)
+@given(st.data())
+def test_invariants_hold_on_random_graphs_and_events(data: st.DataObject) -> None:
+    graph = data.draw(graphs(max_ponds=6, faults=True, passes=True, windows=True))
+    evs = data.draw(event_lists([p.name for p in graph]))
+    text = to_toml(graph, evs, until="60s")
+    watch = watched(text)
+    assert not watch.violations, text + "\n" + "\n".join(watch.violations[:10])
+    assert not watch.undemanded_runs(), text
+
+
+# §12.4: pull never over-produces on a chain under a Wave ----------------------------------
+@st.composite
+def chains(draw: st.DrawFn, *, flat: bool) -> list[PondDraw]:
+    """2-4 Ponds in a chain; `flat` Ponds have Ripple depth 1 (parallel Ripples only)."""
+    out: list[PondDraw] = []
+    for i in range(draw(st.integers(2, 4))):
+        rs = draw(ripples(f"p{i}r", faults=False, passes=False))
+        if flat:
+            rs = [dataclasses.replace(r, parents=[]) for r in rs]
+        out.append(PondDraw(f"P{i}", [(f"P{i - 1}", True)] if i else [], rs))
+    return out
+
+
+def steady_counts(chain: list[PondDraw]) -> tuple[dict[str, int], int]:
+    """Completions per Pond over the second half of a run long enough for dozens of cycles."""
+    horizon = 30 * sum(r.duration for p in chain for r in p.ripples)  # seconds
+    out = simulate(to_toml(chain, [EventDraw(0, "wave", chain[-1].name)], until=f"{horizon}s"))
+    half = horizon * S // 2
+    return {p.name: len(out.completions(p.name, after=half)) for p in chain}, horizon
+
+
+@examples(40)
+@given(chains(flat=True))
+def test_pull_never_over_produces_on_a_chain_under_a_wave(chain: list[PondDraw]) -> None:
+    """In steady state no Pond completes more runs than its slowest downstream consumer, plus
+    its Ripple depth (the batches it may hold ready or in flight at either end of the window)."""
+    counts, _ = steady_counts(chain)
+    assert counts[chain[-1].name] >= 5  # the measure covers many cycles
+    for i, p in enumerate(chain[:-1]):
+        slowest = min(counts[q.name] for q in chain[i + 1:])
+        assert counts[p.name] <= slowest + p.depth, (p.name, counts)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "P1 sets pull on every Ripple of an at-rest Pond and R4 re-arms each parent as a Ripple "
+    "starts; a root re-armed that way pulls a whole Pond Run, so a Pond of Ripple depth d runs "
+    "d times per run of a slower consumer (see the test report)"))
+def test_a_deep_pond_does_not_over_produce_under_a_slow_consumer() -> None:
+    out = simulate(scenario(
+        pond("P0", ripple("r0"), ripple("r1", parents=["r0"])),
+        pond("P1", ripple("s", "5s"), sources=["P0"]),
+        event("0s", "wave", "P1"),
+    ), until="100s")
+    assert out.count("P0") <= out.count("P1") + 2
+
+
+# §12.5: a push target is eventually satisfied ---------------------------------------------
+@examples(80)
+@given(st.data())
+def test_every_pulse_is_eventually_served(data: st.DataObject) -> None:
+    graph = data.draw(graphs(max_ponds=6, optional=True))
+    names = [p.name for p in graph]
+    evs = data.draw(event_lists(names, verbs=("pulse", "pulse", "tap", "wave", "remove")))
+    last = max(e.at for e in evs)
+    until = last // S + 10 * sum(r.duration for p in graph for r in p.ripples) + 1
+    text = to_toml(graph, evs, until=f"{until}s")
+    watch = watched(text)
+    assert not watch.violations, text
+    sim = watch.sim
+    for e in evs:
+        if e.do == "pulse":
+            end_f = sim.engine.ponds[f"{e.pond}@1"].end_f - sim.scenario.start
+            assert end_f >= e.at, (e, text)
+    if not any(e.do == "wave" for e in evs):
+        assert sim.settled_at is not None, text
+
+
+# §12.6: diamond consistency ------------------------------------------------------------------
+@examples(40)
+@given(st.lists(st.integers(1, 5), min_size=4, max_size=4),
+       st.sampled_from(["wave", "tide", "pulses"]))
+def test_a_diamond_sink_is_as_fresh_as_its_stalest_path(durations: list[int], how: str) -> None:
+    a, b, c, d = (f"{x}s" for x in durations)
+    demand = {
+        "wave": [event("0s", "wave", "D")],
+        "tide": [event("0s", "tide", "D", bound="3s")],
+        "pulses": [event(f"{t}s", "pulse", "D") for t in (0, 2, 7, 8, 20)],
+    }[how]
+    text = scenario(
+        "[clock]\nuntil = \"60s\"",
+        pond("A", ripple("a", a)),
+        pond("B", ripple("b", b), sources=["A"]),
+        pond("C", ripple("c", c), sources=["A"]),
+        pond("D", ripple("d", d), sources=["B", "C"]),
+        *demand,
+    )
+    watch = watched(text)
+    assert not watch.violations, text
+    a_fs = {eff.f for _, eff, _ in watch.begun_by("A@1")}
+    d_runs = watch.begun_by("D@1")
+    assert d_runs, text
+    for _, eff, srcs in d_runs:
+        # D starts at the min of its two paths, and that is a freshness A actually had.
+        assert eff.f == min(srcs["B@1"], srcs["C@1"]), text
+        assert eff.f in a_fs
