@@ -39,7 +39,7 @@ class RippleSpec:
     always_run: bool = False
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Ripple:
     spec: RippleSpec
     start_f: int = NEVER
@@ -105,11 +105,8 @@ class RippleGraph:
         ordered = order_ripples(specs)
         self.root_f = root_f
         self.ripples: dict[str, Ripple] = {s.name: Ripple(s) for s in ordered}
-        self.children: dict[str, list[str]] = {s.name: [] for s in ordered}
-        for s in ordered:
-            for parent in s.parents:
-                self.children[parent].append(s.name)
-        self.leaves = [r for r in self.ripples.values() if not self.children[r.name]]
+        parents = {parent for s in ordered for parent in s.parents}
+        self.leaves = [r for r in self.ripples.values() if r.name not in parents]
 
     def __iter__(self) -> Iterator[Ripple]:
         return iter(self.ripples.values())
@@ -179,6 +176,12 @@ class RippleGraph:
         """P1 at rest: every Ripple is to run once; each asks its parents when it starts."""
         for r in self:
             r.has_pull = True
+
+    def leaves_served(self) -> None:
+        """The Pond was pulled: the leaves' pulls asked for that run, not one more each."""
+        for leaf in self.leaves:
+            if leaf.has_pull:
+                leaf.pull_sent = True
 
     def drop_pull(self) -> None:
         for r in self:
