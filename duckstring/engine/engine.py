@@ -97,7 +97,7 @@ class Engine:
     def _settle(self) -> None:
         if self._clock_seen != self.now:  # time moved: re-check whatever waits on it
             self._clock_seen = self.now
-            for line in list(self._clocked):
+            for line in sorted(self._clocked):  # sorted: a set's order varies between runs
                 if line in self.ponds:
                     self.touch(self.ponds[line])
         while self._dirty:

@@ -44,7 +44,7 @@ class TideTrigger:
 Trigger = WaveTrigger | TideTrigger
 
 
-@dataclass
+@dataclass(slots=True)
 class Run:
     """An in-flight Pond Run and its remaining immediate-retry budget."""
 
@@ -52,7 +52,7 @@ class Run:
     retries_left: int
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Pond:
     line: str
     sources: tuple[SourceRef, ...]

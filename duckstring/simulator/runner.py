@@ -26,13 +26,14 @@ from duckstring.engine import (
     events,
 )
 from duckstring.simulator.scenario import CAP, Scenario, ScenarioError, SimEvent, SimPond
+from duckstring.times import format_duration, format_offset
 
 
 def line_of(name: str) -> str:
     return f"{name}@1"
 
 
-@dataclass
+@dataclass(slots=True)
 class RunRecord:
     f: int
     started: int
@@ -43,7 +44,7 @@ class RunRecord:
     error: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class AttemptRecord:
     f: int
     attempt: int
@@ -125,8 +126,8 @@ class Simulation:
             deadline = self.engine.next_deadline()
             if deadline is not None:
                 candidates.append(deadline - start)
-            in_flight = any(order == 0 for _, order, _, _ in self._heap)
             if not candidates or min(candidates) > self.horizon:
+                in_flight = any(order == 0 for _, order, _, _ in self._heap)
                 self.settled_at = None if in_flight else last_activity
                 self.now = self.horizon if candidates else last_activity
                 break
@@ -261,8 +262,6 @@ class Simulation:
         return out
 
     def _say(self, pond: str, f: int, text: str) -> None:
-        from duckstring.times import format_offset
-
         self.timeline.lines.append((self.now, pond, f"run F={format_offset(f - self.scenario.start)} {text}"))
 
 
@@ -274,8 +273,6 @@ def _open_run(runs: list[RunRecord], f: int) -> RunRecord | None:
 
 
 def _describe(ev: SimEvent) -> str:
-    from duckstring.times import format_duration
-
     if ev.do == "tide":
         return f"← tide {format_duration(ev.bound or 0)}"
     if ev.do == "sleep" and ev.upstream:
