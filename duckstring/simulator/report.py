@@ -3,6 +3,7 @@ spec/simulate.md (every time in milliseconds from `clock.start`; `null` = never)
 
 from __future__ import annotations
 
+import itertools
 import json
 import statistics
 from typing import Any
@@ -59,7 +60,7 @@ def cadence(sim: Simulation, pond: str) -> int | None:
         r.finished for r in sim.timeline.runs[pond]
         if r.finished is not None and r.status in ("success", "passed") and r.finished >= end / 2
     )
-    gaps = [b - a for a, b in zip(done, done[1:])]
+    gaps = [b - a for a, b in itertools.pairwise(done)]
     return round(statistics.median(gaps)) if gaps else None
 
 
@@ -85,7 +86,7 @@ def summary_rows(sim: Simulation) -> list[list[str]]:
 
 def _table(rows: list[list[str]]) -> list[str]:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)).rstrip() for row in rows]
 
 
 def to_text(sim: Simulation) -> str:
@@ -95,7 +96,7 @@ def to_text(sim: Simulation) -> str:
     time_w = max((len(t) for t in times), default=0)
     out = [
         f"{t.rjust(time_w)}  {pond.ljust(name_w)}  {text}"
-        for t, (_, pond, text) in zip(times, sim.timeline.lines)
+        for t, (_, pond, text) in zip(times, sim.timeline.lines, strict=False)
     ]
     if not out:
         out.append("(nothing ran)")

@@ -9,6 +9,7 @@ events in file order), so a scenario always unfolds the same way.
 
 from __future__ import annotations
 
+import gc
 import heapq
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +28,8 @@ from duckstring.engine import (
 )
 from duckstring.simulator.scenario import CAP, Scenario, ScenarioError, SimEvent, SimPond
 from duckstring.times import format_duration, format_offset
+
+MAX_EVENTS = 5_000_000  # a guard against scenarios that never let virtual time advance
 
 
 def line_of(name: str) -> str:
@@ -119,21 +122,35 @@ class Simulation:
         for i, ev in enumerate(self.scenario.events):
             self._push(ev.at, 1, (i, ev))
         last_activity = 0
-        while True:
-            candidates = []
-            if self._heap:
-                candidates.append(self._heap[0][0])
-            deadline = self.engine.next_deadline()
-            if deadline is not None:
-                candidates.append(deadline - start)
-            if not candidates or min(candidates) > self.horizon:
-                in_flight = any(order == 0 for _, order, _, _ in self._heap)
-                self.settled_at = None if in_flight else last_activity
-                self.now = self.horizon if candidates else last_activity
-                break
-            self.now = max(self.now, min(candidates))
-            if self._instant():
-                last_activity = self.now
+        done_at: int | None = None  # the instant just processed to its fixpoint
+        collecting = gc.isenabled()
+        gc.disable()  # the run builds long-lived acyclic records: full GC passes only cost time
+        try:
+            while True:
+                candidates = []
+                if self._heap:
+                    candidates.append(self._heap[0][0])
+                deadline = self.engine.next_deadline()
+                if deadline is not None:  # never back into an instant already settled
+                    candidates.append(max(deadline - start, (done_at or -1) + 1))
+                if not candidates or min(candidates) > self.horizon:
+                    in_flight = any(order == 0 for _, order, _, _ in self._heap)
+                    self.settled_at = None if in_flight else last_activity
+                    self.now = self.horizon if candidates else last_activity
+                    break
+                self.now = max(self.now, min(candidates))
+                if self._instant():
+                    last_activity = self.now
+                done_at = self.now
+                if self.events_processed > MAX_EVENTS:
+                    raise ScenarioError(
+                        f"stopped after {MAX_EVENTS:,} events at {format_offset(self.now)}: the "
+                        "pipeline keeps running (zero-length Ripples under a standing trigger?); "
+                        "set [clock] until or pass --until"
+                    )
+        finally:
+            if collecting:
+                gc.enable()
         return self
 
     def _instant(self) -> bool:
