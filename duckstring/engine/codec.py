@@ -49,7 +49,7 @@ def pond_to_dict(p: Pond) -> dict[str, Any]:
             {
                 "name": r.name, "parents": list(r.parents), "always_run": r.spec.always_run,
                 "start_f": r.start_f, "end_f": r.end_f, "has_pull": r.has_pull,
-                "pull_sent": r.pull_sent, "targets": r.targets.as_list(), "running": r.running,
+                "pull_sent": r.pull_sent, "primed": r.primed, "targets": r.targets.as_list(), "running": r.running,
             }
             for r in p.graph
         ],
@@ -75,6 +75,7 @@ def pond_from_dict(d: dict[str, Any]) -> Pond:
         node = graph[r["name"]]
         node.start_f, node.end_f = int(r["start_f"]), int(r["end_f"])
         node.has_pull, node.pull_sent = bool(r["has_pull"]), bool(r.get("pull_sent", False))
+        node.primed = bool(r.get("primed", False))
         node.targets, node.running = Targets(r["targets"]), bool(r["running"])
     p = Pond(d["line"], tuple(SourceRef(line, bool(req)) for line, req in d["sources"]), graph)
     p.start_f = int(d["start_f"])

@@ -2,13 +2,13 @@
 
 - P1 pull arrives (ignored while blocked): at rest (`start_f == end_f`) set `has_pull` on the
   Pond and every Ripple; with a run in flight set it on the leaf Ripples only.
-  Marking every Ripple primes the Pond's internal pipeline: each Ripple, as it starts, re-arms
-  its parents, so a Pond of Ripple depth d runs up to d times. That is right for a trigger (a
-  Tap or Wave consumes as fast as the Pond produces) and for a cold Pond (the §13 cold Tap),
-  but a Sink re-arming a warm Source consumes one output per run of its own: there the pull
-  goes to the Pond and its leaves only (which ask upstream at once), so a Source runs once
-  per consumption instead of d times (invariant §12.4). Demand is binary: once a pull has
-  reached the Pond through one leaf, the pulls other leaves hold are served by the same run.
+  Marking every Ripple primes the Pond's internal pipeline: each Ripple, as it starts,
+  re-arms its parents (R4), and a re-arm that reaches a root asks for another Pond Run. Such an
+  internal refill is honoured only while the Pond's output is wanted — it holds a Wave, or a
+  Sink holds pull it cannot yet serve — so a bottleneck Pond keeps its Ripples busy back to
+  back while a Pond upstream of a slower consumer runs once per consumption, not once per
+  Ripple level (invariant §12.4). Demand is binary: once a pull has reached the Pond through
+  one leaf, the pulls other leaves hold are served by the same run.
 - P2 `has_pull` becomes true: every Source with `start_f <= this.start_f` receives pull.
   A blocked Pond never re-arms its Sources.
 - P3 target `T` arrives (ignored while blocked): ignored when `T <= end_f`, held, or covered by
@@ -44,37 +44,44 @@ if TYPE_CHECKING:
 
 
 # P1 and P2, iterative so a 1,000-deep chain does not recurse 1,000 frames.
-def receive_pull(eng: Engine, line: str, *, from_sink: bool = False) -> None:
-    """P1 on `line`: from a trigger, or (`from_sink`) a Sink re-arming its Source."""
-    queue = [(line, from_sink)]
+def receive_pull(eng: Engine, line: str) -> None:
+    queue = [line]
     while queue:
-        name, by_sink = queue.pop()
-        p = eng.ponds.get(name)
+        p = eng.ponds.get(queue.pop())
         if p is None or p.is_blocked:
             continue
-        if p.at_rest and not (by_sink and p.end_f != NEVER):
+        if p.at_rest:
             p.graph.pull_all()
-            queue.extend((src, True) for src in _set_pull(eng, p))
-        elif p.at_rest:
-            for leaf in p.graph.leaves:
-                p.graph.pull(leaf)
-            queue.extend((src, True) for src in _set_pull(eng, p))
+            queue.extend(_set_pull(eng, p))
         else:
             reached = False
             for leaf in p.graph.leaves:
                 reached |= p.graph.pull(leaf)
             if reached:
                 p.graph.leaves_served()
-                queue.extend((src, True) for src in _set_pull(eng, p))
+                queue.extend(_set_pull(eng, p))
         eng.touch(p)
 
 
-def pull_pond(eng: Engine, p: Pond) -> None:
-    """A root Ripple's pull reached its Pond (R1)."""
+def pull_pond(eng: Engine, p: Pond, primed: bool) -> None:
+    """A Ripple's re-arm reached a root (R4 → R1): another Pond Run — for a pull that only
+    primes the pipeline, if anyone wants it."""
+    if primed and not wanted(eng, p):
+        return
     p.graph.leaves_served()
     for line in _set_pull(eng, p):
-        receive_pull(eng, line, from_sink=True)
+        receive_pull(eng, line)
     eng.touch(p)
+
+
+def wanted(eng: Engine, p: Pond) -> bool:
+    """Whether more output of `p` would be taken now: it holds a Wave, or a Sink waits on it
+    with pull (a Sink's pull is cleared when it starts, so held pull means waiting)."""
+    if isinstance(p.trigger, WaveTrigger):
+        return True
+    return any(
+        (sink.has_pull or sink.wake) and not sink.is_killed for sink in eng.sinks_of(p.line)
+    )
 
 
 def _set_pull(eng: Engine, p: Pond) -> list[str]:
@@ -127,7 +134,7 @@ def begin_run(eng: Engine, p: Pond, sf: int) -> None:
     at_rest = p.at_rest and p.graph.idle()
     if p.has_pull and not p.is_inlet and not p.is_blocked:
         for s in p.sources:
-            receive_pull(eng, s.line, from_sink=True)
+            receive_pull(eng, s.line)
     p.start_f = sf
     p.has_pull = p.wake = False
     p.targets.drop_upto(sf)

@@ -155,8 +155,9 @@ def _ripple_started(eng: Engine, ev: events.RippleStarted) -> None:
     r = p.graph.ripples.get(ev.ripple)
     if r is None or (r.running and r.start_f == ev.f) or p.is_killed:
         return  # unknown, replayed, or reported after a kill
-    if p.graph.start(r, ev.f):
-        demand.pull_pond(eng, p)
+    refill = p.graph.start(r, ev.f)
+    if refill is not None:
+        demand.pull_pond(eng, p, primed=refill == "primed")
     eng.touch(p)
 
 

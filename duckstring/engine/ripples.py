@@ -14,7 +14,10 @@ A pull is one request for one more run, and it asks upstream once: when R1 alrea
 on (`pull_sent`), the start that consumes it does not re-arm the parents again. Without this a
 pull that lands on a running leaf would be counted twice — once on arrival, once at the leaf's
 next start — and a Tap would over-produce depending on which report of an instant came first.
-A root's start never re-arms its Pond: the Pond's own re-arm (P5) refills its Sources.
+A root's start never re-arms its Pond: the Pond's own re-arm (P5) refills its Sources. Pulls
+set on every Ripple of an at-rest Pond (P1) only *prime* the pipeline (`primed`): when such a
+re-arm reaches a root, the Pond decides whether anyone wants another run (see `demand`). A real
+request that meets a priming pull turns it into a request and carries on upstream.
 - R5 on completion: `end_f = start_f`.
 
 One class serves both tiers: the Catchment mirrors a Duck's reports into it (and uses the pull
@@ -25,9 +28,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Literal
 
 from duckstring.engine.errors import TopologyError
 from duckstring.engine.freshness import NEVER, Targets
+
+Refill = Literal["primed", "demand"] | None  # what a starting Ripple's re-arm asked the Pond
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,7 @@ class Ripple:
     end_f: int = NEVER
     has_pull: bool = False
     pull_sent: bool = False  # this pull already asked the parents (R1)
+    primed: bool = False  # this pull only primes the pipeline (P1 at rest), nobody asked for it
     targets: Targets = field(default_factory=Targets)
     running: bool = False
 
@@ -154,15 +161,16 @@ class RippleGraph:
         return None
 
     # R1
-    def pull(self, r: Ripple) -> bool:
+    def pull(self, r: Ripple, primed: bool = False) -> bool:
         """Set `has_pull` on `r`; True when the pull reached a root (the Pond is pulled)."""
         pond_pulled = False
         stack = [r]
         while stack:
             node = stack.pop()
-            if node.has_pull:
-                continue
-            node.has_pull = True
+            if node.has_pull and (primed or not node.primed):
+                continue  # demand is binary: already asked for
+            # a new pull, or a real request meeting a priming one that may have stopped short
+            node.has_pull, node.primed = True, primed
             if not node.parents:
                 pond_pulled = node.pull_sent = True
             for name in node.parents:
@@ -175,7 +183,8 @@ class RippleGraph:
     def pull_all(self) -> None:
         """P1 at rest: every Ripple is to run once; each asks its parents when it starts."""
         for r in self:
-            r.has_pull = True
+            if not r.has_pull:
+                r.has_pull = r.primed = True
 
     def leaves_served(self) -> None:
         """The Pond was pulled: the leaves' pulls asked for that run, not one more each."""
@@ -185,20 +194,24 @@ class RippleGraph:
 
     def drop_pull(self) -> None:
         for r in self:
-            r.has_pull = r.pull_sent = False
+            r.has_pull = r.pull_sent = r.primed = False
 
     # R4
-    def start(self, r: Ripple, f: int) -> bool:
-        """Start `r` at `f`; True when its re-armed pull reached the Pond."""
+    def start(self, r: Ripple, f: int) -> Refill:
+        """Start `r` at `f`; say whether its re-armed pull reached the Pond, and whether that
+        pull was a real request or only priming."""
         r.running = True
         r.start_f = f
         r.targets.drop_upto(f)
-        pond_pulled = False
+        refill: Refill = None
         if r.has_pull and not r.pull_sent:
+            reached = False
             for name in r.parents:
-                pond_pulled |= self.pull(self.ripples[name])
-        r.has_pull = r.pull_sent = False
-        return pond_pulled
+                reached |= self.pull(self.ripples[name], r.primed)
+            if reached:
+                refill = "primed" if r.primed else "demand"
+        r.has_pull = r.pull_sent = r.primed = False
+        return refill
 
     # R5
     def succeed(self, r: Ripple) -> None:

@@ -163,10 +163,14 @@ def test_each_pull_asks_for_exactly_one_more_run() -> None:
             *(event(t, "tap", "P") for t in taps),
         )).fs("P")
 
-    assert runs("0s") == [0, 1 * S]  # r2's start re-arms r1: one batch ready behind it
-    assert runs("0s", "500ms") == [0, 1 * S]  # demand is binary: r2 already wanted a run
-    assert runs("0s", "1500ms") == [0, 1 * S, 2 * S]  # one more pull, one more run
-    assert runs("0s", "1500ms", "1600ms") == [0, 1 * S, 2 * S]
+    # a Tap pulls once: r2's start re-arms r1, but only to prime the pipeline, and nothing
+    # downstream waits for a second batch
+    assert runs("0s") == [0]
+    # a pull that lands while the run is in flight waits on the leaf and asks for one more
+    # run when r2 starts (at 1 s, at r1's then-freshest output)
+    assert runs("0s", "500ms") == [0, 1 * S]
+    assert runs("0s", "1500ms") == [0, 1500]  # r2 is running: the request goes up at once
+    assert runs("0s", "1500ms", "1600ms") == [0, 1500]  # demand is binary
 
 
 # -- the Duck's executor ------------------------------------------------------------------------
