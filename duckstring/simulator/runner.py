@@ -104,6 +104,15 @@ class Simulation:
         return self.scenario.start + t
 
     def run(self) -> Simulation:
+        collecting = gc.isenabled()
+        gc.disable()  # the run builds long-lived acyclic records: full GC passes only cost time
+        try:
+            return self._run()
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _run(self) -> Simulation:
         start = self.scenario.start
         deploys = [
             events.Deploy(
@@ -123,34 +132,28 @@ class Simulation:
             self._push(ev.at, 1, (i, ev))
         last_activity = 0
         done_at: int | None = None  # the instant just processed to its fixpoint
-        collecting = gc.isenabled()
-        gc.disable()  # the run builds long-lived acyclic records: full GC passes only cost time
-        try:
-            while True:
-                candidates = []
-                if self._heap:
-                    candidates.append(self._heap[0][0])
-                deadline = self.engine.next_deadline()
-                if deadline is not None:  # never back into an instant already settled
-                    candidates.append(max(deadline - start, (done_at or -1) + 1))
-                if not candidates or min(candidates) > self.horizon:
-                    in_flight = any(order == 0 for _, order, _, _ in self._heap)
-                    self.settled_at = None if in_flight else last_activity
-                    self.now = self.horizon if candidates else last_activity
-                    break
-                self.now = max(self.now, min(candidates))
-                if self._instant():
-                    last_activity = self.now
-                done_at = self.now
-                if self.events_processed > MAX_EVENTS:
-                    raise ScenarioError(
-                        f"stopped after {MAX_EVENTS:,} events at {format_offset(self.now)}: the "
-                        "pipeline keeps running (zero-length Ripples under a standing trigger?); "
-                        "set [clock] until or pass --until"
-                    )
-        finally:
-            if collecting:
-                gc.enable()
+        while True:
+            candidates = []
+            if self._heap:
+                candidates.append(self._heap[0][0])
+            deadline = self.engine.next_deadline()
+            if deadline is not None:  # never back into an instant already settled
+                candidates.append(max(deadline - start, -1 if done_at is None else done_at + 1))
+            if not candidates or min(candidates) > self.horizon:
+                in_flight = any(order == 0 for _, order, _, _ in self._heap)
+                self.settled_at = None if in_flight else last_activity
+                self.now = self.horizon if candidates else last_activity
+                break
+            self.now = max(self.now, min(candidates))
+            if self._instant():
+                last_activity = self.now
+            done_at = self.now
+            if self.events_processed > MAX_EVENTS:
+                raise ScenarioError(
+                    f"stopped after {MAX_EVENTS:,} events at {format_offset(self.now)}: the "
+                    "pipeline keeps running (zero-length Ripples under a standing trigger?); "
+                    "set [clock] until or pass --until"
+                )
         return self
 
     def _instant(self) -> bool:
