@@ -157,17 +157,37 @@ class Session:
                   f"({self.reg.url}, root {self.reg.root}); it stops when the command ends")
 
     def close(self) -> None:
+        """Stop what this command started. The command's work is done by now, so a hitch while
+        shutting down is a warning, and the Catchment is closed (Ducks stopped, root
+        released) whatever happens."""
         server, self.server = self.server, None
+        with contextlib.suppress(OSError):
+            self.client.close()  # first, so no keep-alive connection of ours is left open
         try:
             if server is not None:
-                server.stop()
+                try:
+                    server.stop()
+                except Exception as e:
+                    self._hitch(e)
+                    catchment = getattr(server.app, "catchment", None)
+                    if catchment is not None:
+                        catchment.close()
                 if self._thread is not None:
                     self._thread.join(timeout=15)
         finally:
             if self._previous_sigterm is not None:
                 signal.signal(signal.SIGTERM, self._previous_sigterm)
                 self._previous_sigterm = None
-            self.client.close()
+
+    def _hitch(self, e: Exception) -> None:
+        import os
+
+        self.note(f"warning: stopping the local Catchment {self.reg.name!r}: "
+                  f"{type(e).__name__}: {e}")
+        if os.environ.get("DUCKSTRING_DEBUG", "") not in ("", "0"):
+            import traceback
+
+            self.note("".join(traceback.format_exception(e)))
 
     def __enter__(self) -> Session:
         return self

@@ -23,7 +23,7 @@ NAME = "demo"
 PORT = 7474
 
 
-def _registration(name: str | None) -> str:
+def _registration(name: str | None, port: int | None) -> str:
     from duckstring.config import Config, Registration, home
     from duckstring.embedded.runner import local_url
     from duckstring.terminal import console
@@ -35,7 +35,7 @@ def _registration(name: str | None) -> str:
     if NAME in cfg.registrations():
         return NAME
     root = home() / NAME
-    reg = Registration(name=NAME, url=local_url("127.0.0.1", _port()), root=root)
+    reg = Registration(name=NAME, url=local_url("127.0.0.1", port or _port()), root=root)
     cfg.add(reg)
     if cfg.default not in cfg.registrations():
         cfg.set_default(NAME)
@@ -61,6 +61,9 @@ def quickstart(
     directory: Path = typer.Option(Path("duckstring-demo"), "--dir", metavar="DIR",
                                    help="Where to write the demo Ponds."),
     catchment: str | None = CATCHMENT,
+    port: int | None = typer.Option(None, "--port", "-p", min=1, max=65535,
+                                    help="Port of the demo Catchment when it is created "
+                                         "(default 7474, or a free one)."),
 ) -> None:
     """The tour: a local Catchment, the demo Ponds, one Pulse of reports and its result.
 
@@ -76,7 +79,7 @@ def quickstart(
     from duckstring.terminal import console
     from duckstring.terminal.views import rows_table
 
-    name = _registration(catchment)
+    name = _registration(catchment, port)
     missing = [p for p in PONDS if not (directory / p / "pond.toml").is_file()]
     if len(missing) == len(PONDS):
         write_demo(directory)

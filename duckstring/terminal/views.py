@@ -91,7 +91,7 @@ class StatusTable:
                         ("fresh", {"justify": "right"}), ("stale", {"justify": "right"}),
                         ("trigger", {}), ("runs", {"justify": "right"}),
                         ("", {"no_wrap": True, "overflow": "ellipsis", "max_width": 22})):
-            table.add_column(col, **kw)  # type: ignore[arg-type]
+            table.add_column(col, **kw)
         for p in self.doc.get("ponds", []):
             end_f = ms(p.get("end_f"))
             stale = p.get("staleness_s")

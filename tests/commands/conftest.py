@@ -13,15 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.harness import free_port, processes_under, wait_until
+from tests.e2e.harness import FAST_ENV, free_port, processes_under, wait_until
 
-FAST_ENV = {
-    "DUCKSTRING_DEMO_SPEED": "0",
-    "DUCKSTRING_HEARTBEAT_S": "0.5",
-    "DUCKSTRING_LIVENESS_S": "10",
-    "DUCKSTRING_DUCK_IDLE_S": "30",
-    "DUCKSTRING_STUCK_S": "30",
-}
 
 
 @dataclass

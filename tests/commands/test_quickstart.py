@@ -7,10 +7,11 @@ import re
 
 from duckstring.config import Config
 from tests.commands.conftest import Cli, assert_nothing_running
+from tests.e2e.harness import free_port
 
 
 def test_quickstart_from_nothing_then_again(cli: Cli) -> None:
-    r = cli.ok("quickstart", "--dir", "tour", timeout=110)
+    r = cli.ok("quickstart", "--dir", "tour", "-p", str(free_port()), timeout=110)
     assert "registered a local Catchment 'demo'" in r.err
     assert "✓ reports@1 is fresh as of" in r.out
     assert "reports.monthly_summary" in r.out

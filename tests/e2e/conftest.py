@@ -10,15 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.harness import CatchmentProc, deploy, processes_under
+from tests.e2e.harness import FAST_ENV, CatchmentProc, deploy, processes_under
 
-FAST_ENV = {
-    "DUCKSTRING_DEMO_SPEED": "0",
-    "DUCKSTRING_HEARTBEAT_S": "0.5",
-    "DUCKSTRING_LIVENESS_S": "10",
-    "DUCKSTRING_DUCK_IDLE_S": "30",
-    "DUCKSTRING_STUCK_S": "30",
-}
 
 
 @pytest.fixture

@@ -15,6 +15,18 @@ from typing import Any, TypeVar
 
 import httpx
 
+
+# Short runtime knobs (spec: runtime.md's environment) so tests never wait on production timings.
+FAST_ENV = {
+    "DUCKSTRING_DEMO_SPEED": "0",
+    "DUCKSTRING_HEARTBEAT_S": "0.5",
+    "DUCKSTRING_LIVENESS_S": "10",
+    "DUCKSTRING_DUCK_IDLE_S": "30",
+    "DUCKSTRING_STUCK_S": "30",
+    "DUCKSTRING_DEBUG": "1",  # an unexpected error shows its traceback in a failure report
+    "PYTHONFAULTHANDLER": "1",  # and a crash shows where
+}
+
 T = TypeVar("T")
 
 

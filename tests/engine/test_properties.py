@@ -4,6 +4,7 @@ so the suite is deterministic)."""
 from __future__ import annotations
 
 import dataclasses
+import os
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -20,10 +21,12 @@ from tests.engine.strategies import (
     to_toml,
 )
 
+STRESS = int(os.environ.get("DUCKSTRING_STRESS", "0"))  # N: N times the examples, random seeds
+
 
 def examples(n: int) -> settings:
-    return settings(max_examples=n, deadline=None, derandomize=True, database=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+    return settings(max_examples=n * (STRESS or 1), deadline=None, derandomize=not STRESS,
+                    database=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def watched(text: str) -> Watch:
@@ -85,6 +88,19 @@ def test_a_deep_pond_does_not_over_produce_under_a_slow_consumer() -> None:
         event("0s", "wave", "P1"),
     ), until="100s")
     assert out.count("P0") <= out.count("P1") + 2
+
+
+def test_a_source_at_rest_is_not_re_primed_each_cycle_of_a_deep_sink() -> None:
+    """P0 comes to rest between the runs of its deep Sink P1; the pipeline its at-rest pull
+    primes must not add a run per cycle on top of P1's own re-arm."""
+    out = simulate(scenario(
+        pond("P0", ripple("a"), ripple("b", parents=["a"]), ripple("c")),
+        pond("P1", ripple("x"), ripple("y", parents=["x"]), ripple("z", parents=["x", "y"]),
+             sources=["P0"]),
+        event("0s", "wave", "P1"),
+    ), until="120s")
+    half = 60 * S
+    assert len(out.completions("P0", after=half)) <= len(out.completions("P1", after=half)) + 2
 
 
 # §12.5: a push target is eventually satisfied ---------------------------------------------
