@@ -21,6 +21,7 @@ from duckstring.commands import (
     catchment,
     control,
     pond,
+    puddle,
     query,
     quickstart,
     runs,
@@ -135,6 +136,7 @@ def root(
 app.command(name="quickstart")(quickstart.quickstart)
 app.add_typer(catchment.app)
 app.add_typer(pond.app)
+app.add_typer(puddle.app)
 app.add_typer(trigger.app)
 app.add_typer(control.app)
 app.command(name="status")(status.status)

@@ -1,4 +1,5 @@
-"""`duckstring pond`: Pond projects on this machine — scaffold, demo, deploy."""
+"""`duckstring pond`: Pond projects on this machine — scaffold, demo, deploy, and test them
+locally against Puddles (`hydrate`, `run`; the logic is in `duckstring.local`)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,15 @@ from duckstring.cli_errors import NOT_FOUND, USAGE, CliError
 from duckstring.commands._context import CATCHMENT, YES, open_catchment
 
 if TYPE_CHECKING:
+    from duckstring.local.project import LocalProject
     from duckstring.manifest import Manifest
     from duckstring.session import Session
 
 app = typer.Typer(name="pond", no_args_is_help=True,
-                  help="Pond projects: scaffold one, write the demo, deploy to a Catchment.")
+                  help="Pond projects: scaffold one, write the demo, deploy to a Catchment, "
+                       "test locally.")
+PROJECT = typer.Option(Path("."), "--path", metavar="DIR",
+                       help="The Pond project directory (default: here).")
 
 
 @app.command()
@@ -170,3 +175,105 @@ def deploy(
                 failed.append(e)
     if failed:
         raise CliError(f"{len(failed)} of {len(projects)} deploys failed", failed[0].code)
+
+
+def rows(n: int) -> str:
+    return f"{n:,} row{'s' * (n != 1)}"
+
+
+def local_project(directory: Path) -> LocalProject:
+    from duckstring.local.project import LocalProject
+
+    return LocalProject(directory.absolute(), load_manifest(directory))
+
+
+@app.command()
+def hydrate(
+    sources: list[str] = typer.Option([], "--source", "-s", metavar="SOURCE",
+                                      help="Only this Source (repeatable)."),
+    from_catchment: bool = typer.Option(
+        False, "--from-catchment",
+        help="Download the Sources' published tables instead of running the Puddles."),
+    path: Path = PROJECT, catchment: str | None = CATCHMENT,
+) -> None:
+    """Materialise the Puddles into puddles/ponds/SOURCE/data/TABLE.parquet.
+
+    Calls each @puddle of src/puddles.py; a Puddle of this Pond itself seeds its prior state
+    for [bold]pond run[/]. With [bold]--from-catchment[/], downloads the declared Sources'
+    published tables from the Catchment instead.
+
+    Example: [bold]duckstring pond hydrate -s transactions[/]
+    """
+    from duckstring.cli_errors import FAILED
+    from duckstring.local import hydrate as h
+    from duckstring.local.project import shown
+    from duckstring.terminal import console
+
+    project = local_project(path)
+    only = h.check_selection(project, sources, own=not from_catchment)
+    written: list[h.Written] = []
+    failed: list[h.Failed] = []
+
+    def said(item: h.Written | h.Failed) -> None:
+        if isinstance(item, h.Failed):
+            failed.append(item)
+            console.report(h.failure(item))
+            return
+        written.append(item)
+        console.say(f"{item.target}: {rows(item.rows)} → {shown(item.path)}")
+
+    if from_catchment:
+        with open_catchment(catchment) as s:
+            for item in h.from_catchment(project, s.client, only):
+                said(item)
+    else:
+        defs = h.puddles(project)
+        for item in h.hydrate(project, defs, only):
+            said(item)
+    if failed:
+        raise CliError(f"{len(failed)} of {len(written) + len(failed)} Puddles failed; nothing "
+                       f"was written for {', '.join(f.target for f in failed)}", FAILED)
+    if not written:
+        console.note(f"nothing to hydrate: {shown(project.puddles_file)} declares no "
+                     f"@puddle{' for ' + ', '.join(only) if only else ''}")
+
+
+@app.command()
+def run(
+    ripple: str | None = typer.Option(None, "--ripple", metavar="NAME",
+                                      help="Run only this Ripple (its parents ran before)."),
+    fresh: bool = typer.Option(False, "--fresh",
+                               help="Start from an empty registry, without the seeds."),
+    path: Path = PROJECT,
+) -> None:
+    """One local Pond Run against the Puddles; output in puddles/out/.
+
+    Runs every Ripple in topological order with the real pond handle, on a local registry
+    (puddles/out/registry.duckdb), then exports each table to puddles/out/TABLE.parquet. A
+    failing Ripple prints its traceback and exits 1.
+
+    Example: [bold]duckstring pond hydrate && duckstring pond run[/]
+    """
+    from duckstring.cli_errors import FAILED
+    from duckstring.local.project import shown
+    from duckstring.local.run import LocalRun
+    from duckstring.terminal import console
+
+    project = local_project(path)
+    with LocalRun(project, only=ripple, fresh=fresh) as local:
+        seeded = local.seed()
+        if seeded:
+            console.note(f"seeded {', '.join(seeded)} from {shown(project.seed_dir)}/")
+        for r in local.execute():
+            console.say(f"{r.name}: {'ok' if r.ok else 'failed'} in {r.seconds:.2f} s")
+            if r.log:
+                console.note("\n".join(f"  {line}" for line in r.log.splitlines()))
+            if not r.ok:
+                raise CliError(f"Ripple {r.name} failed: {r.error}", FAILED,
+                               (r.traceback or "").splitlines())
+        published = local.export()
+    for table, info in published.tables.items():
+        console.say(f"{project.name}.{table}: {rows(info['rows'])} → "
+                    f"{shown(project.out / f'{table}.parquet')}")
+    if not published.tables:
+        console.note("the run wrote no table")

@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from duckstring import manifest as manifest_mod
@@ -47,7 +48,14 @@ def load(layout: Layout, name: str, version: str) -> Project:
             f"{directory / manifest_mod.FILENAME} declares {man.name} {man.version}, "
             f"expected {name} {version}"
         )
-    module = import_file(directory / man.ripples, directory, module_name(name, version))
+    return from_module(directory, man, import_file(directory / man.ripples, directory,
+                                                   module_name(name, version)))
+
+
+def from_module(directory: Path, man: manifest_mod.Manifest, module: ModuleType) -> Project:
+    """The Project a Pond's imported Ripples module describes (its Ripples in topological
+    order); also what a local `pond run` executes."""
     defs = ripples_of(module)
     specs = tuple(order_ripples(RippleSpec(d.name, d.parents, d.always_run) for d in defs))
-    return Project(name, version, directory, man, specs, {d.name: d.func for d in defs})
+    return Project(man.name, str(man.version), directory, man, specs,
+                   {d.name: d.func for d in defs})

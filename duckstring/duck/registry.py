@@ -72,7 +72,7 @@ def check_table_name(name: Any) -> str:
     return name
 
 
-def _register_source(con: duckdb.DuckDBPyConnection, view: str, data: Any) -> None:
+def register_data(con: duckdb.DuckDBPyConnection, view: str, data: Any) -> None:
     """Make `data` visible to `con` as `view`: a DuckDB relation, a pyarrow Table, a pandas or
     polars DataFrame (anything DuckDB can scan)."""
     if isinstance(data, (str, bytes, Path)):
@@ -109,7 +109,7 @@ def write_table(con: duckdb.DuckDBPyConnection, catalog: str, name: str, data: A
     tmp = f"{TMP_PREFIX}{name}_{token}"
     target = f"{quote(catalog)}.main.{quote(name)}"
     staged = f"{quote(catalog)}.main.{quote(tmp)}"
-    _register_source(con, view, data)
+    register_data(con, view, data)
     try:
         reserved = [c for c in _columns(con, view) if c.startswith(RESERVED)]
         if reserved:

@@ -76,15 +76,16 @@ def pull_pond(eng: Engine, p: Pond, primed: bool) -> None:
 
 def wanted(eng: Engine, p: Pond) -> bool:
     """Whether more output of `p` would be taken now: it holds a Wave, or a Sink waits on it
-    with pull (cleared when the Sink starts, so held pull means waiting) that the run `p`
-    already began does not serve — P2's rule, so a Sink's pull is not answered twice, once
-    here and once by its own re-arm (P5). A Sink that never ran takes the whole primed
-    pipeline: a cold Tap fills it once (§13), a warm one never re-fills it."""
+    with pull (cleared when the Sink starts, so held pull means waiting) and either sits idle
+    — `p` is its bottleneck, so `p` keeps its own pipeline full — or holds nothing `p` has
+    begun (P2's rule). A busy Sink whose next run the run `p` already began will serve does
+    not also get a priming run: its own start re-arms `p` (P5), and answering both would
+    over-produce once per cycle (§12.4)."""
     if isinstance(p.trigger, WaveTrigger):
         return True
     return any(
         (sink.has_pull or sink.wake) and not sink.is_killed
-        and (p.start_f <= sink.start_f or sink.start_f == NEVER)
+        and ((sink.at_rest and sink.graph.idle()) or p.start_f <= sink.start_f)
         for sink in eng.sinks_of(p.line)
     )
 

@@ -16,7 +16,6 @@ import pytest
 from tests.e2e.harness import FAST_ENV, free_port, processes_under, wait_until
 
 
-
 @dataclass
 class Result:
     code: int

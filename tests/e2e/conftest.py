@@ -13,7 +13,6 @@ import pytest
 from tests.e2e.harness import FAST_ENV, CatchmentProc, deploy, processes_under
 
 
-
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
     home = tmp_path / "home"

@@ -15,7 +15,6 @@ from typing import Any, TypeVar
 
 import httpx
 
-
 # Short runtime knobs (spec: runtime.md's environment) so tests never wait on production timings.
 FAST_ENV = {
     "DUCKSTRING_DEMO_SPEED": "0",

@@ -72,3 +72,21 @@ def test_setting_a_tide_replaces_the_wave() -> None:
     assert out.state("A").trigger.bound == 20 * S
     late = [r["f"] for r in out.runs("A") if r["started"] > 6 * S]
     assert late == [25 * S, 45 * S]  # every bound after the last start, F=5 s
+
+
+def test_a_deep_bottleneck_stays_busy_under_a_wave_started_warm() -> None:
+    """The demo's shape: `sales` (2 s and 1 s Ripples feeding a 3 s one) is the bottleneck.
+    After a Pulse has run everything once, a Wave on `reports` must still pipeline `sales`:
+    its next run starts while `join_lines` works, so `reports` completes every 3 s, not 5."""
+    out = simulate(scenario(
+        clock(until="80s"),
+        pond("transactions", ripple("transaction", "1s")),
+        pond("products", ripple("product", "2s")),
+        pond("sales", ripple("daily_sales", "2s"), ripple("price_tiers", "1s"),
+             ripple("join_lines", "3s", parents=["daily_sales", "price_tiers"]),
+             sources=["transactions", "products"]),
+        pond("reports", ripple("monthly_summary", "1s"), sources=["sales"]),
+        event("0s", "pulse", "reports"),
+        event("20s", "wave", "reports"),
+    ))
+    assert set(gaps(out.completions("reports", after=40 * S))) == {3 * S}
