@@ -85,7 +85,7 @@ def wanted(eng: Engine, p: Pond) -> bool:
         return True
     return any(
         (sink.has_pull or sink.wake) and not sink.is_killed
-        and ((sink.at_rest and sink.graph.idle()) or p.start_f <= sink.start_f)
+        and (sink.idle or p.start_f <= sink.start_f)
         for sink in eng.sinks_of(p.line)
     )
 
@@ -137,7 +137,7 @@ def start_freshness(eng: Engine, p: Pond) -> int | None:
 # P5
 def begin_run(eng: Engine, p: Pond, sf: int) -> None:
     prior_f = p.start_f
-    at_rest = p.at_rest and p.graph.idle()
+    idle = p.idle
     if p.has_pull and not p.is_inlet and not p.is_blocked:
         for s in p.sources:
             receive_pull(eng, s.line)
@@ -150,7 +150,7 @@ def begin_run(eng: Engine, p: Pond, sf: int) -> None:
     sources_changed = p.is_inlet or optional_changed or (changed is not None and changed > prior_f)
     force = p.forcing
     execute = (
-        sources_changed or force or p.code_changed or p.graph.always_run or not at_rest
+        sources_changed or force or p.code_changed or p.graph.always_run or not idle
     )
     p.forcing = p.code_changed = False
     p.runs_started += 1

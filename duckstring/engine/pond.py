@@ -100,6 +100,11 @@ class Pond:
         return self.start_f == self.end_f
 
     @property
+    def idle(self) -> bool:
+        """At rest with no Ripple running or holding a target: nothing left of any run."""
+        return self.at_rest and self.graph.idle()
+
+    @property
     def busy(self) -> bool:
         """A run is in flight or a Ripple is still running."""
         return bool(self.runs) or any(r.running for r in self.graph)

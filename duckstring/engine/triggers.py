@@ -67,4 +67,4 @@ def check_standing(eng: Engine, p: Pond) -> None:
 
 
 def fully_at_rest(p: Pond) -> bool:
-    return p.at_rest and not p.has_demand and not p.busy and p.graph.idle()
+    return p.idle and not p.has_demand and not p.busy
