@@ -35,11 +35,12 @@ POND_KEYS = ("name", "version", "type", "immediate_retries", "source_retries", "
 FILENAME = "pond.toml"
 
 
-@dataclass(frozen=True)
-class SourcePin:
+class _Line:
+    """A name and a version make a line, `name@major` (engine.line_id; spelled out here so
+    reading a pond.toml does not import the engine)."""
+
     name: str
-    version: semver.Version  # the minimum compatible version of its major
-    required: bool = True
+    version: semver.Version
 
     @property
     def major(self) -> int:
@@ -51,7 +52,14 @@ class SourcePin:
 
 
 @dataclass(frozen=True)
-class Manifest:
+class SourcePin(_Line):
+    name: str
+    version: semver.Version  # the minimum compatible version of its major
+    required: bool = True
+
+
+@dataclass(frozen=True)
+class Manifest(_Line):
     name: str
     version: semver.Version
     kind: str = "pond"
@@ -60,14 +68,6 @@ class Manifest:
     ripples: str = "src/pond.py"
     puddles: str = "src/puddles.py"
     sources: tuple[SourcePin, ...] = ()
-
-    @property
-    def major(self) -> int:
-        return self.version.major
-
-    @property
-    def line(self) -> str:
-        return f"{self.name}@{self.major}"
 
     def source(self, name: str) -> SourcePin | None:
         return next((s for s in self.sources if s.name == name), None)

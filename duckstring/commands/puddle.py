@@ -80,11 +80,11 @@ def query(
 
     Example: [bold]duckstring puddle query "SELECT count(*) FROM transactions.transaction"[/]
     """
-    from duckstring.commands.query import SHOW_ROWS, _sql_text
+    from duckstring.commands.query import SHOW_ROWS, sql_text
     from duckstring.local import snapshots
     from duckstring.terminal import console
 
-    result = snapshots.query(local_project(path), _sql_text(sql), SHOW_ROWS + 1)
+    result = snapshots.query(local_project(path), sql_text(sql), SHOW_ROWS + 1)
     shown = dict(result, rows=result["rows"][:SHOW_ROWS])
     _print_rows(shown, as_json)
     if len(result["rows"]) > SHOW_ROWS:

@@ -22,7 +22,8 @@ from duckstring.commands._context import CATCHMENT, MAJOR, VERSION, Target, open
 SHOW_ROWS = 1000  # rows printed as a table; more go to a file
 
 
-def _sql_text(sql: str) -> str:
+def sql_text(sql: str) -> str:
+    """`--sql` text: inline, or `@file` read from that file."""
     if not sql.startswith("@"):
         return sql
     path = Path(sql[1:]).expanduser()
@@ -85,7 +86,7 @@ def query(
     if len(formats) > 1:
         raise typer.BadParameter("give at most one of --csv, --json, --parquet")
     target = Target(pond, major, version)
-    text = _sql_text(sql) if sql is not None else None
+    text = sql_text(sql) if sql is not None else None
     with open_catchment(catchment, target) as s:
         if text is None and table is None:
             doc = s.client.get(target.path("tables"), **target.params())

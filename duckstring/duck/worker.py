@@ -44,6 +44,7 @@ from duckstring.duck.channel import Channel
 from duckstring.duck.handle import PondHandle
 from duckstring.duck.poller import MAX_WAIT_S, Poller
 from duckstring.duck.sender import Sender
+from duckstring.engine import line_id
 from duckstring.engine.executor import LineExecutor
 from duckstring.layout import Layout
 
@@ -106,7 +107,7 @@ class Worker:
         self.layout = layout
         self.name = name
         self.major = major
-        self.line = f"{name}@{major}"
+        self.line = line_id(name, major)
         self.settings = settings or Settings()
         self.reexec = reexec
         layout.line_dir(name, major).mkdir(parents=True, exist_ok=True)

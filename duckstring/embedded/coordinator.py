@@ -28,6 +28,7 @@ from duckstring.engine import (
     StopWork,
     codec,
     events,
+    line_id,
     split_line,
 )
 
@@ -49,7 +50,7 @@ class Coordinator:
         self.on_step: Callable[[], None] = lambda: None  # wakes the scheduler
         with store.transaction() as conn:
             for row in versions.lines(conn):
-                self.selected[f"{row.name}@{row.major}"] = row
+                self.selected[line_id(row.name, row.major)] = row
 
     @classmethod
     def restore(cls, store: Store, supervisor: Supervisor, clock: Callable[[], int]) -> Coordinator:

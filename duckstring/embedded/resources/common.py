@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import falcon
 
 from duckstring.embedded.errors import BadRequest, Invalid, NotFound
+from duckstring.engine import line_id
 from duckstring.times import parse_instant
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ def resolve_line(c: Catchment, name: str, req: falcon.Request) -> str:
             raise BadRequest(f"version {version!r} is not X.Y.Z") from None
     if major is None:
         major = majors[-1]
-    line = f"{name}@{major}"
+    line = line_id(name, major)
     if line not in co.selected:
         raise NotFound(f"{name} has no major {major}; deployed majors: {majors}")
     if version is not None and co.selected[line].version != version:

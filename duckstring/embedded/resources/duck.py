@@ -10,6 +10,7 @@ import falcon
 from duckstring import protocol
 from duckstring.embedded.errors import BadRequest, NotFound
 from duckstring.embedded.resources.common import body
+from duckstring.engine import line_id
 
 if TYPE_CHECKING:
     from duckstring.embedded.app import Catchment
@@ -22,7 +23,7 @@ class DuckChannel:
         self.c = c
 
     def _line(self, name: str, major: str) -> str:
-        line = f"{name}@{major}"
+        line = line_id(name, major)
         with self.c.coordinator.lock:
             if line not in self.c.coordinator.engine.ponds:
                 raise NotFound(f"no line {line}")

@@ -10,7 +10,7 @@ from duckstring.embedded.errors import BadRequest, NotFound
 from duckstring.embedded.resources.common import body, instant, number, resolve_line
 from duckstring.embedded.status import when, window_doc
 from duckstring.embedded.store import versions
-from duckstring.engine import WindowRule, events
+from duckstring.engine import WindowRule, events, line_id
 from duckstring.engine.windows import WEEKDAYS
 from duckstring.times import DAY
 
@@ -28,7 +28,7 @@ class Ponds:
             out = []
             for row in selected:
                 out.append({
-                    "id": f"{row.name}@{row.major}", "name": row.name, "major": row.major,
+                    "id": line_id(row.name, row.major), "name": row.name, "major": row.major,
                     "version": row.version, "kind": row.kind,
                     "versions": [v.version for v in versions.of_pond(conn, row.name)
                                  if v.major == row.major],
