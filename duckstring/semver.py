@@ -62,11 +62,11 @@ def parse(text: str) -> Version:
     m = _SEMVER.match(clean)
     if not m:
         raise ValueError(f"{shown} is not a semantic version; use MAJOR.MINOR.PATCH like 1.2.0")
-    numbers = [int(m.group(i)) for i in (1, 2, 3)]
-    if max(numbers) > MAX_NUMBER:
+    major, minor, patch = (int(m.group(i)) for i in (1, 2, 3))
+    if max(major, minor, patch) > MAX_NUMBER:
         raise ValueError(f"{shown}: MAJOR, MINOR and PATCH must each be below 2^63")
     pre = tuple(m.group(4).split(".")) if m.group(4) else ()
-    return Version(*numbers, pre, clean)
+    return Version(major, minor, patch, pre, clean)
 
 
 def is_valid(text: str) -> bool:

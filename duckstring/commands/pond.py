@@ -151,11 +151,11 @@ def deploy_project(s: Session, project: Path, *, yes: bool,
     except CliError as e:
         e.message = f"deploy refused: {project}: {e.message}"
         raise
-    what = "deployed"
+    verb, change = "deployed", ""
     if resp.get("replaced"):
-        what = "replaced" + (" (code changed)" if resp.get("changed", True) else " (unchanged)")
-    console.say(f"{what} {resp['name']} {resp['version']} "
-                f"(line {resp['name']}@{resp['major']}) on {s.reg.name!r}")
+        verb, change = "replaced", "code changed; " if resp.get("changed", True) else "unchanged; "
+    console.say(f"{verb} {resp['name']} {resp['version']} "
+                f"({change}line {resp['name']}@{resp['major']}) on {s.reg.name!r}")
     for missing in resp.get("missing_sources") or []:
         console.warn(f"{missing['warning']}; {_deploy_hint(project, missing)}")
     return dict(resp)

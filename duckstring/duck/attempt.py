@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from duckstring.tracebacks import user_traceback
+from duckstring.tracebacks import relative_paths, user_traceback
 
 LOG_LIMIT = 64 * 1024  # keep the tail: an attempt's log travels inside one event
 ERROR_LIMIT = 1000
@@ -76,8 +76,8 @@ def invoke(func: Callable[[Any], Any], handle: Any, capture: Capture,
     try:
         func(handle)
     except BaseException as e:  # SystemExit or KeyboardInterrupt in a Ripple is its failure too
-        return Outcome(False, error=one_line(e), traceback=user_traceback(e, project),
-                       log=capture.text())
+        return Outcome(False, error=relative_paths(one_line(e), project),
+                       traceback=user_traceback(e, project), log=capture.text())
     finally:
         handle._close()
     return Outcome(True, skipped=handle._skipped, log=capture.text())

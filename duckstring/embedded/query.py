@@ -44,7 +44,7 @@ THREADS = 2
 FETCH_ROWS = 2048
 
 # Settings applied at connect time: none of them restrict what our own views need.
-_CONNECT = {
+_CONNECT: dict[str, Any] = {
     "autoload_known_extensions": False,
     "autoinstall_known_extensions": False,
     "allow_community_extensions": False,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import math
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 import falcon
 import falcon.media
@@ -60,7 +60,7 @@ MAX_BUDGET = 1000
 class StrictJSON(falcon.media.BaseHandler):
     """The JSON request-body handler of every route."""
 
-    def deserialize(self, stream: IO[bytes], content_type: str | None,
+    def deserialize(self, stream: Any, content_type: str | None,
                     content_length: int | None) -> Any:
         if content_length is not None and content_length > MAX_BODY_BYTES:
             raise TooLarge(f"the body is {content_length} bytes; the limit is {MAX_BODY_BYTES}")
