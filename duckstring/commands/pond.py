@@ -180,8 +180,10 @@ def deploy(
 ) -> None:
     """Package a Pond project and upload it to the Catchment.
 
-    Says first whether that version exists (redeploying an existing version replaces it);
-    validation problems are listed per file and line.
+    Says first whether that version exists (redeploying an existing version replaces it, and
+    says whether its code changed); validation problems are listed per file and line, a module
+    that fails to import with its traceback, and declared Sources that are not deployed yet are
+    warnings. With --all, Sources deploy before their Sinks.
 
     Example: [bold]duckstring pond deploy[/]
     Example: [bold]duckstring pond deploy demo --all -y[/]

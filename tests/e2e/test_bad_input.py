@@ -214,6 +214,9 @@ def test_bad_json_is_400_and_changes_nothing(start_catchment) -> None:
             assert message in r.json()["error"]["message"], (case, r.text)
             assert len(r.json()["error"]["message"]) < 200, case
             assert _tree(c.root) == before and _state(client) == state, case
+        for wait in ("nan", "inf", "-inf"):  # a NaN wait would hold the thread for ever
+            r = client.get("/api/status", params={"since": 1 << 62, "wait": wait}, timeout=10)
+            assert r.status_code == 400 and "finite number of seconds" in r.text, r.text
         assert client.get("/api/health").json() == {"status": "ok"}
 
 

@@ -126,6 +126,17 @@ def body(req: falcon.Request) -> dict[str, Any]:
     return data
 
 
+def seconds_param(req: falcon.Request, name: str, default: float, maximum: float) -> float:
+    """A query parameter in seconds (`?wait=`), clamped to [0, maximum]; NaN or infinity is a
+    400 (a NaN wait would never end)."""
+    value = req.get_param_as_float(name)
+    if value is None:
+        return default
+    if not math.isfinite(value):
+        raise BadRequest(f"{name} must be a finite number of seconds, not {value}")
+    return min(max(value, 0.0), maximum)
+
+
 def instant(value: Any, field: str) -> int | None:
     if value is None or value == "":
         return None

@@ -43,6 +43,7 @@ class Ponds:
                 raise NotFound(f"{name} {version} is not deployed")
             sel = versions.selected(conn, name, row.major)
         resp.media = {"name": name, "version": version, "major": row.major,
+                      "digest": row.digest,
                       "selected": sel is not None and sel.version == version}
 
 
