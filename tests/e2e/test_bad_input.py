@@ -12,6 +12,7 @@ import pytest
 
 from tests.e2e.conftest import deploy_demo, write_pond
 from tests.e2e.harness import deploy, settled, wait_until
+from tests.embedded.test_probe import daemon_module
 
 GOOD = """
     from duckstring import ripple
@@ -269,22 +270,7 @@ def test_unwritable_zip_entries_are_422_and_leave_nothing(start_catchment) -> No
 def test_a_daemon_forked_at_import_does_not_outlive_the_deploy(start_catchment,
                                                                tmp_path: Path) -> None:
     pidfile = tmp_path / "daemon.pid"
-    project = write_pond(tmp_path, "forky", "1.0.0", f"""
-        import os, time
-        from duckstring import ripple
-
-        if os.fork() == 0:
-            os.setsid()
-            if os.fork() == 0:
-                open({str(pidfile)!r} + ".tmp", "w").write(str(os.getpid()))
-                os.rename({str(pidfile)!r} + ".tmp", {str(pidfile)!r})
-                time.sleep(120)
-            os._exit(0)
-
-        @ripple
-        def make(pond):
-            pass
-        """, kind="inlet")
+    project = write_pond(tmp_path, "forky", "1.0.0", daemon_module(pidfile), kind="inlet")
     c = start_catchment()
     with c.client() as client:
         assert deploy(client, project).status_code == 201

@@ -150,13 +150,14 @@ def test_a_syntax_error_names_its_file_and_line(tmp_path: Path) -> None:
     assert str(root) not in info.value.traceback
 
 
-def test_a_daemon_forked_at_import_does_not_outlive_the_probe(tmp_path: Path) -> None:
-    pidfile = tmp_path / "daemon.pid"
-    root, m = project(tmp_path, f"""
+def daemon_module(pidfile: Path) -> str:
+    """A Ripple module that starts a daemon at import (the classic double fork, leaving the
+    session too) which writes its pid to `pidfile` and lives on for two minutes."""
+    return f"""
         import os, time
-        from duckstring.authoring import ripple
+        from duckstring import ripple
 
-        if os.fork() == 0:          # the classic double fork, leaving the session too
+        if os.fork() == 0:
             os.setsid()
             if os.fork() == 0:
                 open({str(pidfile)!r} + ".tmp", "w").write(str(os.getpid()))
@@ -166,7 +167,12 @@ def test_a_daemon_forked_at_import_does_not_outlive_the_probe(tmp_path: Path) ->
 
         @ripple
         def a(pond): pass
-    """)
+    """
+
+
+def test_a_daemon_forked_at_import_does_not_outlive_the_probe(tmp_path: Path) -> None:
+    pidfile = tmp_path / "daemon.pid"
+    root, m = project(tmp_path, daemon_module(pidfile))
     assert read_topology(root, m, timeout=20) == [RippleSpec("a")]
     assert wait_for(pidfile.exists), "the daemon never started"
     daemon = int(pidfile.read_text())
