@@ -64,8 +64,6 @@ function detail(run) {
       : h('p', { class: 'muted' }, run.executed ? 'No Ripple attempts recorded yet.' : 'No Ripple attempts: passes run nothing.'));
 }
 
-const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
 const stateOf = (run) => `${run.status}|${run.finished_at}`;
 
 export function createHistory(el, store, { onSelect }) {
@@ -78,6 +76,15 @@ export function createHistory(el, store, { onSelect }) {
   let busy = false;
   let again = false;
   let lastFetch = -Infinity;
+  let wake = null; // ends the spacing pause early
+
+  const pause = (ms) => new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    wake = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+  });
 
   const title = h('h2', { id: 'history-h' }, 'Runs');
   const scope = h('span', { class: 'scope muted' });
@@ -167,6 +174,17 @@ export function createHistory(el, store, { onSelect }) {
     }
   };
 
+  const query = () => {
+    const q = new URLSearchParams({ limit: LIMIT });
+    if (pond) {
+      q.set('pond', pond.name);
+      q.set('major', pond.major);
+      if (lineage) q.set('lineage', 'true');
+    }
+    if (status) q.set('status', status);
+    return q.toString();
+  };
+
   async function refresh() {
     // One request at a time, spaced; changes that arrive meanwhile fold into one more.
     if (busy) {
@@ -178,15 +196,11 @@ export function createHistory(el, store, { onSelect }) {
       again = false;
       await pause(Math.max(0, lastFetch + SPACING_MS - performance.now()));
       lastFetch = performance.now();
-      const q = new URLSearchParams({ limit: LIMIT });
-      if (pond) {
-        q.set('pond', pond.name);
-        q.set('major', pond.major);
-        if (lineage) q.set('lineage', 'true');
-      }
-      if (status) q.set('status', status);
+      const asked = query();
       try {
-        runs = (await api(`api/runs?${q}`)).runs;
+        const answer = (await api(`api/runs?${asked}`)).runs;
+        if (asked !== query()) continue; // the selection moved on meanwhile: ask again
+        runs = answer;
         error.hidden = true;
         for (const run of runs) {
           const entry = open.get(run.run_id);
@@ -204,6 +218,7 @@ export function createHistory(el, store, { onSelect }) {
   const soon = () => {
     // what the person asked for is fetched without waiting out the spacing
     lastFetch = -Infinity;
+    if (wake) wake();
     refresh();
   };
 
