@@ -12,7 +12,7 @@ import { elapsed } from './store.js';
 
 const CHAR = 0.6; // average glyph width in em for the UI font, to fit text without measuring
 const BOLD = 0.64; // the same for the overview's bold type, with room to spare
-const FAR = 0.75; // below this scale the detail's 12 px text would render under 9 px
+const FAR = 0.75; // below this scale the detail's 12.5 px text would render under 9.4 px
 const OVERVIEW_MAX = 44;
 const LEGIBLE = 9; // px: the smallest type a fitted view may show
 const LINE = 1.1; // line height of the overview's name, in ems
@@ -71,10 +71,11 @@ export function overviewType(layout, titles) {
   // One name size for every box, so the zoomed-out graph reads evenly (a box whose name needs
   // less takes less, instead of shrinking them all), and the smallest scale at which every
   // box's essentials stay legible: the least a fitted view may zoom out.
-  const sizes = [...layout.boxes].map(([id, b]) => nameSize(titles.get(id), b.w, b.h)).sort((a, b) => a - b);
-  if (!sizes.length) return { size: OVERVIEW_MAX, minScale: FAR };
-  const size = Math.max(sizes[0], Math.min(28, sizes[sizes.length - 1]));
-  const smallest = Math.min(...[...layout.boxes].map(([id, b]) => stateSize(Math.min(size, nameSize(titles.get(id), b.w, b.h)), b.w)));
+  const boxes = [...layout.boxes].map(([id, b]) => ({ w: b.w, fits: nameSize(titles.get(id), b.w, b.h) }));
+  if (!boxes.length) return { size: OVERVIEW_MAX, minScale: FAR };
+  const fits = boxes.map((b) => b.fits);
+  const size = Math.max(Math.min(...fits), Math.min(28, Math.max(...fits)));
+  const smallest = Math.min(...boxes.map((b) => stateSize(Math.min(size, b.fits), b.w)));
   return { size, minScale: Math.min(FAR, Math.max(0.25, LEGIBLE / smallest)) };
 }
 
