@@ -29,6 +29,12 @@ class Unauthorized(ApiError):
     status, code = falcon.HTTP_401, "unauthorized"
 
 
+class Forbidden(ApiError):
+    """A known key whose level is too low; `level_needed` names the level that would do."""
+
+    status, code = falcon.HTTP_403, "forbidden"
+
+
 class NotFound(ApiError):
     status, code = falcon.HTTP_404, "not_found"
 

@@ -72,4 +72,67 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE versions ADD COLUMN digest TEXT NOT NULL DEFAULT ''
     """,
+    # 3: team operations (issue 13) — keys by level (hashed), secrets (Fernet tokens), alert
+    # rules with their root-cause memory, the alert outbox and its delivery log, the audit trail
+    """
+    CREATE TABLE keys (
+        name         TEXT PRIMARY KEY,
+        level        TEXT NOT NULL,
+        digest       TEXT NOT NULL UNIQUE,
+        hint         TEXT NOT NULL,
+        created_at   INTEGER NOT NULL,
+        rotated_at   INTEGER,
+        last_used_at INTEGER
+    );
+    CREATE TABLE secrets (
+        name   TEXT NOT NULL,
+        pond   TEXT NOT NULL,
+        value  BLOB NOT NULL,
+        set_at INTEGER NOT NULL,
+        PRIMARY KEY (name, pond)
+    );
+    CREATE TABLE alert_rules (
+        name        TEXT PRIMARY KEY,
+        events      TEXT NOT NULL,
+        ponds       TEXT NOT NULL,
+        stale_ms    INTEGER,
+        renotify_ms INTEGER,
+        target      TEXT NOT NULL,
+        created_at  INTEGER NOT NULL,
+        memory      TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE TABLE alert_outbox (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        rule        TEXT NOT NULL,
+        target      TEXT NOT NULL,
+        kind        TEXT NOT NULL,
+        pond        TEXT,
+        payload     TEXT NOT NULL,
+        status      TEXT NOT NULL,
+        attempts    INTEGER NOT NULL DEFAULT 0,
+        created_at  INTEGER NOT NULL,
+        next_at     INTEGER NOT NULL,
+        finished_at INTEGER
+    );
+    CREATE INDEX alert_outbox_due ON alert_outbox (status, next_at);
+    CREATE TABLE alert_deliveries (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        outbox_id   INTEGER NOT NULL REFERENCES alert_outbox (id) ON DELETE CASCADE,
+        attempt     INTEGER NOT NULL,
+        at          INTEGER NOT NULL,
+        ok          INTEGER NOT NULL,
+        detail      TEXT,
+        duration_ms INTEGER
+    );
+    CREATE INDEX alert_deliveries_by_outbox ON alert_deliveries (outbox_id, attempt);
+    CREATE TABLE audit (
+        id     INTEGER PRIMARY KEY AUTOINCREMENT,
+        at     INTEGER NOT NULL,
+        who    TEXT NOT NULL,
+        verb   TEXT NOT NULL,
+        pond   TEXT,
+        detail TEXT
+    );
+    CREATE INDEX audit_by_at ON audit (at)
+    """,
 ]
