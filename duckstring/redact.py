@@ -27,7 +27,7 @@ from urllib.parse import quote, quote_plus
 
 MASK = "***"
 MIN_LENGTH = 4
-MIN_TAIL = 8
+MIN_TAIL = MIN_LENGTH
 SECRET_NAMES_ENV = "DUCKSTRING_SECRET_NAMES"
 
 
