@@ -203,3 +203,4 @@ class Senders:
         if refused:
             raise DeliveryError(f"SMTP refused {', '.join(refused)}", permanent=True)
         return f"SMTP accepted for {to}"
+
