@@ -45,7 +45,6 @@ READ, DEMAND, FULL = Level.READ, Level.DEMAND, Level.FULL
 ROUTES: dict[tuple[str, str], Need] = {
     ("GET", "/api/health"): PUBLIC,
     ("GET", "/"): PUBLIC,
-    ("GET", "/static"): PUBLIC,
     ("GET", "/api/catchment"): READ,
     ("GET", "/api/catchment/usage"): READ,
     ("GET", "/api/catchment/archive"): FULL,
@@ -98,6 +97,4 @@ def needed(method: str, template: str, verb: str | None = None) -> Need:
         method = "GET"
     if template == VERB_ROUTE and method == "POST":
         return VERBS.get(verb or "", FULL)
-    if method == "OPTIONS" and (method, template) not in ROUTES:
-        return PUBLIC  # Falcon answers OPTIONS itself with the allowed methods, nothing more
     return ROUTES.get((method, template), FULL)

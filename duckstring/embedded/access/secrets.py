@@ -249,6 +249,14 @@ class Secrets:
         out.update({name: v for (name, scope), v in values.items() if scope == pond})
         return out
 
+    def value(self, name: str) -> str:
+        """An every-Pond secret's value (an alert target kept as `secret:NAME`)."""
+        try:
+            return self._values()[(name, rows.EVERY)]
+        except KeyError:
+            raise NotFound(f"no every-Pond secret named {name!r} (duckstring secret list)") \
+                from None
+
     def redactor(self, pond: str | None = None) -> Redactor:
         """Masks `pond`'s secrets, or every secret when `pond` is None."""
         values = self._values()

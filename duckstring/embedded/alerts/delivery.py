@@ -96,19 +96,12 @@ class Deliverer:
         """Start what is due; how long until something may be."""
         now = self.clock()
         with self._lock:
-            busy_ids = set(self._inflight)
-            busy_targets = set(self._inflight.values())
+            busy = set(self._inflight.values())
             free = self.policy.concurrency - len(self._inflight)
         with self.store.transaction() as conn:
-            ready = rows.due(conn, now, busy_ids, limit=100) if free > 0 else []
+            ready = rows.due(conn, now, busy)[:max(0, free)]
             nxt = rows.next_due(conn)
         for row in ready:
-            if free <= 0:
-                break
-            if row["target"] in busy_targets:
-                continue
-            busy_targets.add(row["target"])
-            free -= 1
             with self._lock:
                 self._inflight[row["id"]] = row["target"]
             future = self._pool.submit(self._send, row)

@@ -108,7 +108,7 @@ Resolve = Callable[[str], str]
 
 
 def _no_secrets(name: str) -> str:
-    raise DeliveryError(f"secret {name!r} is not available here", permanent=True)
+    raise LookupError(name)
 
 
 class Senders:
@@ -127,7 +127,12 @@ class Senders:
     def send(self, target: Target, doc: dict[str, Any]) -> str:
         address = target.address
         if address.startswith(SECRET_REF):
-            address = self.resolve(address.removeprefix(SECRET_REF))
+            name = address.removeprefix(SECRET_REF)
+            try:
+                address = self.resolve(name)
+            except Exception:
+                raise DeliveryError(f"secret {name!r} cannot be read: set it for every Pond "
+                                    f"(duckstring secret set {name})", permanent=True) from None
         parts = urlsplit(address)
         hide = Redactor([address, parts.path, parts.query,
                          *([self.smtp.password] if self.smtp and self.smtp.password else [])])

@@ -66,13 +66,15 @@ def enqueue(conn: sqlite3.Connection, rule: str, target: str, kind: str, pond: s
     return int(cur.lastrowid or 0)
 
 
-def due(conn: sqlite3.Connection, now: int, exclude: set[int], limit: int) -> list[dict[str, Any]]:
-    """Pending deliveries whose time has come, oldest first, leaving out those in flight."""
+def due(conn: sqlite3.Connection, now: int, busy: set[str]) -> list[dict[str, Any]]:
+    """The oldest due alert of each target not `busy` (one at a time per target), oldest
+    first: a target with a long backlog never holds up the others."""
     rows = conn.execute(
-        "SELECT * FROM alert_outbox WHERE status = ? AND next_at <= ? ORDER BY next_at, id "
-        "LIMIT ?", (PENDING, now, limit + len(exclude))).fetchall()
+        "SELECT * FROM alert_outbox WHERE id IN (SELECT MIN(id) FROM alert_outbox "
+        "WHERE status = ? AND next_at <= ? GROUP BY target) ORDER BY next_at, id",
+        (PENDING, now)).fetchall()
     return [dict(r) | {"payload": json.loads(r["payload"])} for r in rows
-            if r["id"] not in exclude][:limit]
+            if r["target"] not in busy]
 
 
 def next_due(conn: sqlite3.Connection) -> int | None:
