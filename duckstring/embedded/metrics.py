@@ -91,7 +91,7 @@ class Metrics:
         self._query_s = Histogram("duckstring_query_duration_seconds", "Query duration",
                                   ["pond"], buckets=QUERY_BUCKETS,
                                   registry=r)
-        r.register(_AtScrape(snapshot, ducks_alive))  # type: ignore[arg-type]
+        r.register(_AtScrape(snapshot, ducks_alive))
 
     # -- hooks -----------------------------------------------------------------------------
     def run_finished(self, pond: str, status: str, seconds: float | None) -> None:

@@ -5,7 +5,6 @@ table) answers 401 and 403 as issue 13 says."""
 from __future__ import annotations
 
 import hmac
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -39,15 +38,6 @@ def routes(app: falcon.App) -> set[tuple[str, str]]:
                 found.add((method, node.uri_template))
     return found
 
-
-@pytest.fixture
-def app(tmp_path: Path) -> Iterator[falcon.App]:
-    from duckstring.embedded.app import create_app
-    from duckstring.embedded.settings import Settings
-
-    app = create_app(Settings(root=tmp_path / "root"))
-    yield app
-    app.catchment.close()
 
 
 def test_every_route_and_verb_has_a_level(app: falcon.App) -> None:
@@ -94,12 +84,6 @@ def test_levels_are_ordered_and_parse() -> None:
     with pytest.raises(ValueError, match="read, demand, full"):
         Level.parse("admin")
 
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store(tmp_path / "duck.db")
-    yield s
-    s.close()
 
 
 def files_bytes(root: Path) -> bytes:

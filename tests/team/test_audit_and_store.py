@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,12 +12,6 @@ from duckstring.embedded.store.migrations import MIGRATIONS
 
 T0 = 1_767_225_600_000
 
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store(tmp_path / "duck.db")
-    yield s
-    s.close()
 
 
 def test_who_did_what_and_when_newest_first_with_filters(store: Store) -> None:

@@ -21,7 +21,7 @@ from duckstring.embedded.alerts.targets import Senders, display, parse_target
 from duckstring.embedded.errors import BadRequest
 from duckstring.embedded.store import Store
 from tests.e2e.harness import wait_until
-from tests.team.receivers import HttpReceiver, SmtpReceiver, self_signed
+from tests.team.receivers import self_signed
 
 CATCHMENT = {"id": "c-1", "name": "prod"}
 FAILED = {
@@ -75,18 +75,6 @@ def rig(tmp_path: Path) -> Iterator[Rig]:
     yield r
     r.close()
 
-
-@pytest.fixture
-def receiver() -> Iterator[Callable[..., HttpReceiver]]:
-    made: list[HttpReceiver] = []
-
-    def make(**kw: Any) -> HttpReceiver:
-        made.append(HttpReceiver(**kw))
-        return made[-1]
-
-    yield make
-    for r in made:
-        r.close()
 
 
 def test_a_webhook_gets_one_json_alert_per_root_cause(rig: Rig, receiver: Any) -> None:
@@ -253,18 +241,6 @@ def test_targets_are_checked_and_shown_without_their_secret_part(rig: Rig,
 def cert(tmp_path: Path) -> tuple[Path, Path]:
     return self_signed(tmp_path)
 
-
-@pytest.fixture
-def smtp() -> Iterator[Callable[..., SmtpReceiver]]:
-    made: list[SmtpReceiver] = []
-
-    def make(**kw: Any) -> SmtpReceiver:
-        made.append(SmtpReceiver(**kw))
-        return made[-1]
-
-    yield make
-    for s in made:
-        s.close()
 
 
 def client_tls(cert: tuple[Path, Path]) -> Any:

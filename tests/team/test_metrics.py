@@ -4,7 +4,7 @@ own parser, gauges read at scrape time, and the alert delivery thread counting i
 from __future__ import annotations
 
 import time
-from pathlib import Path
+from collections.abc import Callable
 
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
@@ -94,9 +94,9 @@ def test_openmetrics_when_asked() -> None:
     assert body.rstrip().endswith(b"# EOF")
 
 
-def test_the_delivery_thread_counts_what_it_sent_and_gave_up(tmp_path: Path) -> None:
-    ok, gone = HttpReceiver(), HttpReceiver(statuses=[404])
-    store = Store(tmp_path / "duck.db")
+def test_the_delivery_thread_counts_what_it_sent_and_gave_up(
+        store: Store, receiver: Callable[..., HttpReceiver]) -> None:
+    ok, gone = receiver(), receiver(statuses=[404])
     m = Metrics()
     deliverer = Deliverer(store, Senders(timeout_s=5), lambda: time.time_ns() // 1_000_000,
                           policy=Policy(first_retry_s=0.1), on_outcome=m.alert)
@@ -114,6 +114,3 @@ def test_the_delivery_thread_counts_what_it_sent_and_gave_up(tmp_path: Path) -> 
         assert got[("duckstring_alerts_total", (("result", "failed"), ("target", "slack")))] == 1
     finally:
         deliverer.stop()
-        store.close()
-        ok.close()
-        gone.close()

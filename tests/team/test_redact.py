@@ -12,9 +12,9 @@ from duckstring.duck.attempt import attempt_logger, invoke, one_line
 from duckstring.redact import (
     MASK,
     SECRET_NAMES_ENV,
-    Redactor,
     RedactingFilter,
     RedactingStream,
+    Redactor,
     from_environ,
 )
 from duckstring.tracebacks import user_traceback

@@ -10,7 +10,6 @@ import stat
 import subprocess
 import sys
 import tarfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -38,12 +37,6 @@ def root(tmp_path: Path) -> Path:
     return tmp_path / "root"
 
 
-@pytest.fixture
-def store(root: Path) -> Iterator[Store]:
-    s = Store(Layout(root).db)
-    yield s
-    s.close()
-
 
 def every_file(root: Path) -> bytes:
     return b"".join(p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file())
@@ -64,8 +57,8 @@ def test_a_value_is_in_no_file_under_the_root_nor_in_the_download(root: Path,
     key = key_file(root)
     assert key.parent == root.parent and key.name == "root.secrets-key"
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
-    archive = tarfile.open(fileobj=io.BytesIO(b"".join(stream_archive(Layout(root)))))
-    assert not any("secrets-key" in name for name in archive.getnames())
+    with tarfile.open(fileobj=io.BytesIO(b"".join(stream_archive(Layout(root))))) as archive:
+        assert not any("secrets-key" in name for name in archive.getnames())
     assert key.read_bytes().strip() not in every_file(root)
 
 

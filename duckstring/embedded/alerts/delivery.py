@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -40,7 +41,8 @@ class Policy:
         """When to try again after `done` failed attempts; None when out of tries."""
         if done >= self.attempts:
             return None
-        return now + round(min(self.max_retry_s, self.first_retry_s * 2 ** (done - 1)) * 1000)
+        delay_s = min(self.max_retry_s, self.first_retry_s * 2.0 ** (done - 1))
+        return now + round(delay_s * 1000)
 
 
 Outcome = Callable[[str, str], None]  # (target kind, "sent" | "retry" | "failed")
@@ -105,7 +107,7 @@ class Deliverer:
             with self._lock:
                 self._inflight[row["id"]] = row["target"]
             future = self._pool.submit(self._send, row)
-            future.add_done_callback(lambda f, row=row: self._done(row, f))
+            future.add_done_callback(functools.partial(self._done, row))
         if nxt is None:
             return IDLE_S
         return min(IDLE_S, max(0.0, (nxt - now) / 1000))

@@ -9,12 +9,25 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from duckstring.embedded.store.migrations import MIGRATIONS
+
+
+def newest(conn: sqlite3.Connection, table: str, equal: Mapping[str, Any], limit: int, *,
+           before: int | None = None) -> list[sqlite3.Row]:
+    """Rows of `table` (trusted: a name from our code) matching each column of `equal` whose
+    value is not None, and `id < before` (the page after one seen) — newest first."""
+    where = [f"{column} = ?" for column, value in equal.items() if value is not None]
+    params: list[Any] = [value for value in equal.values() if value is not None]
+    if before is not None:
+        where.append("id < ?")
+        params.append(before)
+    sql = f"SELECT * FROM {table}" + (" WHERE " + " AND ".join(where) if where else "")
+    return conn.execute(sql + " ORDER BY id DESC LIMIT ?", (*params, limit)).fetchall()
 
 
 class StoreError(RuntimeError):

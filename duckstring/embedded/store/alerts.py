@@ -11,6 +11,7 @@ import sqlite3
 from typing import Any
 
 from duckstring.embedded.alerts.rules import Memory, Rule
+from duckstring.embedded.store import newest
 
 PENDING, SENT, FAILED, CANCELLED = "pending", "sent", "failed", "cancelled"
 
@@ -107,16 +108,8 @@ def attempted(conn: sqlite3.Connection, outbox_id: int, at: int, ok: bool, detai
 def log(conn: sqlite3.Connection, *, limit: int = 100, rule: str | None = None,
         status: str | None = None) -> list[dict[str, Any]]:
     """Newest first: each alert with its delivery attempts."""
-    where, params = [], []  # type: ignore[var-annotated]
-    if rule is not None:
-        where.append("rule = ?")
-        params.append(rule)
-    if status is not None:
-        where.append("status = ?")
-        params.append(status)
-    sql = "SELECT * FROM alert_outbox" + (" WHERE " + " AND ".join(where) if where else "")
     rows = [dict(r) | {"payload": json.loads(r["payload"])}
-            for r in conn.execute(sql + " ORDER BY id DESC LIMIT ?", (*params, limit))]
+            for r in newest(conn, "alert_outbox", {"rule": rule, "status": status}, limit)]
     if rows:
         ids = [r["id"] for r in rows]
         tries: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}

@@ -9,6 +9,8 @@ import json
 import sqlite3
 from typing import Any
 
+from duckstring.embedded.store import newest
+
 # a detail field with one of these names is a bug in the caller, not something to store
 _FORBIDDEN = frozenset({"value", "key", "token", "password", "secret", "authorization"})
 
@@ -38,21 +40,10 @@ def entries(conn: sqlite3.Connection, *, limit: int = 100, before: int | None = 
             pond: str | None = None, who: str | None = None,
             verb: str | None = None) -> list[dict[str, Any]]:
     """Newest first; `before` is an entry id (the page after the last one seen)."""
-    where, params = [], []  # type: ignore[var-annotated]
-    for column, value in (("pond", pond), ("who", who), ("verb", verb)):
-        if value is not None:
-            where.append(f"{column} = ?")
-            params.append(value)
-    if before is not None:
-        where.append("id < ?")
-        params.append(before)
-    sql = "SELECT * FROM audit"
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    sql += " ORDER BY id DESC LIMIT ?"
     return [{"id": r["id"], "at": r["at"], "who": r["who"], "verb": r["verb"],
              "pond": r["pond"], "detail": json.loads(r["detail"]) if r["detail"] else {}}
-            for r in conn.execute(sql, (*params, limit))]
+            for r in newest(conn, "audit", {"pond": pond, "who": who, "verb": verb}, limit,
+                            before=before)]
 
 
 def prune(conn: sqlite3.Connection, before_at: int) -> int:
