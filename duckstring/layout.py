@@ -14,11 +14,16 @@ relative to the root, so a root can be copied or moved and still start unchanged
         ├── duck.lock             held by the line's live Duck (one per line)
         └── duck.log              the Duck's stderr
 ```
+
+Beside the root, never in it: `{root}.secrets-key`, the key the root's secrets are encrypted
+with (embedded/access/secrets.py), so neither a download nor a copy of the root carries it.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+
+SECRETS_KEY_SUFFIX = ".secrets-key"
 
 
 class Layout:
@@ -38,6 +43,10 @@ class Layout:
         """The address the root's current Catchment tells its Ducks to dial. A Duck that
         outlived its Catchment reads it to find the next one, whatever port that listens on."""
         return self.root / "catchment.url"
+
+    @property
+    def secrets_key(self) -> Path:
+        return self.root.with_name(self.root.name + SECRETS_KEY_SUFFIX)
 
     @property
     def ponds(self) -> Path:

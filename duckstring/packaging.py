@@ -2,7 +2,8 @@
 
 The zip holds the project's own files, paths relative to the project, in sorted order with fixed
 timestamps and permissions: the same tree always packs to the same bytes. Left out: version
-control, virtualenvs, caches, local Puddles and a local Catchment root. Links are never followed —
+control, virtualenvs, caches, local Puddles, a local Catchment root and its secrets key (a
+root at the default `./.duckstring` keeps it at `./.duckstring.secrets-key`). Links are never followed —
 one could lead out of the project — they are skipped and reported through `on_skip`.
 
 `digest` names the content of those same files: two trees with the same digest deploy the same
@@ -19,12 +20,14 @@ import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from duckstring.layout import SECRETS_KEY_SUFFIX
+
 SKIP_DIRS = frozenset({
     ".git", ".hg", ".svn", ".venv", "venv", "__pycache__", ".pytest_cache", ".mypy_cache",
     ".ruff_cache", ".ipynb_checkpoints", "node_modules", ".duckstring", ".tox", ".nox",
 })
 SKIP_TOP_DIRS = frozenset({"puddles", "env"})  # Puddle output; `python -m venv env`
-SKIP_SUFFIXES = (".pyc", ".pyo")
+SKIP_SUFFIXES = (".pyc", ".pyo", SECRETS_KEY_SUFFIX)
 SKIP_FILES = frozenset({".DS_Store"})
 EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip can hold
 

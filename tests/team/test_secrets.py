@@ -157,3 +157,26 @@ def test_a_duck_reads_its_secret_from_the_environment_never_its_command_line(
             proc.wait()
     assert VALUE.encode() not in cmdline
     assert out.decode().strip() == hashlib.sha256(VALUE.encode()).hexdigest()
+
+
+def test_a_root_inside_a_project_never_ships_its_key_in_a_deploy(tmp_path: Path) -> None:
+    import zipfile
+
+    from duckstring.packaging import pack_project
+
+    project = tmp_path / "sales"
+    (project / "src").mkdir(parents=True)
+    (project / "pond.toml").write_text('[pond]\nname = "sales"\nversion = "1.0.0"\n')
+    (project / "src" / "pond.py").write_text("")
+    local_root = project / ".duckstring"  # DUCKSTRING_ROOT's default, run from the project
+    store = Store(Layout(local_root).db)
+    try:
+        Secrets(store, local_root, env_key=None).set("DB_PASSWORD", VALUE, None, T0)
+    finally:
+        store.close()
+    key = key_file(local_root)
+    assert key == project / ".duckstring.secrets-key" and key.exists()
+    packed = pack_project(project)
+    with zipfile.ZipFile(io.BytesIO(packed)) as zf:
+        assert sorted(zf.namelist()) == ["pond.toml", "src/pond.py"]
+    assert key.read_bytes().strip() not in packed

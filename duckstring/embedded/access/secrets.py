@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from duckstring.embedded.errors import BadRequest, Conflict, NotFound
 from duckstring.embedded.store import Store, meta
 from duckstring.embedded.store import secrets as rows
+from duckstring.layout import Layout
 from duckstring.manifest import NAME as POND_NAME
 from duckstring.redact import MIN_LENGTH, SECRET_NAMES_ENV, Redactor
 
@@ -51,8 +52,7 @@ class SecretsKeyError(Conflict):
 
 
 def key_file(root: Path) -> Path:
-    root = Path(root).absolute()
-    return root.with_name(root.name + ".secrets-key")
+    return Layout(root).secrets_key
 
 
 def check_name(name: str) -> str:
