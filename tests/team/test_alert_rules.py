@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from duckstring.embedded.alerts.rules import (
     Alert,
@@ -17,7 +19,7 @@ from duckstring.embedded.alerts.rules import (
     summary,
     views,
 )
-from duckstring.engine import Engine, RippleSpec, SourceRef, events
+from duckstring.engine import Engine, EngineError, RippleSpec, SourceRef, events
 
 T0 = 1_767_225_600_000  # 2026-01-01T00:00:00Z
 S = 1000
@@ -49,7 +51,7 @@ def three_lines() -> Engine:
 
 
 def fail(eng: Engine, now: int, line: str, ripple: str) -> None:
-    [f] = eng.ponds[line].runs
+    f = min(eng.ponds[line].runs)
     eng.handle(now, events.RippleStarted(line, ripple, f))
     eng.handle(now, events.RippleFailed(line, ripple, f, "ValueError: bad row 7"))
 
@@ -195,3 +197,57 @@ def test_shipping_the_fix_recovers_a_failed_pond_that_nothing_is_asking_of() -> 
         assert watch(eng, T0 + 2 * S) == []
         succeed(eng, T0 + 3 * S, "raw@1", "load")
         assert kinds(watch(eng, T0 + 3 * S)) == [("recovered", "raw@1")]
+
+
+# -- properties on random sequences of what users and Ducks do ------------------------------
+GRAPH = {"raw@1": (), "sales@1": ("raw@1",), "crm@1": ("raw@1",), "report@1": ("sales@1",)}
+RIPPLE = {"raw@1": "load", "sales@1": "sum", "crm@1": "join", "report@1": "rep"}
+ACTIONS = st.lists(st.tuples(
+    st.sampled_from(["fail", "succeed", "clear", "tap", "kill", "redeploy", "wait"]),
+    st.sampled_from(sorted(GRAPH))), max_size=40)
+
+
+def act(eng: Engine, now: int, what: str, line: str) -> None:
+    if what in ("fail", "succeed"):
+        if not eng.ponds[line].runs:
+            return
+        (fail if what == "fail" else succeed)(eng, now, line, RIPPLE[line])
+    elif what == "redeploy":
+        eng.handle(now, events.Deploy(line, tuple(SourceRef(s) for s in GRAPH[line]),
+                                      (RippleSpec(RIPPLE[line]),)))
+    elif what != "wait":
+        make = {"clear": events.Clear, "tap": events.Tap, "kill": events.Kill}[what]
+        eng.handle(now, make(line))
+
+
+@settings(max_examples=150, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(ACTIONS)
+def test_alerts_name_only_root_causes_and_recover_only_what_alerted(
+        actions: list[tuple[str, str]]) -> None:
+    eng = Engine()
+    eng.handle(T0, *[events.Deploy(line, tuple(SourceRef(s) for s in sources),
+                                   (RippleSpec(RIPPLE[line]),))
+                     for line, sources in GRAPH.items()])
+    eng.handle(T0, events.Pulse("report@1"), events.Pulse("crm@1"))
+    watch = Watch(make_rule("ops", "webhook:http://127.0.0.1/x"))
+    open_: set[str] = set()  # root causes alerted and not yet recovered
+    for i, (what, line) in enumerate(actions):
+        now = T0 + (i + 1) * S
+        try:
+            act(eng, now, what, line)
+        except EngineError:
+            continue
+        seen = views(eng, now)
+        for a in watch(eng, now):
+            if a.kind in ("failed", "killed"):  # a root itself, never a blocked Sink
+                assert seen[a.pond].status == a.kind
+            if a.kind in ("failed", "killed", "blocked"):
+                assert all(a.pond in seen[m].blocked_by for m in a.blocks)
+                assert a.kind != "blocked" or a.blocks
+                open_.add(a.pond)
+            if a.kind == "recovered":
+                assert a.pond in open_, "recovered without an alert before it"
+                assert seen[a.pond].status not in ("failed", "killed", "blocked")
+                open_.discard(a.pond)
+        assert all(f"cause:{subject}" in watch.memory for subject in open_)
