@@ -230,8 +230,9 @@ def test_alerts_name_only_root_causes_and_recover_only_what_alerted(
                                    (RippleSpec(RIPPLE[line]),))
                      for line, sources in GRAPH.items()])
     eng.handle(T0, events.Pulse("report@1"), events.Pulse("crm@1"))
-    watch = Watch(make_rule("ops", "webhook:http://127.0.0.1/x"))
-    open_: set[str] = set()  # root causes alerted and not yet recovered
+    watches = [Watch(make_rule("ops", "webhook:http://127.0.0.1/x")),
+               Watch(make_rule("report", "webhook:http://127.0.0.1/y", ponds=["report"]))]
+    open_: set[tuple[str, str]] = set()  # (rule, root cause) alerted, not yet recovered
     for i, (what, line) in enumerate(actions):
         now = T0 + (i + 1) * S
         try:
@@ -239,15 +240,20 @@ def test_alerts_name_only_root_causes_and_recover_only_what_alerted(
         except EngineError:
             continue
         seen = views(eng, now)
-        for a in watch(eng, now):
+        for a in (a for w in watches for a in w(eng, now)):
+            if a.rule == "report":  # a scoped rule hears only of its own Pond
+                assert a.pond == "report@1" or a.kind in ("blocked", "recovered")
+                assert set(a.blocks) <= {"report@1"}
             if a.kind in ("failed", "killed"):  # a root itself, never a blocked Sink
                 assert seen[a.pond].status == a.kind
             if a.kind in ("failed", "killed", "blocked"):
                 assert all(a.pond in seen[m].blocked_by for m in a.blocks)
                 assert a.kind != "blocked" or a.blocks
-                open_.add(a.pond)
+                open_.add((a.rule, a.pond))
             if a.kind == "recovered":
-                assert a.pond in open_, "recovered without an alert before it"
+                assert (a.rule, a.pond) in open_, "recovered without an alert before it"
                 assert seen[a.pond].status not in ("failed", "killed", "blocked")
-                open_.discard(a.pond)
-        assert all(f"cause:{subject}" in watch.memory for subject in open_)
+                open_.discard((a.rule, a.pond))
+        for w in watches:
+            assert all(f"cause:{root}" in w.memory for rule, root in open_
+                       if rule == w.rule.name)
