@@ -20,7 +20,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import quote, quote_plus
@@ -61,17 +60,20 @@ class Redactor:
         for v in values:
             if v and len(v) >= MIN_LENGTH:
                 found |= forms(v)
-        self._forms = sorted(found, key=len, reverse=True)  # longest first, at each position
-        self._pattern = re.compile("|".join(map(re.escape, self._forms))) if found else None
+        # longest first, so a value inside another is not left half-masked; one str.replace
+        # per form is several times faster than one regex alternation (bench/team.py)
+        self._forms = sorted(found, key=len, reverse=True)
         self._tails = [f for f in self._forms if len(f) > MIN_TAIL]
 
     def __bool__(self) -> bool:
-        return self._pattern is not None
+        return bool(self._forms)
 
     def __call__(self, text: str) -> str:
-        if self._pattern is None or not text:
+        if not self._forms or not text:
             return text
-        return self._cut_tail(self._pattern.sub(MASK, text))
+        for f in self._forms:
+            text = text.replace(f, MASK)
+        return self._cut_tail(text)
 
     def maybe(self, text: str | None) -> str | None:
         return None if text is None else self(text)

@@ -187,16 +187,12 @@ def evaluate(rule: Rule, memory: Memory, lines: Mapping[str, LineView],
             key = f"stale:{line}"
             note = memory.get(key)
             over = view.staleness_ms is not None and view.staleness_ms > rule.stale_ms
-            alert = Alert(rule.name, "stale", line, now, staleness_ms=view.staleness_ms,
-                          bound_ms=rule.stale_ms)
-            if not rule.covers(line) or (over and line in covered):
+            if (note is None and not over) or not rule.covers(line) or (over and line in covered):
                 continue
-            if over and note is None:
-                out.append(alert)
+            if over and (note is None or _due(rule, note, now)):
+                out.append(Alert(rule.name, "stale", line, now, staleness_ms=view.staleness_ms,
+                                 bound_ms=rule.stale_ms, repeat=note is not None))
                 memory[key] = {"kind": "stale", "sent_at": now}
-            elif over and note is not None and _due(rule, note, now):
-                out.append(replace(alert, repeat=True))
-                note["sent_at"] = now
             elif not over and note is not None:
                 if "recovered" in rule.on:
                     out.append(Alert(rule.name, "recovered", line, now, cause="stale",
