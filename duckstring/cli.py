@@ -57,6 +57,8 @@ def _one_line(call: Any) -> Any:
         return call()
     except (typer.Exit, typer.Abort):
         raise
+    except BrokenPipeError:
+        _reader_gone()
     except CliError as e:
         console.report(e)
         raise typer.Exit(e.code) from None
@@ -146,5 +148,19 @@ app.command(name="get")(query.get)
 app.command(name="simulate")(simulate.simulate)
 
 
-def main() -> None:
-    app()
+def _reader_gone() -> None:
+    """Whoever read our output left (`duckstring --help | head`): stop quietly, with stdout
+    pointed at /dev/null so the interpreter's last flush has nowhere to fail."""
+    import os
+    import sys
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    raise SystemExit(1)  # as click and rich do for a closed pipe
+
+
+def main(prog_name: str | None = None) -> None:
+    try:
+        app(prog_name=prog_name)
+    except BrokenPipeError:
+        _reader_gone()

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import typer
 
-from duckstring.commands._context import CATCHMENT, JSON, MAJOR, open_catchment, print_json
+from duckstring.commands._context import (
+    CATCHMENT,
+    JSON,
+    MAJOR,
+    open_catchment,
+    parse_pond,
+    print_json,
+)
 
 
 def status(
@@ -24,6 +31,9 @@ def status(
     from duckstring.terminal.live import follow, poll
     from duckstring.terminal.views import StatusTable
 
+    if pond is not None:
+        t = parse_pond(pond, major)
+        pond, major = t.pond, t.major
     with open_catchment(catchment) as s:
         if json_out or once:
             doc = poll(s, {"pond": pond, "major": major}, None)

@@ -35,7 +35,6 @@ class AuthMiddleware:
                 raise Unauthorized("Duck routes take the Catchment's internal Duck token")
             return
         if self.api_key is not None and not _same(_bearer(req), self.api_key):
-            raise Unauthorized(
-                "this Catchment needs a key: send Authorization: Bearer <key> "
-                "(duckstring catchment connect --key …)"
-            )
+            if _bearer(req):
+                raise Unauthorized("the key was refused: it is not this Catchment's key")
+            raise Unauthorized("this Catchment needs a key: send Authorization: Bearer <key>")

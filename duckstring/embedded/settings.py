@@ -10,6 +10,8 @@
 | DUCKSTRING_HEARTBEAT_S | Duck heartbeat interval while busy | 5 |
 | DUCKSTRING_MAX_UPLOAD_MB | largest deploy upload | 100 |
 | DUCKSTRING_POLL_SLOTS | Duck long-polls held at once (each holds a server thread) | 2 |
+| DUCKSTRING_HISTORY_DAYS | run history older than this is deleted (0 = keep) | 31 |
+| DUCKSTRING_HISTORY_MAX_RUNS | history rows kept per line (0 = no cap) | 50000 |
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ class Settings:
     max_upload_bytes: int = 100 * 1024 * 1024
     job_wait_s: float = 20.0
     poll_slots: int = 2
+    history_days: float = 31.0  # a month of runs …
+    history_max_runs: int = 50_000  # … at one a minute, per line
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -53,5 +57,7 @@ class Settings:
             heartbeat_s=_float(env, "DUCKSTRING_HEARTBEAT_S", 5.0),
             max_upload_bytes=int(_float(env, "DUCKSTRING_MAX_UPLOAD_MB", 100.0) * 1024 * 1024),
             poll_slots=int(_float(env, "DUCKSTRING_POLL_SLOTS", 2)),
+            history_days=_float(env, "DUCKSTRING_HISTORY_DAYS", 31.0),
+            history_max_runs=int(_float(env, "DUCKSTRING_HISTORY_MAX_RUNS", 50_000)),
         )
         return replace(settings, **overrides)  # type: ignore[arg-type]
