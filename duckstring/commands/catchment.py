@@ -317,15 +317,15 @@ def list_(json_out: bool = JSON) -> None:
         console.say(f"no Catchment is registered; {HOW_TO_CREATE}")
         return
     table = Table(box=None, pad_edge=False, header_style="bold")
-    for col in ("", "name", "url", "kind", "reachable"):
-        table.add_column(col)
+    for col in ("", "name", "url", "reachable", "kind"):
+        table.add_column(col, no_wrap=col != "kind", overflow="fold")
     for reg, state in zip(regs, checks, strict=True):
-        kind = f"local ({reg.root})" if reg.local else "remote"
+        kind = f"local, root {reg.root}" if reg.local else "remote"
         shown = {"yes": "[green]yes[/]", "no": "[dim]no (starts on demand)[/]" if reg.local
                  else "[red]no[/]"}.get(state, f"[red]{console.escape(state)}[/]")
         if reg.name in shared:
             shown += f" [yellow]· port shared with {', '.join(shared[reg.name])}[/]"
-        table.add_row("●" if reg.name == cfg.default else "", reg.name, reg.url, kind, shown)
+        table.add_row("●" if reg.name == cfg.default else "", reg.name, reg.url, shown, kind)
     console.out().print(table)
 
 

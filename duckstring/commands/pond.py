@@ -215,6 +215,13 @@ def remove(
     t = parse_pond(pond, major)
     with open_catchment(catchment) as s:
         path = f"/api/ponds/{t.pond}"
+        if t.major is None:
+            majors = [p["major"] for p in s.client.get("/api/ponds")["ponds"]
+                      if p["name"] == t.pond]
+            if len(majors) > 1:
+                listed = ", ".join(f"{t.pond}@{m}" for m in majors)
+                raise CliError(f"{t.pond} has {len(majors)} live majors ({listed}); name one",
+                               USAGE, hint=f"e.g. `duckstring pond remove {t.pond}@{majors[-1]}`")
         plan = s.client.delete(path, major=t.major, wipe=wipe, dry_run=True)
         line = plan["pond"]
         for text in removal_plan(plan):

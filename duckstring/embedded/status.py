@@ -18,7 +18,8 @@ def when(ms: int | None) -> str | None:
 
 def trigger_doc(p: Pond) -> dict[str, Any] | None:
     if isinstance(p.trigger, WaveTrigger):
-        return {"type": "wave", "every_s": p.trigger.every / 1000 if p.trigger.every else None}
+        paced = {"every_s": p.trigger.every / 1000} if p.trigger.every else {}
+        return {"type": "wave", **paced}
     if isinstance(p.trigger, TideTrigger):
         return {"type": "tide", "bound_s": p.trigger.bound / 1000}
     return None
