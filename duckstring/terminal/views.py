@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from duckstring.times import format_duration, parse_instant
 
 if TYPE_CHECKING:
-    from rich.console import RenderableType
+    from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
     from rich.table import Table
 
 STATE_STYLE = {
@@ -90,39 +90,47 @@ class StatusTable:
             return 0.0
         return float(stale) * 1000 - (at - end_f)
 
-    def __rich__(self) -> Table:
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield self.table(options.max_width)
+
+    def table(self, width: int) -> Table:
+        """The table in `width` columns: every column as wide as its cells, and the activity
+        (an error, say) given all the room that is left, cut only at the edge."""
         from rich.table import Table
         from rich.text import Text
 
         now = self.now_ms()
         ponds = self.doc.get("ponds", [])
         windowed = any(self.delay_ms(p) >= 1 for p in ponds)  # else stale == age everywhere
-        table = Table(title=self.title, title_justify="left", expand=False, pad_edge=False,
-                      box=None, header_style="bold", padding=(0, 1, 0, 0))
-        columns: list[tuple[str, dict[str, Any]]] = [
-            ("pond", {"no_wrap": True}), ("version", {}), ("state", {}),
-            ("age", {"justify": "right"})]
-        if windowed:
-            columns.append(("stale", {"justify": "right"}))
-        columns += [("trigger", {}), ("done/started", {"justify": "right"}),
-                    ("activity", {"no_wrap": True, "overflow": "ellipsis"})]
-        for col, kw in columns:
-            table.add_column(col, **kw)
+        heads = ["pond", "version", "state", "age", *(["stale"] if windowed else []), "trigger",
+                 "done/started"]
+        rows: list[list[str]] = []
         for p in ponds:
             end_f = ms(p.get("end_f"))
             age = None if end_f is None else now - end_f
-            row: list[Any] = [p["id"], p.get("version") or "—",
-                              Text(p["status"], style=STATE_STYLE.get(p["status"], "")),
-                              short_age(age)]
+            row = [p["id"], p.get("version") or "—", p["status"], short_age(age)]
             if windowed:
                 delay = self.delay_ms(p)
                 row.append(short_age(age + delay) if age is not None and delay >= 1 else "")
             row += [trigger_text(p.get("trigger")),
-                    f"{p.get('runs_completed', 0)}/{p.get('runs_started', 0)}",
-                    Text(activity(p), style="red" if p.get("is_failed") else "dim")]
-            table.add_row(*row)
+                    f"{p.get('runs_completed', 0)}/{p.get('runs_started', 0)}"]
+            rows.append(row)
+        widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(heads)]
+        room = max(len("activity"), width - sum(w + 1 for w in widths))
+        table = Table(title=self.title, title_justify="left", expand=False, pad_edge=False,
+                      box=None, header_style="bold", padding=(0, 1, 0, 0))
+        for head, w in zip(heads, widths, strict=True):
+            right = head in ("age", "stale", "done/started")
+            table.add_column(head, no_wrap=True, min_width=w,
+                             justify="right" if right else "left")
+        table.add_column("activity", no_wrap=True, overflow="ellipsis", max_width=room)
+        for p, row in zip(ponds, rows, strict=True):
+            cells: list[Any] = list(row)
+            cells[2] = Text(p["status"], style=STATE_STYLE.get(p["status"], ""))
+            cells.append(Text(activity(p), style="red" if p.get("is_failed") else "dim"))
+            table.add_row(*cells)
         if not ponds:
-            table.add_row("(no Ponds deployed)", *([""] * (len(columns) - 1)))
+            table.add_row("(no Ponds deployed)", *([""] * len(heads)))
         return table
 
 
