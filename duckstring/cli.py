@@ -131,7 +131,9 @@ def root(
 ) -> None:
     """Data pipelines as packages: Ponds of DuckDB transforms, run by freshness and demand.
 
-    Start with [bold]duckstring quickstart[/]; every command has --help and an example.
+    Start with [bold]duckstring quickstart[/]; every command has --help and an example. The
+    guides (concepts, writing Ponds, running a Catchment) are in docs/README.md of the
+    duckstring repository.
     """
 
 

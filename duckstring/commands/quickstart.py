@@ -48,7 +48,7 @@ def quickstart(
     catchment: str | None = CATCHMENT,
     port: int | None = typer.Option(None, "--port", "-p", min=1, max=65535,
                                     help="Port of the demo Catchment when it is created "
-                                         "(default 7474, or a free one)."),
+                                         "(default 7474, or the next one no registration uses)."),
 ) -> None:
     """The tour: a local Catchment, the demo Ponds, one Pulse of reports and its result.
 

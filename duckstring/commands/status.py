@@ -22,8 +22,9 @@ def status(
 ) -> None:
     """Live view of every Pond, or of one Pond and its lineage, until Ctrl+C.
 
-    Per Pond: state, version, freshness age, staleness, standing trigger and run counts,
-    redrawn on every change.
+    Per Pond: state, version, freshness age, staleness (where a Window makes it differ from
+    the age), standing trigger, runs done/started and what it is doing — an error in full, to
+    the terminal's width. Redrawn on every change, at most ten times a second.
 
     Example: [bold]duckstring status reports --once[/]
     """

@@ -141,7 +141,7 @@ def remove(
 
 window_app = typer.Typer(
     name="window", no_args_is_help=True,
-    help="Window rules of an Inlet: when it may mint fresh data (model.md §8).",
+    help="Window rules of an Inlet: when it may mint fresh data (docs/concepts.md §8).",
 )
 app.add_typer(window_app)
 
