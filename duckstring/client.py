@@ -113,6 +113,9 @@ class Client:
         if code == AUTH:
             message = f"{self.who} refused the request ({resp.status_code}): {message}"
             hint = self._auth_hint()
+        elif resp.status_code == 503 and resp.headers.get("Retry-After"):
+            message = f"{self.who} is busy: {message}"
+            hint = f"try again in {resp.headers['Retry-After']} s"
         elif code == FAILED:
             message = f"{self.who} failed ({resp.status_code}): {message}"
         raise CliError(message, code, details, hint=hint)

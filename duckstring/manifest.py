@@ -28,8 +28,8 @@ from typing import Any
 
 from duckstring import semver
 
-NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 NAME_MAX = 64
+NAME = re.compile(rf"^[a-z][a-z0-9_]{{0,{NAME_MAX - 1}}}$")  # a Pond name, wherever it arrives
 KINDS = ("inlet", "pond", "outlet")
 POND_KEYS = ("name", "version", "type", "immediate_retries", "source_retries", "ripples", "puddles")
 FILENAME = "pond.toml"

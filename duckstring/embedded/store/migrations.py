@@ -68,7 +68,11 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX attempts_by_run ON attempts (run_id)
     """,
-    # 2: consecutive passes of a line collapse into one row (its count and first F; started_at
+    # 2: each deployed artifact's content digest (a replaced version is new code)
+    """
+    ALTER TABLE versions ADD COLUMN digest TEXT NOT NULL DEFAULT ''
+    """,
+    # 3: consecutive passes of a line collapse into one row (its count and first F; started_at
     # is the first pass, finished_at the last), and history is read per line, newest first
     """
     ALTER TABLE runs ADD COLUMN count INTEGER NOT NULL DEFAULT 1;
