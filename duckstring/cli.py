@@ -4,7 +4,7 @@ Keep imports light: `--help`, `--version` and completion must not import duckdb,
 falcon or waitress; commands import what they need inside their functions.
 
 Errors: a command raises `CliError` (or a usage error); `Root.invoke` prints it as one line on
-stderr and exits with its code (cli.md). Anything unexpected is one line too, unless
+stderr and exits with its code (docs/cli.md). Anything unexpected is one line too, unless
 `DUCKSTRING_DEBUG=1` asks for the traceback.
 """
 

@@ -1,7 +1,7 @@
-"""The one HTTP client of the command line (http-api.md).
+"""The one HTTP client of the command line (docs/http-api.md).
 
 It sends the registration's key (`Authorization: Bearer`) and every registered header, and
-turns whatever goes wrong into a `CliError` with one clear line and the exit code of cli.md:
+turns whatever goes wrong into a `CliError` with one clear line and the exit code of docs/cli.md:
 unreachable → 3, 401/403 → 4, 404 → 5, refused input (400/409/413/422) → 2, a server fault → 1.
 A `422` deploy lists its `problems` as detail lines.
 """

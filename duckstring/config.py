@@ -1,4 +1,4 @@
-"""Registrations: `config.toml` in the registration home (cli.md "Registrations").
+"""Registrations: `config.toml` in the registration home (docs/cli.md "Registrations").
 
 ```toml
 default = "dev"

@@ -1,4 +1,4 @@
-"""`duckstring pond init`: a new Pond project (python-api.md "Project layout") that deploys
+"""`duckstring pond init`: a new Pond project (docs/authoring.md §1) that deploys
 and runs as it is: an Inlet with one Ripple writing one table."""
 
 from __future__ import annotations

@@ -1,5 +1,4 @@
-"""The Catchment a command talks to, for the duration of that command (cli.md "Local, on
-demand").
+"""The Catchment a command talks to, for the duration of that command (docs/cli.md "Registrations").
 
 `open_session(reg)` answers a `Session` with a `Client`:
 

@@ -98,8 +98,8 @@ def test_docstrings_cite_the_docs_and_their_sections() -> None:
         rel = source.relative_to(ROOT)
         if "spec/" in text:
             problems.append(f"{rel}: cites spec/, which is not in the repository")
-        for name in MD_NAME.findall(text):
-            if name not in SCAFFOLD and not resolves(name, ROOT):
+        for name in MD_NAME.findall(text):  # (the generator of docs/cli.md links its siblings)
+            if name not in SCAFFOLD and not resolves(name, ROOT / "docs"):
                 problems.append(f"{rel}: cites {name}, which is not in the repository")
         for doc, sections in CITED.findall(text):
             for number in re.findall(r"§(\d+)", sections):

@@ -1,4 +1,4 @@
-"""What every command that talks to a Catchment shares: the common options of cli.md, the
+"""What every command that talks to a Catchment shares: the common options of docs/cli.md, the
 Pond a command targets, and opening the Catchment (a running one, or a local one on demand)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""`duckstring catchment`: create, start, register and download Catchments (cli.md)."""
+"""`duckstring catchment`: create, start, register and download Catchments (docs/cli.md)."""
 
 from __future__ import annotations
 

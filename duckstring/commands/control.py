@@ -1,4 +1,4 @@
-"""`duckstring control`: act on one Pond, never propagating (model.md §10)."""
+"""`duckstring control`: act on one Pond, never propagating (docs/concepts.md §10)."""
 
 from __future__ import annotations
 

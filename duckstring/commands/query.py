@@ -1,4 +1,4 @@
-"""`duckstring query` and `duckstring get`: a Pond's published tables (runtime.md §8).
+"""`duckstring query` and `duckstring get`: a Pond's published tables (docs/operating.md §8).
 
 Queries run on the Catchment, in a sandbox that sees only the Pond's published Parquet; SQL
 that tries to reach anything else is refused there (exit 2) and nothing is written.

@@ -1,4 +1,4 @@
-"""`duckstring quickstart`: the one-command tour (cli.md).
+"""`duckstring quickstart`: the one-command tour (docs/cli.md).
 
 1. Use the Catchment named `demo` (or `-c NAME`); when there is none, register a local one
    under the registration home (`~/.duckstring/demo`), on port 7474 or the next one no other

@@ -1,4 +1,4 @@
-"""`duckstring trigger`: demand on a Pond (model.md §7) and its Window rules (§8).
+"""`duckstring trigger`: demand on a Pond (docs/concepts.md §7) and its Window rules (§8).
 
 |        | once  | standing |
 |--------|-------|----------|

@@ -1,4 +1,4 @@
-"""Authentication (runtime.md §5). Open by default; with a key, every `/api` route except
+"""Authentication (docs/operating.md §5). Open by default; with a key, every `/api` route except
 `GET /api/health` needs `Authorization: Bearer {key}`. Duck routes take only the internal Duck
 token — a user key gets 401 there. Comparisons are constant-time; keys are never logged."""
 

@@ -1,4 +1,4 @@
-"""The Catchment's side of its Ducks (runtime.md §1–§3): one job queue per line, the Duck
+"""The Catchment's side of its Ducks (docs/operating.md §1–§3): one job queue per line, the Duck
 processes behind them, and how we notice one is gone.
 
 - A Duck is spawned on its line's first job, and adopted instead when one already holds the

@@ -1,4 +1,4 @@
-"""The scheduler thread (runtime.md §1): the engine's clock. It sends `Tick` when the engine's
+"""The scheduler thread (docs/operating.md §1): the engine's clock. It sends `Tick` when the engine's
 next deadline passes (Tides, paced Waves, Window openings, Inlets waiting on time), checks Duck
 liveness about once a second, stops Ducks that have sat idle with no standing trigger, and
 applies the history retention at start and then hourly."""

@@ -1,4 +1,4 @@
-"""Catchment settings, from arguments or the environment (runtime.md §6).
+"""Catchment settings, from arguments or the environment (docs/operating.md §6).
 
 | variable | meaning | default |
 |---|---|---|

@@ -1,4 +1,4 @@
-"""The status document (http-api.md `GET /api/status`): every line's state in one JSON object,
+"""The status document (docs/http-api.md `GET /api/status`): every line's state in one JSON object,
 built from the engine under the coordinator's lock."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Engine state as plain JSON-ready dicts, so a Catchment can persist each changed line and
-rebuild the whole engine at start (runtime.md §3). Pure: no I/O here."""
+rebuild the whole engine at start (docs/operating.md §3). Pure: no I/O here."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Demand and runs of a Pond (model.md §3, §4, §6).
+"""Demand and runs of a Pond (docs/concepts.md §3, §4, §6).
 
 - P1 pull arrives (ignored while blocked): at rest (`start_f == end_f`) set `has_pull` on the
   Pond and every Ripple; with a run in flight set it on the leaf Ripples only.

@@ -1,6 +1,6 @@
 """The state of one live Pond line (`name@major`) — plain data; the rules live elsewhere.
 
-Fields follow model.md: freshness (§2), demand (§3), the standing trigger (§7), Windows (§8)
+Fields follow docs/concepts.md: freshness (§2), demand (§3), the standing trigger (§7), Windows (§8)
 and faults (§9). `start_f` is the freshness the root Ripples read, so it is stored once, on the
 Ripple graph.
 """

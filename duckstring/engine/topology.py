@@ -1,4 +1,4 @@
-"""Lines and their Sources (model.md §1, §11): deploying a version replaces its line's Ripple
+"""Lines and their Sources (docs/concepts.md §1, §11): deploying a version replaces its line's Ripple
 graph, rebinds Source→Sink edges (a Source may deploy after its Sinks: the edge binds when it
 appears), rejects cycles between lines, and clears the line's failure — shipping the fix is the
 recovery. The next run of a redeployed line executes, since its code changed.

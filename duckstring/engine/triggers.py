@@ -1,4 +1,4 @@
-"""Triggers (model.md §7).
+"""Triggers (docs/concepts.md §7).
 
 |      | once      | standing |
 |------|-----------|----------|

@@ -1,4 +1,4 @@
-"""Scenario files for `duckstring simulate` (spec/simulate.md), parsed and validated.
+"""Scenario files for `duckstring simulate` (docs/simulate.md), parsed and validated.
 
 Every problem is one `ScenarioError` line naming the file, the entry and what to do.
 """

@@ -1,4 +1,4 @@
-"""Live views (cli.md): follow the status document with the `?since=V&wait=S` long-poll and
+"""Live views (docs/cli.md): follow the status document with the `?since=V&wait=S` long-poll and
 redraw on every change.
 
 - On a terminal: a rich table of the Ponds (state colours, freshness age, staleness, trigger,

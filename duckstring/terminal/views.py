@@ -1,4 +1,4 @@
-"""Rich renderings of the Catchment's documents (http-api.md): the status table, plain
+"""Rich renderings of the Catchment's documents (docs/http-api.md): the status table, plain
 progress lines for when there is no terminal, run history, query results and table listings."""
 
 from __future__ import annotations

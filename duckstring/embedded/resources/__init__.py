@@ -1,4 +1,4 @@
-"""The Catchment's HTTP resources (http-api.md); `add_routes` is the route table."""
+"""The Catchment's HTTP resources (docs/http-api.md); `add_routes` is the route table."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Status and run history (http-api.md)."""
+"""Status and run history (docs/http-api.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Deployed Ponds, triggers, control verbs, budgets and Windows (http-api.md)."""
+"""Deployed Ponds, triggers, control verbs, budgets and Windows (docs/http-api.md)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Run history: one `runs` row per Pond Run and one `attempts` row per Ripple attempt, with
-error, traceback and log (runtime.md §4). Attempts are keyed `(line, f, ripple, attempt)`, so a
+error, traceback and log (docs/operating.md §4). Attempts are keyed `(line, f, ripple, attempt)`, so a
 replayed Duck report updates the same row instead of adding one.
 
 Consecutive no-change passes of a line share one row: `count` passes from `first_f` (at

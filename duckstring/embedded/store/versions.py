@@ -1,5 +1,5 @@
 """Deployed versions (immutable, one row each) and the selection per line `(name, major)`;
-keeping them apart is what makes a deploy atomic and majors concurrent (runtime.md §4)."""
+keeping them apart is what makes a deploy atomic and majors concurrent (docs/operating.md §4)."""
 
 from __future__ import annotations
 
