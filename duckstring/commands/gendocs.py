@@ -43,7 +43,7 @@ def generate(root: Path = ROOT) -> dict[Path, str]:
     tree = load()
     out = {root / "completions" / FILES[shell]: script(shell, tree) for shell in SHELLS}
     out.update({root / "man" / name: text for name, text in pages(tree).items()})
-    out[root / "docs" / "docs/cli.md"] = cli_reference(tree)
+    out[root / "docs" / "cli.md"] = cli_reference(tree)
     readme = root / "README.md"
     out[readme] = readme_text(readme.read_text(encoding="utf-8"), tree)
     return out

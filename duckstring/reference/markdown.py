@@ -24,21 +24,7 @@ Every command that talks to a Catchment uses a *registration* from `config.toml`
 registration home (`~/.duckstring`, or `$DUCKSTRING_HOME`). The file is kept at mode 0600 (it
 holds keys) and edits keep its comments:
 
-```toml
-default = "dev"
-
-[catchments.dev]              # a local Catchment: it has a root
-url = "http://127.0.0.1:7474"
-root = "/home/me/.duckstring/dev"
-id = "5f0c…"                  # the Catchment's id: a URL answering with another is refused
-key = "…"                     # optional; sent as Authorization: Bearer
-
-[catchments.prod]             # a remote Catchment
-url = "https://catchment.example.com"
-id = "9a41…"
-headers = { Authorization = "Key …" }
-```
-
+{example}
 Which one: `--catchment/-c NAME`, else `$DUCKSTRING_CATCHMENT`, else `default`, else the only
 one. `catchment init` and `catchment connect` store the Catchment's id, and every command
 checks it, so two registrations can never silently reach the same server.
@@ -71,6 +57,14 @@ plain line per change, without colour. A one-shot view (tap, pulse, wake, force)
 Pond settles, or when nothing in its lineage runs and nothing changes for a few seconds (the
 demand stays in place).
 """
+
+
+def _example() -> str:
+    """The registration file example, from the one place that describes the file."""
+    from duckstring import config
+
+    doc = config.__doc__ or ""
+    return "```toml\n" + doc.split("```toml\n", 1)[1].split("```", 1)[0] + "```\n"
 
 
 def _cell(text: str) -> str:
@@ -109,7 +103,7 @@ def _command(node: Node, level: int) -> list[str]:
 
 def cli_reference(tree: Node | None = None) -> str:
     tree = tree or load()
-    lines = [HEADER, "", PREAMBLE, "## Exit codes", "", "| code | meaning |", "|---|---|"]
+    lines = [HEADER, "", PREAMBLE.replace("{example}", _example()), "## Exit codes", "", "| code | meaning |", "|---|---|"]
     lines += [f"| {code} | {_cell(text)} |" for code, text in EXIT_STATUS]
     lines += ["", "## Environment", "", "| variable | meaning |", "|---|---|"]
     lines += [f"| `{var}` | {_cell(text)} |" for var, text in ENVIRONMENT]

@@ -6,12 +6,9 @@ starts; `runs` shows pond.log lines (every attempt's with --logs)."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import textwrap
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +16,7 @@ import httpx
 import pytest
 
 from duckstring.times import parse_instant
-from tests.commands.conftest import Cli, assert_nothing_running, stop
+from tests.commands.conftest import Cli, assert_nothing_running, serving
 from tests.e2e.harness import free_port, wait_until
 
 TICK = '''
@@ -55,34 +52,6 @@ def project(base: Path, name: str, code: str, sources: str = "") -> Path:
         f'[pond]\nname = "{name}"\nversion = "1.0.0"\ntype = "{kind}"\n{sources}')
     (root / "src/pond.py").write_text(textwrap.dedent(code))
     return root
-
-
-@contextmanager
-def serving(cli: Cli, **env: str) -> Iterator[str]:
-    """`catchment start dev` with extra environment; yields its URL."""
-    url = registered_url(cli)
-    proc = subprocess.Popen([sys.executable, "-m", "duckstring", "catchment", "start", "dev"],
-                            cwd=cli.base, env={**cli.env, **env}, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        wait_until(lambda: _healthy(url), timeout=30, what="the Catchment to serve")
-        yield url
-    finally:
-        code, _, err = stop(proc)
-        assert code == 0, err
-
-
-def registered_url(cli: Cli) -> str:
-    from duckstring.config import Config
-
-    return Config.load(cli.home / "config.toml").get("dev").url
-
-
-def _healthy(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/api/health", timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 def runs(url: str, pond: str, limit: int = 10_000) -> list[dict[str, Any]]:

@@ -8,12 +8,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import httpx
-
 from duckstring.config import Config, Registration
 from duckstring.session import root_identity
-from tests.commands.conftest import Cli, assert_nothing_running, stop
-from tests.e2e.harness import free_port, wait_until
+from tests.commands.conftest import Cli, assert_nothing_running, serving
+from tests.e2e.harness import free_port
 
 
 def config(cli: Cli) -> Config:
@@ -62,9 +60,7 @@ def test_a_url_served_by_another_catchment_is_refused_plainly(cli: Cli, tmp_path
     cfg.save()
     (tmp_path / "twin-root").mkdir()
 
-    server = cli.popen("catchment", "start", "dev")
-    try:
-        wait_until(lambda: _healthy(url), timeout=30, what="dev to serve")
+    with serving(cli):
         r = cli("status", "--once", "-c", "twin")
         assert r.code == 3, r
         assert f"{url} is served by another Catchment 'dev'" in r.err
@@ -83,14 +79,4 @@ def test_a_url_served_by_another_catchment_is_refused_plainly(cli: Cli, tmp_path
         r = cli.ok("catchment", "connect", "-n", "remote", "--url", url, "--no-default")
         assert config(cli).get("remote").id == config(cli).get("dev").id
         assert "'dev' is the same Catchment" in r.err
-    finally:
-        code, _, err = stop(server)
-        assert code == 0, err
     assert_nothing_running(cli.home / "dev")
-
-
-def _healthy(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/api/health", timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False

@@ -17,9 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from duckstring.config import Config
-from tests.commands.conftest import Cli, assert_nothing_running, local_demo, make_cli, stop
-from tests.e2e.harness import wait_until
+from tests.commands.conftest import Cli, assert_nothing_running, local_demo, make_cli, serving
 
 LONG = "the upstream export was missing its header row " * 3  # ~150 characters
 
@@ -118,10 +116,7 @@ def test_a_closed_pipe_ends_quietly(args: list[str]) -> None:
 def test_a_wrong_key_is_refused_with_a_hint_for_a_local_registration(tmp_path: Path) -> None:
     cli = make_cli(tmp_path)
     cli.ok("catchment", "init", "-n", "dev", "--generate-key", "--no-start")
-    url = Config.load(cli.home / "config.toml").get("dev").url
-    server = cli.popen("catchment", "start", "dev")
-    try:
-        wait_until(lambda: _healthy(url), timeout=30, what="dev to serve")
+    with serving(cli) as url:
         config = cli.home / "config.toml"
         text = config.read_text()
         config.write_text(re.sub(r'key = "[^"]+"', 'key = "wrong"', text))
@@ -133,14 +128,4 @@ def test_a_wrong_key_is_refused_with_a_hint_for_a_local_registration(tmp_path: P
         bare = httpx.get(f"{url}/api/status", timeout=10)
         assert bare.status_code == 401 and "needs a key" in bare.text
         config.write_text(text)
-    finally:
-        code, _, err = stop(server)
-        assert code == 0, err
     assert_nothing_running(cli.home / "dev")
-
-
-def _healthy(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/api/health", timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.commands.conftest import Cli, assert_nothing_running, make_cli, stop
+from tests.commands.conftest import Cli, assert_nothing_running, make_cli, serving
 from tests.e2e.harness import free_port, wait_until
 
 
@@ -49,27 +49,13 @@ def duck_pids(root: Path, line: str) -> list[int]:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     cli = make_cli(tmp_path_factory.mktemp("remove"))
-    port = free_port()
-    cli.ok("catchment", "init", "-n", "dev", "-p", str(port), "--no-start")
-    url = f"http://127.0.0.1:{port}"
-    server = cli.popen("catchment", "start", "dev")
-    try:
-        wait_until(lambda: _healthy(url), timeout=30, what="catchment start to serve")
+    cli.ok("catchment", "init", "-n", "dev", "-p", str(free_port()), "--no-start")
+    with serving(cli) as url:
         cli.ok("pond", "demo", "demo")
         cli.ok("pond", "deploy", "demo", "--all", "-y")
         cli.ok("trigger", "pulse", "reports")
         yield Served(cli, url, cli.home / "dev")
-    finally:
-        code, _, err = stop(server)
-        assert code == 0, err
     assert_nothing_running(cli.home / "dev")
-
-
-def _healthy(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/api/health", timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 def test_remove_asks_first_and_says_what_it_stops(served: Served) -> None:
