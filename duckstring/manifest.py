@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from duckstring import semver
+from duckstring import semver, tomlfile
 
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 NAME_MAX = 64
@@ -121,13 +121,10 @@ class _Checker:
 
 
 def parse(text: str, path: str = FILENAME) -> Manifest:
-    import tomlkit
-    from tomlkit.exceptions import ParseError
-
     check = _Checker(text, path)
     try:
-        data: dict[str, Any] = tomlkit.parse(text).unwrap()
-    except ParseError as e:
+        data = tomlfile.loads(text)
+    except tomlfile.TomlSyntaxError as e:
         raise ManifestError([Problem(path, e.line, "syntax", f"not valid TOML ({e}); fix the line")]) from None
 
     for key in data:

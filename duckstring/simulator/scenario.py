@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from duckstring import tomlfile
 from duckstring.engine import RippleSpec, WindowRule, order_ripples
 from duckstring.engine.errors import TopologyError, WindowError
 from duckstring.engine.windows import WEEKDAYS, check_add
@@ -145,13 +146,10 @@ def load(path: str | Path) -> Scenario:
 
 
 def parse(text: str, path: str = "<scenario>") -> Scenario:
-    import tomlkit
-    from tomlkit.exceptions import ParseError
-
     try:
-        raw = tomlkit.parse(text).unwrap()
-    except ParseError as e:
-        raise ScenarioError(f"{path}:{e.line}: not valid TOML: {e}") from None
+        raw = tomlfile.loads(text)
+    except tomlfile.TomlSyntaxError as e:
+        raise ScenarioError(f"{path}:{e.line}: not valid TOML: {e}; fix the line") from None
     top = _Entry(path, "top level", "top", raw)
     clock = _Entry(path, "[clock]", "clock", top.get("clock", dict, {}))
     start = clock.instant("start") or parse_instant(DEFAULT_START)
