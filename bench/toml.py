@@ -25,10 +25,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from engine import scenario as built  # noqa: E402  (bench/engine.py, beside this file)
+from engine import scenario as built
 
-from duckstring.simulator import Scenario, Simulation, load  # noqa: E402
-from duckstring.times import iso  # noqa: E402
+from duckstring.simulator import Scenario, Simulation, load
+from duckstring.times import iso
 
 GRAPH = "dag-10000"
 TARGETS = {"simulate from TOML": 2.0, "file / code": 1.5}

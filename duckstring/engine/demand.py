@@ -28,6 +28,9 @@
   `sources`). Otherwise it is a pass: complete at once, `changed_f` held.
 - P6 completion: `end_f` advances to the published run's `F`; every run with `F <= end_f` is
   complete; a Wave re-taps.
+- Reopening (§9): a line that stops being blocked, or is redeployed, gets the demand held
+  around it anew — its own, and its Sinks' — since nothing passed upstream while it was
+  blocked and a failed Pond dropped what it held (`reopen`).
 """
 
 from __future__ import annotations
@@ -97,11 +100,38 @@ def _set_pull(eng: Engine, p: Pond) -> list[str]:
     p.has_pull = True
     if p.is_blocked:
         return []
+    return _pulled_sources(eng, p)
+
+
+def reopen(eng: Engine, p: Pond) -> None:
+    """`p` stopped being blocked (§9): while it was, it passed no demand upstream, and a
+    failed Source dropped what it held. Send again what `p` holds, and what each Sink of `p`
+    holds (an optional Sink was never blocked, a Sink with another blocked Source is not yet
+    unblocked and stays quiet), as if it had just arrived (P2, P3)."""
+    for node in (p, *eng.sinks_of(p.line)):
+        if node.is_blocked:
+            continue
+        for t in node.targets:
+            for line in _feeding(node):
+                receive_target(eng, line, t)
+        if node.has_pull:
+            for line in _pulled_sources(eng, node):
+                receive_pull(eng, line)
+
+
+def _pulled_sources(eng: Engine, p: Pond) -> list[str]:
+    """P2: the Sources a pull on `p` reaches: those not already running ahead of it."""
     return [
         s.line
         for s in p.sources
         if (src := eng.ponds.get(s.line)) is not None and src.start_f <= p.start_f
     ]
+
+
+def _feeding(p: Pond) -> list[str]:
+    """P3: the Sources a target of `p` travels to: the required ones, or when every Source is
+    optional each of them (they alone make `source_f`, §2.1)."""
+    return [s.line for s in p.sources if s.required] or [s.line for s in p.sources]
 
 
 # P3
@@ -112,8 +142,7 @@ def receive_target(eng: Engine, line: str, t: int) -> None:
         if p is None or p.is_blocked or t <= p.start_f or t <= p.end_f or t in p.targets:
             continue
         p.targets.add(t)
-        feeding = [s.line for s in p.sources if s.required] or [s.line for s in p.sources]
-        queue.extend(feeding)
+        queue.extend(_feeding(p))
         eng.touch(p)
 
 

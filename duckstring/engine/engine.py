@@ -29,6 +29,7 @@ class Engine:
         self._dirty: deque[str] = deque()
         self._queued: set[str] = set()
         self._clocked: set[str] = set()  # lines that may wait on time alone
+        self._reopened: set[str] = set()  # lines unblocked: re-send the demand around them
         self._clock_seen: int | None = None
         self._effects: list[Effect] = []
 
@@ -76,6 +77,12 @@ class Engine:
             self._queued.add(p.line)
             self._dirty.append(p.line)
 
+    def reopen(self, p: Pond) -> None:
+        """`p` stopped being blocked: before the instant ends, offer it the demand held
+        around it (see `demand.reopen`)."""
+        self._reopened.add(p.line)
+        self.touch(p)
+
     def watch_clock(self, p: Pond) -> None:
         self._clocked.add(p.line)
 
@@ -106,6 +113,9 @@ class Engine:
             p = self.ponds.get(line)
             if p is None:
                 continue
+            if line in self._reopened:
+                self._reopened.discard(line)
+                demand.reopen(self, p)
             triggers.check_standing(self, p)
             if not demand.try_start(self, p) and p.is_inlet and p.has_demand:
                 self.watch_clock(p)

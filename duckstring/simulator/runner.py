@@ -114,16 +114,7 @@ class Simulation:
 
     def _run(self) -> Simulation:
         start = self.scenario.start
-        deploys = [
-            events.Deploy(
-                line_of(p.name),
-                tuple(SourceRef(line_of(s), req) for s, req in p.sources),
-                tuple(r.spec for r in p.ripples),
-                p.immediate_retries,
-                p.source_retries,
-            )
-            for p in self.scenario.ponds
-        ]
+        deploys = [_deploy(p) for p in self.scenario.ponds]
         windows = [
             events.AddWindow(line_of(p.name), w) for p in self.scenario.ponds for w in p.windows
         ]
@@ -196,6 +187,7 @@ class Simulation:
             "sleep": lambda: events.Sleep(line, ev.upstream),
             "kill": lambda: events.Kill(line),
             "clear": lambda: events.Clear(line),
+            "deploy": lambda: _deploy(self.ducks[ev.pond].pond),
             "budget": lambda: events.SetBudget(line, ev.immediate_retries, ev.source_retries),
         }
         event: events.Event = made[ev.do]()
@@ -283,6 +275,16 @@ class Simulation:
 
     def _say(self, pond: str, f: int, text: str) -> None:
         self.timeline.lines.append((self.now, pond, f"run F={format_offset(f - self.scenario.start)} {text}"))
+
+
+def _deploy(p: SimPond) -> events.Deploy:
+    return events.Deploy(
+        line_of(p.name),
+        tuple(SourceRef(line_of(s), req) for s, req in p.sources),
+        tuple(r.spec for r in p.ripples),
+        p.immediate_retries,
+        p.source_retries,
+    )
 
 
 def _open_run(runs: list[RunRecord], f: int) -> RunRecord | None:

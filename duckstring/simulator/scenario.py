@@ -18,7 +18,7 @@ from duckstring.times import DAY, parse_duration, parse_instant
 DEFAULT_START = "2026-01-01T00:00:00Z"
 CAP = 7 * DAY
 VERBS = ("tap", "pulse", "wave", "tide", "remove", "wake", "force", "sleep", "kill", "clear",
-         "budget")
+         "budget", "deploy")
 
 _KEYS = {
     "top": {"clock", "pond", "event"},

@@ -180,3 +180,33 @@ def test_deep_ponds_never_over_produce_on_a_chain_under_a_wave(chain: list[PondD
         slowest = min(counts[q.name] for q in chain[i + 1:])
         assert counts[p.name] <= slowest + p.depth, (p.name, counts)
 
+
+
+# §12.5 with faults: once nothing on the lineage is failed, held demand is served -----------
+@examples(150)
+@given(st.data())
+def test_held_demand_is_served_once_nothing_upstream_is_failed(data: st.DataObject) -> None:
+    """Sources fail and are killed, cleared, woken, forced, redeployed; at the end every Pond is
+    recovered by a verb that resumes it (deploy, wake, force). When the simulation settles, a
+    Pond still holding a push target or pull must have a failed or killed Pond on its
+    lineage — otherwise a recovery left the demand stranded (issue 8 item 2)."""
+    graph = data.draw(graphs(max_ponds=5, faults=True, optional=True))
+    names = [p.name for p in graph]
+    evs = data.draw(event_lists(names, verbs=("pulse", "pulse", "tap"), last_at=10_000))
+    evs += data.draw(event_lists(names, verbs=("kill", "clear", "deploy", "wake", "force"),
+                                 max_events=3, last_at=20_000))
+    # then every Pond is recovered, one after the other, the way a user mops up
+    recover = st.sampled_from(("deploy", "deploy", "wake", "force"))
+    evs += [EventDraw(40_000 + 5_000 * i, data.draw(recover), name)
+            for i, name in enumerate(names)]
+    text = to_toml(graph, evs, until="600s")
+    watch = watched(text)
+    assert not watch.violations, text
+    eng = watch.sim.engine
+    assert watch.sim.settled_at is not None, text
+    for line, p in eng.ponds.items():
+        lineage = [p, *eng.ancestors(p)]
+        if any(q.is_failed or q.is_killed for q in lineage):
+            continue
+        held = [t for t in p.targets if t > p.end_f] if p.targets else []
+        assert not held and not p.has_pull, (line, held, p.has_pull, text)
