@@ -5,9 +5,9 @@
   Marking every Ripple primes the Pond's internal pipeline: each Ripple, as it starts,
   re-arms its parents (R4), and a re-arm that reaches a root asks for another Pond Run. Such an
   internal refill is honoured only while the Pond's output is wanted — it holds a Wave, or a
-  Sink holds pull it cannot yet serve — so a bottleneck Pond keeps its Ripples busy back to
-  back while a Pond upstream of a slower consumer runs once per consumption, not once per
-  Ripple level (invariant §12.4). Demand is binary: once a pull has reached the Pond through
+  Sink holds pull it cannot yet serve and whoever asked that Sink waits too (`_starved`) — so
+  a bottleneck Pond keeps its Ripples busy back to back while a Pond upstream of a slower
+  consumer runs once per consumption, not once per Ripple level (invariant §12.4). Demand is binary: once a pull has reached the Pond through
   one leaf, the pulls other leaves hold are served by the same run.
 - P2 `has_pull` becomes true: every Source with `start_f <= this.start_f` receives pull.
   A blocked Pond never re-arms its Sources.
@@ -79,18 +79,41 @@ def pull_pond(eng: Engine, p: Pond, primed: bool) -> None:
 
 def wanted(eng: Engine, p: Pond) -> bool:
     """Whether more output of `p` would be taken now: it holds a Wave, or a Sink waits on it
-    with pull (cleared when the Sink starts, so held pull means waiting) and either sits idle
-    — `p` is its bottleneck, so `p` keeps its own pipeline full — or holds nothing `p` has
-    begun (P2's rule). A busy Sink whose next run the run `p` already began will serve does
+    with pull (cleared when the Sink starts, so held pull means waiting) and either holds
+    nothing `p` has begun (P2's rule) or sits idle and starved — `p` is the bottleneck, so
+    `p` keeps its own pipeline full. A busy Sink whose next run the run `p` already began will serve does
     not also get a priming run: its own start re-arms `p` (P5), and answering both would
     over-produce once per cycle (§12.4)."""
     if isinstance(p.trigger, WaveTrigger):
         return True
     return any(
         (sink.has_pull or sink.wake) and not sink.is_killed
-        and (sink.idle or p.start_f <= sink.start_f)
+        and (p.start_f <= sink.start_f or (sink.idle and _starved(eng, sink)))
         for sink in eng.sinks_of(p.line)
     )
+
+
+def _starved(eng: Engine, p: Pond) -> bool:
+    """`p` sits idle holding pull, and whoever asked for it waits now. The pull is `p`'s own
+    (a Tap or a Wave on `p`: no Sink holds pull or runs) or an idle Sink's that is starved in
+    turn. A pull that a busy Sink's start left behind (P5) is not urgent: that Sink is the
+    bottleneck and takes `p`'s next output when it finishes, so priming ahead of it would
+    over-produce behind a fast middle Pond (§12.4)."""
+    seen: set[str] = set()
+    stack = [p]
+    while stack:
+        node = stack.pop()
+        if isinstance(node.trigger, WaveTrigger):
+            return True
+        claimants = [s for s in eng.sinks_of(node.line)
+                     if (s.has_pull or s.busy) and not s.is_killed]
+        if not claimants:
+            return True
+        for sink in claimants:
+            if sink.has_pull and sink.idle and sink.line not in seen:
+                seen.add(sink.line)
+                stack.append(sink)
+    return False
 
 
 def _set_pull(eng: Engine, p: Pond) -> list[str]:
