@@ -37,7 +37,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from duckstring.engine import faults, sources
+from duckstring.engine import explain, faults, sources
 from duckstring.engine.effects import BeginRun, RunCompleted
 from duckstring.engine.freshness import NEVER
 from duckstring.engine.pond import Pond, Run, WaveTrigger
@@ -52,7 +52,11 @@ def receive_pull(eng: Engine, line: str) -> None:
     while queue:
         p = eng.ponds.get(queue.pop())
         if p is None or p.is_blocked:
+            if p is not None and eng.cause is not None:
+                eng.note(explain.Note(p.line, "stopped", "blocked: takes no new demand", "§9"))
             continue
+        if eng.cause is not None:
+            _note_pull(eng, p)
         if p.at_rest:
             p.graph.pull_all()
             queue.extend(_set_pull(eng, p))
@@ -64,6 +68,20 @@ def receive_pull(eng: Engine, line: str) -> None:
                 p.graph.leaves_served()
                 queue.extend(_set_pull(eng, p))
         eng.touch(p)
+
+
+def _note_pull(eng: Engine, p: Pond) -> None:
+    """Where a trigger's pull goes at `p` (P1, P2): it is taken, or `p` already had it; and
+    which Sources it does not reach because they already run ahead of `p`."""
+    if p.has_pull:
+        eng.note(explain.Note(p.line, "stopped", "already pulled", "P1"))
+        return
+    eng.note(explain.Note(p.line, "reached", "pulled", "P1"))
+    ahead = [s.line for s in p.sources
+             if (src := eng.ponds.get(s.line)) is not None and src.start_f > p.start_f]
+    for line in ahead:
+        eng.note(explain.Note(line, "stopped", "already running ahead of {0}: its run serves "
+                              "the pull", "P2", (p.line,)))
 
 
 def pull_pond(eng: Engine, p: Pond, primed: bool) -> None:
@@ -134,12 +152,20 @@ def reopen(eng: Engine, p: Pond) -> None:
     for node in (p, *eng.sinks_of(p.line)):
         if node.is_blocked:
             continue
+        to: list[str] = []
         for t in node.targets:
             for line in _feeding(node):
-                receive_target(eng, line, t)
+                if receive_target(eng, line, t):
+                    to.append(line)
         if node.has_pull:
             for line in _pulled_sources(eng, node):
                 receive_pull(eng, line)
+                to.append(line)
+        if to and eng.notes is not None:
+            lines = tuple(dict.fromkeys(to))
+            names = ", ".join("{" + str(i) + "}" for i in range(len(lines)))
+            eng.note(explain.Note(node.line, "resent", f"sends its held demand again to {names}",
+                                  "§9", lines))
 
 
 def _pulled_sources(eng: Engine, p: Pond) -> list[str]:
@@ -158,15 +184,34 @@ def _feeding(p: Pond) -> list[str]:
 
 
 # P3
-def receive_target(eng: Engine, line: str, t: int) -> None:
+def receive_target(eng: Engine, line: str, t: int) -> bool:
+    """P3; True when the first Pond took `t`."""
     queue = [line]
+    taken = False
     while queue:
-        p = eng.ponds.get(queue.pop())
+        at = queue.pop()
+        p = eng.ponds.get(at)
         if p is None or p.is_blocked or t <= p.start_f or t <= p.end_f or t in p.targets:
+            if eng.cause is not None and p is not None:
+                eng.note(_stopped_target(eng, p, t))
             continue
+        taken |= at == line
         p.targets.add(t)
         queue.extend(_feeding(p))
+        if eng.cause is not None:
+            eng.note(explain.Note(p.line, "reached", "holds the target", "P3"))
         eng.touch(p)
+    return taken
+
+
+def _stopped_target(eng: Engine, p: Pond, t: int) -> explain.Note:
+    if p.is_blocked:
+        return explain.Note(p.line, "stopped", "blocked: takes no new demand", "§9")
+    if t <= p.end_f:
+        return explain.Note(p.line, "stopped", "already as fresh as the target", "P3")
+    if t <= p.start_f:
+        return explain.Note(p.line, "stopped", "its run in flight covers the target", "P3")
+    return explain.Note(p.line, "stopped", "already holds the target", "P3")
 
 
 # P4
@@ -190,6 +235,10 @@ def start_freshness(eng: Engine, p: Pond) -> int | None:
 def begin_run(eng: Engine, p: Pond, sf: int) -> None:
     prior_f = p.start_f
     idle = p.idle
+    changed = sources.changed(eng, p, prior_f)
+    reason = explain.execute_reason(eng, p, changed, idle)
+    if eng.notes is not None:
+        eng.notes.append(explain.run_note(eng, p, explain.demand_kind(p, sf), reason, changed))
     if p.has_pull and not p.is_inlet and not p.is_blocked:
         for s in p.sources:
             receive_pull(eng, s.line)
@@ -197,13 +246,10 @@ def begin_run(eng: Engine, p: Pond, sf: int) -> None:
     p.has_pull = p.wake = False
     p.targets.drop_upto(sf)
     p.d = sources.source_d(eng, p, sf)
-    changed = sources.max_changed_f(eng, p)
-    optional_changed = sources.optional_changed(eng, p)
-    sources_changed = p.is_inlet or optional_changed or (changed is not None and changed > prior_f)
+    sources.record_reads(eng, p)
+    sources_changed = p.is_inlet or bool(changed)
     force = p.forcing
-    execute = (
-        sources_changed or force or p.code_changed or p.graph.always_run or not idle
-    )
+    execute = reason is not None
     p.forcing = p.code_changed = False
     p.runs_started += 1
     eng.emit(BeginRun(p.line, sf, execute, p.immediate_retries, force, sources_changed))

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from duckstring.engine import explain
 from duckstring.engine.effects import ResendRun, RunFailed
 from duckstring.engine.freshness import NEVER
 from duckstring.engine.pond import Pond, Run
@@ -101,7 +102,7 @@ def reset(p: Pond) -> None:
 def recover(eng: Engine, p: Pond) -> None:
     if p.failures and p.end_f > p.failed_f:
         reset(p)
-        rederive_blocked(eng, p)
+        rederive_blocked(eng, p, why="a run succeeded")
 
 
 def blocked(eng: Engine, p: Pond) -> bool:
@@ -116,18 +117,22 @@ def blocked(eng: Engine, p: Pond) -> bool:
     return False
 
 
-def rederive_blocked(eng: Engine, p: Pond, reopen: bool = True) -> None:
+def rederive_blocked(eng: Engine, p: Pond, reopen: bool = True, why: str = "recovered") -> None:
     """Re-derive `is_blocked` on `p` and carry any change down to its Sinks. With `reopen`, a
     Pond that can take demand again gets the demand held around it anew (not after `clear`,
-    which resets without running)."""
+    which resets without running). `why` says what happened to `p`, for the notes."""
     queue = [p]
     while queue:
         node = queue.pop()
         now_blocked = blocked(eng, node)
         if now_blocked == node.is_blocked and node is not p:
             continue
-        if reopen and node.is_blocked and not now_blocked:
-            eng.reopen(node)
-        node.is_blocked = now_blocked
+        was_blocked, node.is_blocked = node.is_blocked, now_blocked
+        if was_blocked and not now_blocked:
+            eng.note(explain.unblocked_note(node, p, why))
+            if reopen:
+                eng.reopen(node)
+        elif now_blocked and not was_blocked and eng.notes is not None and node is not p:
+            eng.note(explain.blocked_note(eng, node))
         eng.touch(node)
         queue.extend(eng.sinks_of(node.line))

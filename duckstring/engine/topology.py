@@ -85,6 +85,6 @@ def deploy(
                 p.start_f = p.end_f
                 p.graph.halt(keep_running=True)
     p.code_changed = True
-    faults.rederive_blocked(eng, p)
+    faults.rederive_blocked(eng, p, why="deployed")
     eng.reopen(p)  # a new version resumes the line: demand its Sinks hold is offered again
     return p

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from duckstring.engine import Engine, RippleSpec, SourceRef, events
+from duckstring.engine import Engine, LineExecutor, RippleSpec, SourceRef, events
 from duckstring.engine.status import status
 from tests.engine.simkit import S, event, pond, ripple, scenario, simulate
 from tests.engine.test_engine_direct import T0, begun, fail, run
@@ -112,3 +112,20 @@ def test_deploying_the_fix_brings_the_pulsed_sink_to_its_target_directly() -> No
     assert begun(effects) == [("b@1", T0 + 2 * S)]
     run(eng, T0 + 4 * S, "b@1", "rb", T0 + 2 * S)
     assert status(b) == "idle" and b.end_f >= T0 and not b.targets
+
+
+def test_a_late_failure_of_an_abandoned_run_does_not_take_down_the_next_run() -> None:
+    """The Duck's executor: attempt 2 of `a` (an immediate retry) is still running when `b`
+    fails and gives the run up; the retry run begins; then the old attempt fails too. Its
+    failure belongs to the run already abandoned — the new run carries on (it used to be
+    abandoned as well, leaving the line `running` forever with nothing running)."""
+    ex = LineExecutor([RippleSpec("a"), RippleSpec("b")])
+    ex.begin(0, retries=1)
+    assert ex.ready() == [("a", 0), ("b", 0)]
+    assert ex.failed("a") == [] and ex.ready() == [("a", 0)]  # retried in the run
+    assert ex.failed("b") == [0]  # no budget left: the run gives up
+    ex.begin(S, retries=0)
+    assert ex.ready() == [("b", S)]  # `a` is still busy with the abandoned attempt
+    assert ex.failed("a") == [] and list(ex.runs) == [S]
+    assert ex.ready() == [("a", S)]
+    assert ex.succeeded("b") == [] and ex.succeeded("a") == [S]
