@@ -80,7 +80,7 @@ def _note_pull(eng: Engine, p: Pond) -> None:
     ahead = [s.line for s in p.sources
              if (src := eng.ponds.get(s.line)) is not None and src.start_f > p.start_f]
     for line in ahead:
-        eng.note(explain.Note(line, "stopped", "already running ahead of {0}: its run serves "
+        eng.note(explain.Note(line, "stopped", "already ahead of {0}: its newer run serves "
                               "the pull", "P2", (p.line,)))
 
 

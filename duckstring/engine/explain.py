@@ -150,28 +150,26 @@ def explain(eng: Engine, line: str) -> Explanation:
     p = eng.pond(line)
     out: list[Reason] = []
     if p.is_failed:
-        out.append(Reason("failed", "failed" + (f": {literal(p.error)}" if p.error else ""),
-                          "§9"))
+        out.append(Reason("failed", literal(p.error) if p.error else "its run failed", "§9"))
         if p.failures <= p.source_retries:
             out.append(Reason("retry", "retries when its Sources have fresher output "
                               "(source_retries)", "§9"))
         out.append(Reason("recover", "runs again after a deploy of a fix, wake, force, or clear "
                           "then demand", "§9, §10"))
     elif p.is_killed:
-        out.append(Reason("killed", "killed: stopped until clear, wake, force or a deploy",
-                          "§10"))
+        out.append(Reason("killed", "stopped until clear, wake, force or a deploy", "§10"))
     elif p.is_blocked:
-        roots = blocked_by(eng, p)
-        for root in roots:
-            out.append(Reason("blocked", "blocked by " + root_cause(eng, root), "§9", (root,)))
+        for root in blocked_by(eng, p):
+            out.append(Reason("blocked", root_cause(eng, root), "§9", (root,)))
     if p.busy:
         running = [r.name for r in p.graph if r.running]
         what = f"Ripples {', '.join(running)} running" if running else "a run in flight"
         out.append(Reason("running", literal(what), "P5"))
     held = _held(p)
     if held:
-        out.append(Reason("holds", "holds " + " and ".join(held), "§3"))
-        if not (p.is_failed or p.is_killed) and not p.busy:
+        kept = ", kept until it unblocks" if p.is_blocked else ""
+        out.append(Reason("holds", "holds " + " and ".join(held) + kept, "§3, §9"))
+        if not (p.is_failed or p.is_killed or p.is_blocked) and not p.busy:
             out.extend(_waits(eng, p))
     elif not p.busy and not (p.is_failed or p.is_killed or p.is_blocked):
         out.append(_idle(p))

@@ -172,11 +172,15 @@ def test_a_diamond_sink_is_as_fresh_as_its_stalest_path(durations: list[int], ho
 @given(chains(flat=False))
 def test_deep_ponds_never_over_produce_on_a_chain_under_a_wave(chain: list[PondDraw]) -> None:
     """The same with Ripple chains inside the Ponds: a Sink re-arming a warm Source asks for
-    one run, not one per Ripple level."""
+    one run, not one per Ripple level. A deep consumer pipelines: up to its depth of runs in
+    flight, each holding an output of `p` it read, so at the window's end `p` may be ahead by
+    that much as well — a fixed lead, not a rate (the excess of a 450 s run does not grow
+    over 3,600 s)."""
     counts, _ = steady_counts(chain)
     for i, p in enumerate(chain[:-1]):
         slowest = min(counts[q.name] for q in chain[i + 1:])
-        assert counts[p.name] <= slowest + p.depth, (p.name, counts)
+        in_transit = max(q.depth for q in chain[i + 1:])
+        assert counts[p.name] <= slowest + p.depth + in_transit - 1, (p.name, counts)
 
 
 
