@@ -6,17 +6,19 @@ three ways, each in a fresh interpreter, best of 3:
 
 - `code`:    the `Scenario` built in code and simulated (`Simulation.run()`), the reference;
 - `file`:    `simulator.load()` of the file, then the same simulation;
-- `cli`:     `duckstring simulate FILE --json` end to end, as a user runs it (start-up, parse,
-             simulate, render).
+- `cli`:     `duckstring simulate FILE` end to end, as a user runs it (start-up, parse,
+             simulate, print the timeline and summary).
 
-It also times parsing the file alone with `tomllib` (what `load` uses) and with `tomlkit` (what
-it used before), side by side.
+It also times parsing the file alone with the standard library's `tomllib`, with the `tomli`
+package's compiled wheel when it is installed (`duckstring.tomlfile` prefers it), and with
+`tomlkit` (what reading used before), side by side.
 
     python bench/toml.py
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -27,6 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from engine import scenario as built
 
+from duckstring import tomlfile
 from duckstring.simulator import Scenario, Simulation, load
 from duckstring.times import iso
 
@@ -60,9 +63,13 @@ def case(kind: str, path: str) -> float:
     elif kind == "file":
         Simulation(load(path)).run()
     elif kind == "tomllib":
-        from duckstring import tomlfile
+        import tomllib
 
-        tomlfile.loads(Path(path).read_text(encoding="utf-8"))
+        tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    elif kind == "tomli":
+        import tomli
+
+        tomli.loads(Path(path).read_text(encoding="utf-8"))
     elif kind == "tomlkit":
         import tomlkit
 
@@ -75,7 +82,7 @@ def best(kind: str, path: str, tries: int = 3) -> float:
     for _ in range(tries):
         if kind == "cli":
             t = time.perf_counter()
-            subprocess.run([str(Path(sys.executable).parent / "duckstring"), "simulate", path, "--json"],
+            subprocess.run([str(Path(sys.executable).parent / "duckstring"), "simulate", path],
                            check=True, stdout=subprocess.DEVNULL)
             times.append(time.perf_counter() - t)
         else:
@@ -90,23 +97,29 @@ def main() -> None:
         print(case(sys.argv[2], sys.argv[3]))
         return
     sc = built(GRAPH, "pulse")
+    kinds = ["code", "file", "cli", "tomllib", "tomlkit"]
+    if importlib.util.find_spec("tomli") is not None:
+        kinds.append("tomli")
     with tempfile.TemporaryDirectory() as tmp:
         path = str(Path(tmp) / "dag-10000.toml")
         Path(path).write_text(to_toml(sc), encoding="utf-8")
         size = os.path.getsize(path)
-        results = {kind: best(kind, path) for kind in ("code", "file", "cli", "tomllib", "tomlkit")}
+        results = {kind: best(kind, path) for kind in kinds}
     print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs; {GRAPH}: {len(sc.ponds):,} "
           f"Ponds, {size / 1e6:.1f} MB of TOML, a Pulse on every Outlet; best of 3, fresh "
-          "interpreters")
+          f"interpreters; scenarios read with {tomlfile.PARSER}")
     rows = [
         ("simulation built in code", results["code"], ""),
         ("simulation loaded from the file", results["file"],
          f"x{results['file'] / results['code']:.2f} of code"),
-        ("duckstring simulate FILE --json", results["cli"], ""),
+        ("duckstring simulate FILE", results["cli"], ""),
         ("parse alone: tomllib", results["tomllib"], ""),
-        ("parse alone: tomlkit (before)", results["tomlkit"],
-         f"x{results['tomlkit'] / results['tomllib']:.1f} of tomllib"),
     ]
+    if "tomli" in results:
+        rows.append(("parse alone: tomli (compiled)", results["tomli"],
+                     f"x{results['tomli'] / results['tomllib']:.2f} of tomllib"))
+    rows.append(("parse alone: tomlkit (before)", results["tomlkit"],
+                 f"x{results['tomlkit'] / results['tomllib']:.1f} of tomllib"))
     for label, secs, note in rows:
         print(f"{label:34} {secs:6.2f} s  {note}")
     ratio = results["file"] / results["code"]

@@ -7,6 +7,7 @@ its problems at once (`ScenarioError`, one line each), reading on past a bad ent
 from __future__ import annotations
 
 import contextlib
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,10 @@ _KEYS = {
     "window": {"name", "start", "every", "duration", "on", "until"},
     "event": {"at", "do", "pond", "bound", "upstream", "immediate_retries", "source_retries"},
 }
+
+
+# A scenario repeats a few durations thousands of times ("1s" on every Ripple).
+_parse_duration = functools.lru_cache(maxsize=1024)(parse_duration)
 
 
 class ScenarioError(ValueError):
@@ -125,7 +130,7 @@ class _Entry:
         if raw is None:
             return default
         try:
-            ms = parse_duration(raw) if isinstance(raw, str) else round(float(raw) * 1000)
+            ms = _parse_duration(raw) if isinstance(raw, str) else round(float(raw) * 1000)
         except ValueError as e:
             self.fail(f"{key}: {e}")
         if ms < 0:
