@@ -3,6 +3,7 @@ driven by selenium, nothing downloaded. `browser_missing()` says why the tests m
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Any
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
-OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
+DOCS_IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
 
 FLAGS = (
     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
@@ -62,8 +63,12 @@ def console_errors(driver: Any, allow: tuple[str, ...] = ()) -> list[str]:
             if e["level"] == "SEVERE" and not any(a in e["message"] for a in allow)]
 
 
-def screenshot(driver: Any, name: str) -> Path:
-    OUTPUT.mkdir(exist_ok=True)
-    path = OUTPUT / name
+def screenshot(driver: Any, path: Path, docs: str | None = None) -> Path:
+    """Save the page as `path` (in the test's tmp dir). With DUCKSTRING_DOCS_IMAGES=1 a shot
+    named by `docs` is also copied to docs/images/ (how the docs' pictures are remade)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     driver.save_screenshot(str(path))
+    if docs and os.environ.get("DUCKSTRING_DOCS_IMAGES") == "1":
+        DOCS_IMAGES.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, DOCS_IMAGES / docs)
     return path

@@ -1,6 +1,8 @@
-"""The web UI (issue 5) in a real headless Chromium against real Catchments with real Ducks:
-the canvas, a Pulse flowing through it, a failure traced to its traceback, the key prompt, a
-path-prefix mount, and a 50-Pond deployment. Screenshots land in test-output/."""
+"""The web UI (issues 5, 9 and 10) in a real headless Chromium against real Catchments with real
+Ducks: the canvas, a Pulse flowing through it, the Fit view's essentials, a failure traced to
+its traceback, Remove, the empty graph, the key prompt, a path-prefix mount, a narrow window
+and a 50-Pond deployment whose edges never pass under a box. Screenshots land in each test's
+tmp dir (DUCKSTRING_DOCS_IMAGES=1 also refreshes docs/images/)."""
 
 from __future__ import annotations
 
@@ -106,9 +108,68 @@ def open_ui(driver: Any, url: str, expect: set[str]) -> None:
     wait_until(lambda: set(ponds(driver)) == expect, 20, what=f"the canvas to show {sorted(expect)}")
 
 
+# Each box's essentials as drawn: the name, state and age texts that are displayed (the
+# detail's, or the overview's when zoomed out), their screen rectangles and rendered font sizes.
+ESSENTIALS = """
+const far = document.querySelector('#canvas svg').classList.contains('far');
+const canvas = document.querySelector('#canvas svg').getBoundingClientRect();
+const rect = (el) => { const r = el.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
+const font = (el) => parseFloat(getComputedStyle(el).fontSize) * el.getScreenCTM().a;
+const part = (el) => ({ text: el.textContent, rect: rect(el), px: font(el),
+                        shown: getComputedStyle(el.closest('g.detail, g.overview')).display !== 'none' });
+return { far, canvas: [canvas.left, canvas.top, canvas.right, canvas.bottom],
+  boxes: [...document.querySelectorAll('.pond')].map((el) => ({
+    id: el.dataset.id, box: rect(el.querySelector('.pond-box')),
+    parts: far
+      ? { name: part(el.querySelector('.overview-name')), state: part(el.querySelector('.overview-state')) }
+      : { name: part(el.querySelector('.pond-name')), state: part(el.querySelector('.pond-status')),
+          age: part(el.querySelector('.pond-age')) },
+  })) };
+"""
+
+
+def inside(inner: list[float], outer: list[float], slack: float = 1.0) -> bool:
+    return (inner[0] >= outer[0] - slack and inner[1] >= outer[1] - slack
+            and inner[2] <= outer[2] + slack and inner[3] <= outer[3] + slack)
+
+
+def overlap(a: list[float], b: list[float]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def assert_essentials(driver: Any, expect: set[str], age_pattern: str, *, all_in_view: bool = True) -> list[str]:
+    """Every box in view shows its name (whole), state and freshness age, legibly (≥ 9 px),
+    inside the box and not on top of each other; returns the ids in view."""
+    import re
+
+    got = js(driver, ESSENTIALS)
+    status = ponds(driver)
+    in_view = [b for b in got["boxes"] if overlap(b["box"], got["canvas"])]
+    assert {b["id"] for b in got["boxes"]} == expect
+    if all_in_view:
+        assert all(inside(b["box"], got["canvas"]) for b in got["boxes"]), "the Fit view leaves boxes out"
+    for b in in_view:
+        name, state = b["parts"]["name"], b["parts"]["state"]
+        texts = list(b["parts"].values())
+        assert all(t["shown"] for t in texts), b
+        assert name["text"] == b["id"].split("@")[0], f"{b['id']}: name shown as {name['text']!r}"
+        assert state["text"].startswith(status[b["id"]]), b
+        age = b["parts"]["age"]["text"] if "age" in b["parts"] else state["text"].split(" · ", 1)[1]
+        assert re.search(age_pattern if "age" in b["parts"] else r"^(\d+[smhd]|never|no output)$", age), \
+            f"{b['id']}: age {age!r}"
+        for t in texts:
+            assert t["px"] >= 9, f"{b['id']}: {t['text']!r} renders at {t['px']:.1f}px"
+            assert inside(t["rect"], b["box"]), f"{b['id']}: {t['text']!r} spills out of its box"
+        for i, t in enumerate(texts):
+            for u in texts[i + 1:]:
+                assert not overlap(t["rect"], u["rect"]), f"{b['id']}: {t['text']!r} overlaps {u['text']!r}"
+    return [b["id"] for b in in_view]
+
+
 def test_canvas_shows_the_demo_then_a_pulse_flows_through_it_into_history(
-        start_catchment, demo: Path, page: Any) -> None:
+        start_catchment, demo: Path, page: Any, tmp_path: Path) -> None:
     c = start_catchment(DUCKSTRING_DEMO_SPEED="0.1")
+    page.set_window_size(1400, 900)
     with c.client() as client:
         deploy_demo(client, demo)
     open_ui(page, f"{c.url}/", DEMO)
@@ -121,7 +182,7 @@ def test_canvas_shows_the_demo_then_a_pulse_flows_through_it_into_history(
     assert js(page, f"return document.querySelectorAll('{sales} .ripple-edge').length;") == 2
     assert "v1.0.0" in text_of(page, f"{sales} .pond-version")
     assert "4 Ponds" in text_of(page, "#summary")
-    screenshot(page, "ui-demo-canvas.png")
+    screenshot(page, tmp_path / "ui-demo-canvas.png")
 
     js(page, RECORD_STATUSES)
     click(page, '.pond[data-id="reports@1"]')
@@ -144,7 +205,15 @@ def test_canvas_shows_the_demo_then_a_pulse_flows_through_it_into_history(
     assert len(rows) == 1 and "reports@1" in rows[0]
     click(page, "#history tr.run")
     wait_until(lambda: "monthly_summary" in text_of(page, "#history tr.detail"), 5, what="the run detail")
-    screenshot(page, "ui-after-pulse.png")
+    # the list is fetched without attempts; one run's attempts are fetched when it is opened
+    fetched = js(page, "return performance.getEntriesByType('resource').map((e) => e.name).filter((u) => u.includes('api/runs'));")
+    with_attempts = [u for u in fetched if "ripples=true" in u]
+    assert with_attempts and all("run=" in u for u in with_attempts), fetched
+    screenshot(page, tmp_path / "ui-after-pulse.png")
+
+    click(page, '[data-zoom="fit"]')
+    assert_essentials(page, DEMO, age_pattern=r"^fresh \d")
+    screenshot(page, tmp_path / "ui-demo-fit.png", docs="graph.png")
 
 
 FAILING = """
@@ -168,6 +237,8 @@ def summary(pond):
 
 def test_failure_shows_red_blocks_its_sinks_and_opens_to_the_traceback(
         start_catchment, tmp_path: Path, page: Any) -> None:
+    """The failing Ripple's message is in the failed Pond's sidebar, its traceback one click
+    away; the run history opens to every attempt."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
@@ -187,11 +258,20 @@ def test_failure_shows_red_blocks_its_sinks_and_opens_to_the_traceback(
         == "rgb(220, 38, 38)"
     assert "blocked by feed@1" in text_of(page, '.pond[data-id="digest@1"] .pond-status')
     assert "feed@1" in text_of(page, "#sidebar dl.state")
-    screenshot(page, "ui-failure-canvas.png")
+    screenshot(page, tmp_path / "ui-failure-canvas.png")
 
     click(page, '.pond[data-id="feed@1"]')
-    wait_until(lambda: "the feed is down" in text_of(page, "#sidebar .pond-error"), 5,
-               what="the error in the sidebar")
+    wait_until(lambda: "Ripple feed failed" in text_of(page, "#sidebar .pond-error-head"), 10,
+               what="the failing Ripple named in the sidebar")
+    assert "the feed is down" in text_of(page, "#sidebar .pond-error-msg")
+    tb = '#sidebar .pond-error details.tb'
+    assert js(page, f"return document.querySelector('{tb}').open;") is False
+    assert js(page, f"return document.querySelector('{tb} pre').checkVisibility();") is False
+    click(page, f"{tb} summary")  # one click to the traceback
+    shown = text_of(page, f"{tb} pre")
+    assert "Traceback (most recent call last)" in shown and 'raise RuntimeError("the feed is down")' in shown
+    assert js(page, f"return document.querySelector('{tb} pre').checkVisibility();") is True
+    screenshot(page, tmp_path / "ui-failure-sidebar.png")
     wait_until(lambda: "failed" in text_of(page, "#history tr.run"), 10, what="the failed run")
     click(page, "#history tr.run")
     wait_until(lambda: text_of(page, "#history tr.detail details.tb pre"), 5, what="the traceback")
@@ -206,7 +286,7 @@ def test_failure_shows_red_blocks_its_sinks_and_opens_to_the_traceback(
     page.find_element(By.CSS_SELECTOR, ".splitter").send_keys(*[Keys.ARROW_UP] * 5)
     assert js(page, "return document.getElementById('history').offsetHeight;") >= before + 150
     js(page, "document.querySelector('#history tr.detail details.tb').scrollIntoView({block: 'end'});")
-    screenshot(page, "ui-failure-traceback.png")
+    screenshot(page, tmp_path / "ui-failure-traceback.png")
 
     click(page, '.pond[data-id="digest@1"]')  # drop the Pulse's demand, upstream too
     click(page, "#sleep-upstream")
@@ -333,8 +413,35 @@ def test_the_ui_works_under_a_path_prefix(tmp_path: Path, demo: Path, page: Any)
         thread.join(10)
 
 
-def test_fifty_ponds_stay_readable(start_catchment, tmp_path: Path, page: Any) -> None:
-    from tests.e2e.many_ponds import write_many
+# Samples every edge's rendered path (getPointAtLength) and reports each sample strictly inside
+# a box that is neither the edge's Source nor its Sink, all in the graph's own coordinates.
+EDGES_UNDER_BOXES = """
+const boxes = [...document.querySelectorAll('.pond')].map((el) => {
+  const m = el.transform.baseVal.consolidate().matrix;
+  const r = el.querySelector('.pond-box');
+  return [el.dataset.id, m.e, m.f, m.e + r.width.baseVal.value, m.f + r.height.baseVal.value];
+});
+const hits = [];
+const paths = [...document.querySelectorAll('.edge')];
+for (const path of paths) {
+  const [from, to] = path.dataset.edge.split('>');
+  const length = path.getTotalLength();
+  const points = [];
+  for (let d = 0; d <= length; d += 2) points.push(path.getPointAtLength(d));
+  for (const [id, x0, y0, x1, y1] of boxes) {
+    if (id === from || id === to) continue;
+    if (points.some((p) => p.x > x0 + 1 && p.x < x1 - 1 && p.y > y0 + 1 && p.y < y1 - 1)) {
+      hits.push(`${path.dataset.edge} passes under ${id}`);
+    }
+  }
+}
+return { hits, edges: paths.length, boxes: boxes.length };
+"""
+
+
+def test_fifty_ponds_edges_go_around_boxes_and_fit_stays_legible(
+        start_catchment, tmp_path: Path, page: Any) -> None:
+    from tests.e2e.many_ponds import plan, write_many
 
     c = start_catchment()
     projects = write_many(tmp_path / "many")
@@ -342,25 +449,118 @@ def test_fifty_ponds_stay_readable(start_catchment, tmp_path: Path, page: Any) -
         for project in projects:
             assert deploy(client, project).status_code == 201
     expect = {f"{p.name}@1" for p in projects}
-    page.set_window_size(1600, 1000)  # a desktop browser window
+    page.set_window_size(1400, 900)
     open_ui(page, f"{c.url}/", expect)
-    boxes = js(page, """return [...document.querySelectorAll('.pond')].map((el) => {
-        const r = el.querySelector('.pond-box').getBoundingClientRect();
-        return [el.dataset.id, r.left, r.top, r.right, r.bottom]; });""")
-    overlaps = [(a[0], b[0]) for i, a in enumerate(boxes) for b in boxes[i + 1:]
-                if a[1] < b[3] and b[1] < a[3] and a[2] < b[4] and b[2] < a[4]]
-    assert not overlaps
-    canvas = js(page, "const r = document.querySelector('#canvas svg').getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom];")
-    outside = [b[0] for b in boxes if b[1] < canvas[0] or b[2] < canvas[1] or b[3] > canvas[2] or b[4] > canvas[3]]
-    assert not outside, f"the fitted view leaves Ponds out: {outside}"
-    # zoomed out to fit, each box shows just its name in letters still big enough to read
+
+    geometry = js(page, EDGES_UNDER_BOXES)
+    assert geometry["edges"] == sum(len(sources) for _, sources, _ in plan())
+    assert geometry["hits"] == [], geometry["hits"]
+    boxes = js(page, """return [...document.querySelectorAll('.pond-box')].map((r) => {
+        const b = r.getBoundingClientRect(); return [b.left, b.top, b.right, b.bottom]; });""")
+    assert not [(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1:] if overlap(a, b)]
+
+    # Fit keeps the essentials legible: zoomed out to the overview, as far as it stays readable,
+    # from the Inlets at the top left; the rest is a pan away
     assert js(page, "return document.querySelector('#canvas svg').classList.contains('far');")
-    heights = js(page, "return [...document.querySelectorAll('.overview tspan')].map((t) => t.getBoundingClientRect().height);")
-    assert min(heights) >= 8.5, f"names render {min(heights):.1f}px tall"
-    screenshot(page, "ui-fifty-ponds.png")
+    shown = assert_essentials(page, expect, "", all_in_view=False)
+    assert len(shown) >= 20, f"only {len(shown)} boxes in the fitted view"
+    assert {"customers_raw@1", "inventory_raw@1"} <= set(shown)
+    screenshot(page, tmp_path / "ui-fifty-ponds.png")
+    for _ in range(3):
+        click(page, '[data-zoom="out"]')  # further out is the whole map, readable up close only
+    screenshot(page, tmp_path / "ui-fifty-ponds-map.png")
     click(page, '.pond[data-id="finance_report@1"]')
-    for _ in range(4):
+    for _ in range(7):
         click(page, '[data-zoom="in"]')
     assert not js(page, "return document.querySelector('#canvas svg').classList.contains('far');")
-    screenshot(page, "ui-fifty-ponds-zoomed.png")
+    screenshot(page, tmp_path / "ui-fifty-ponds-zoomed.png")
     page.set_window_size(1440, 900)
+
+
+def test_a_narrow_window_stacks_graph_pond_and_runs(start_catchment, demo: Path, page: Any,
+                                                     tmp_path: Path) -> None:
+    c = start_catchment()
+    with c.client() as client:
+        deploy_demo(client, demo)
+    page.set_window_size(420, 860)
+    try:
+        open_ui(page, f"{c.url}/", DEMO)
+        width = js(page, "return document.documentElement.clientWidth;")
+        assert width <= 480
+        assert js(page, "return document.documentElement.scrollWidth;") <= width, "the page scrolls sideways"
+        order = js(page, """return ['#canvas', '#sidebar', '#history'].map((s) => {
+            const r = document.querySelector(s).getBoundingClientRect();
+            return [r.top + scrollY, r.bottom + scrollY, r.left, r.right]; });""")
+        (canvas, side, runs) = order
+        assert canvas[1] <= side[0] + 1 and side[1] <= runs[0] + 1, f"not stacked: {order}"
+        assert canvas[1] - canvas[0] >= 250, "the graph has no room"
+        assert all(r[2] >= 0 and r[3] <= width + 1 for r in order)
+        assert_essentials(page, DEMO, r"^never ran$")
+        screenshot(page, tmp_path / "ui-narrow-graph.png")
+
+        click(page, '.pond[data-id="sales@1"]')
+        wait_until(lambda: text_of(page, "#panel-title") == "sales", 5, what="the sidebar for sales")
+        wait_until(lambda: js(page, """const r = document.getElementById('panel-title').getBoundingClientRect();
+            return r.top >= 0 && r.bottom <= innerHeight;"""), 5, what="the selected Pond scrolled into view")
+        spill = js(page, """return [...document.querySelectorAll('#sidebar button, #sidebar input, #history th')]
+            .filter((el) => el.offsetParent && el.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5)
+            .map((el) => el.textContent || el.name);""")
+        assert spill == [], f"cut off at the right: {spill}"
+        assert js(page, "return document.documentElement.scrollWidth;") <= width
+        screenshot(page, tmp_path / "ui-narrow-sidebar.png")
+    finally:
+        page.set_window_size(1440, 900)
+
+
+def test_the_empty_graph_names_commands_that_exist(start_catchment, page: Any, tmp_path: Path) -> None:
+    import shlex
+
+    from typer.testing import CliRunner
+
+    from duckstring.cli import app
+
+    c = start_catchment()
+    page.get(f"{c.url}/")
+    wait_until(lambda: js(page, "return !document.querySelector('.canvas-empty').hidden;"), 10,
+               what="the empty graph's hint")
+    commands = js(page, "return [...document.querySelectorAll('.canvas-empty code')].map((c) => c.textContent);")
+    assert "duckstring pond deploy" in commands
+    for command in commands:
+        words = shlex.split(command)
+        assert words[0] == "duckstring"
+        result = CliRunner().invoke(app, [*words[1:], "--help"])
+        assert result.exit_code == 0, f"{command}: {result.output}"
+    written = CliRunner().invoke(app, ["pond", "demo", str(tmp_path / "demo"), "-y"])  # as hinted
+    assert written.exit_code == 0, written.output
+    assert (tmp_path / "demo" / "sales" / "pond.toml").is_file()
+
+
+def test_remove_takes_two_clicks_and_the_line_leaves_the_graph(start_catchment, tmp_path: Path,
+                                                              page: Any) -> None:
+    c = start_catchment()
+    with c.client() as client:
+        for project in (
+            write_pond(tmp_path, "feed", "1.0.0", SINK, kind="inlet"),
+            write_pond(tmp_path, "digest", "1.0.0", SINK, sources={"feed": "1.0.0"}),
+        ):
+            assert deploy(client, project).status_code == 201
+        allowed = client.options("/api/ponds/feed", params={"major": 1})
+        if allowed.status_code in (404, 405) or "DELETE" not in allowed.headers.get("allow", ""):
+            pytest.skip("DELETE /api/ponds/{name} is not in this build yet")
+    open_ui(page, f"{c.url}/#feed%401", {"feed@1", "digest@1"})
+    wait_until(lambda: text_of(page, "#panel-title") == "feed", 5, what="the sidebar for feed")
+    remove = '#sidebar [data-verb="remove-pond"]'
+    click(page, remove)
+    assert text_of(page, remove) == "Remove feed@1?"
+    assert set(ponds(page)) == {"feed@1", "digest@1"}  # one click does nothing yet
+    click(page, remove)
+    wait_until(lambda: set(ponds(page)) == {"digest@1"}, 15, what="feed@1 gone from the graph")
+    wait_until(lambda: "feed@1 removed" in text_of(page, "#sidebar"), 5, what="the removal said")
+    assert "feed" not in page.current_url.split("#", 1)[-1]
+    with c.client() as client:
+        doc = client.get("/api/status").json()
+    assert [p["id"] for p in doc["ponds"]] == ["digest@1"]
+    assert "feed@1" in doc["ponds"][0]["missing_sources"]
+    click(page, '.pond[data-id="digest@1"]')
+    wait_until(lambda: "feed@1" in text_of(page, "#sidebar dl.state"), 5, what="feed@1 missing")
+    screenshot(page, tmp_path / "ui-removed.png")

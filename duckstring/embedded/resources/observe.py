@@ -75,5 +75,6 @@ class Runs:
             lines = sorted(status.lineage(self.c.coordinator, line)) if lineage else [line]
         with self.c.store.transaction() as conn:
             rows = runs.history(conn, lines=lines, status=req.get_param("status"), limit=limit,
-                                with_ripples=req.get_param_as_bool("ripples", default=False))
+                                with_ripples=req.get_param_as_bool("ripples", default=False),
+                                run_id=req.get_param_as_int("run"))
         resp.media = {"runs": [run_doc(r) for r in rows]}

@@ -4,11 +4,18 @@
 import { askForKey, storedKey } from './key.js';
 
 export class ApiError extends Error {
-  constructor(status, message, code) {
+  constructor(status, message, code, retryS = null) {
     super(message);
     this.status = status;
     this.code = code;
+    this.retryS = retryS; // the server's hint when it is busy: ask again after this long
   }
+}
+
+function retryHint(resp, data) {
+  const hint = (data && (data.retry_s ?? (data.error && data.error.retry_s)))
+    ?? Number(resp.headers.get('Retry-After'));
+  return Number.isFinite(hint) && hint > 0 ? hint : null;
 }
 
 export async function api(path, { method = 'GET', body, timeoutMs = 30000 } = {}) {
@@ -40,7 +47,7 @@ export async function api(path, { method = 'GET', body, timeoutMs = 30000 } = {}
     if (!resp.ok) {
       const err = data && data.error;
       throw new ApiError(resp.status, (err && err.message) || `${resp.status} ${resp.statusText}`,
-        err && err.code);
+        err && err.code, retryHint(resp, data));
     }
     return data;
   }

@@ -1,5 +1,6 @@
-// Boot: wires the live status feed to the canvas, the sidebar and the run history, and keeps
-// the selected Pond in the URL fragment (#name@major) so a reload or a shared link keeps it.
+// Boot: one store holds the UI's state; the live status feed and the one ticker write it; the
+// canvas, the sidebar and the run history subscribe to it. The selected Pond is kept in the
+// URL fragment (#name@major) so a reload or a shared link keeps it.
 
 import { createCanvas } from './graph.js';
 import { createHistory } from './history.js';
@@ -7,8 +8,10 @@ import { forgetKey, storedKey } from './key.js';
 import { startLive } from './live.js';
 import { createSidebar } from './sidebar.js';
 import { splitter } from './splitter.js';
+import { createStore, pondOf, startTicker } from './store.js';
 
 const $ = (selector) => document.querySelector(selector);
+const stacked = window.matchMedia('(max-width: 900px)'); // the narrow layout: sidebar below the canvas
 
 function fromHash() {
   try {
@@ -18,30 +21,21 @@ function fromHash() {
   }
 }
 
-let doc = null;
-let receivedAt = 0;
-let selected = fromHash();
-let first = true;
-
-const canvas = createCanvas($('#canvas'), { onSelect: select });
-const sidebar = createSidebar($('#sidebar'), { onSelect: select });
-const runs = createHistory($('#history'), { onSelect: select });
-
-function pondOf(id) {
-  return doc && id ? doc.ponds.find((p) => p.id === id) || null : null;
-}
+const store = createStore({ selected: fromHash() });
 
 function select(id, { focusPanel = false } = {}) {
-  selected = id;
   if (fromHash() !== id) {
     window.history.replaceState(null, '', id ? `#${encodeURIComponent(id)}` : location.pathname + location.search);
   }
-  canvas.select(id);
-  sidebar.show(id, doc, receivedAt);
-  runs.setPond(pondOf(id));
+  store.set({ selected: id });
   const title = document.getElementById('panel-title');
-  if (focusPanel && title) title.focus();
+  if (title && id && stacked.matches) title.scrollIntoView({ block: 'start', behavior: 'smooth' });
+  if (focusPanel && title) title.focus({ preventScroll: stacked.matches });
 }
+
+createCanvas($('#canvas'), store, { onSelect: select });
+createSidebar($('#sidebar'), store, { onSelect: select });
+createHistory($('#history'), store, { onSelect: select });
 
 function summary(d) {
   const count = (status) => d.ponds.filter((p) => p.status === status).length;
@@ -53,31 +47,30 @@ function summary(d) {
   return parts.join(' ');
 }
 
-function onStatus(next, at) {
-  doc = next;
-  receivedAt = at;
+const CONNECTION = {
+  live: ['live', 'Updates arrive as the Catchment changes'],
+  busy: ['busy…', 'The Catchment is busy and asked to be polled less often'],
+  offline: ['reconnecting…', 'Lost the Catchment'],
+};
+
+store.subscribe((state, prev) => {
+  if (state.connection !== prev.connection) {
+    const el = $('#connection');
+    const [label, title] = CONNECTION[state.connection.state] || CONNECTION.offline;
+    el.dataset.state = state.connection.state;
+    el.textContent = label;
+    el.title = state.connection.error ? `${title}: ${state.connection.error.message}` : title;
+    $('#forget-key').hidden = !storedKey();
+  }
+  if (state.doc === prev.doc) return;
+  const doc = state.doc;
   const name = doc.catchment && doc.catchment.name;
   $('#catchment-name').textContent = name || '';
   document.title = name ? `${name} · duckstring` : 'duckstring';
   $('#summary').innerHTML = summary(doc);
-  canvas.update(doc, at);
-  if (first || (selected && !pondOf(selected))) {
-    select(pondOf(selected) ? selected : null); // the canvas shows it (once: no jumping back)
-  } else {
-    sidebar.show(selected, doc, at);
-  }
-  first = false;
-  runs.refresh();
   $('#app').setAttribute('aria-busy', 'false');
-}
-
-function onConnection(state, err) {
-  const el = $('#connection');
-  el.dataset.state = state;
-  el.textContent = state === 'live' ? 'live' : 'reconnecting…';
-  el.title = state === 'live' ? 'Updates arrive as the Catchment changes' : `Lost the Catchment: ${err ? err.message : ''}`;
-  $('#forget-key').hidden = !storedKey();
-}
+  if (state.selected && !pondOf(state, state.selected)) select(null); // removed, or never there
+});
 
 $('#forget-key').addEventListener('click', () => {
   forgetKey();
@@ -88,8 +81,8 @@ document.addEventListener('keydown', (event) => {
   if (event.key !== 'Escape' || event.defaultPrevented) return;
   if (document.querySelector('dialog[open]')) return;
   const inForm = event.target.closest && event.target.closest('input, select, textarea');
-  if (!inForm && selected) {
-    const id = selected;
+  const id = store.state.selected;
+  if (!inForm && id) {
     select(null);
     const box = document.querySelector(`.pond[data-id="${CSS.escape(id)}"]`);
     if (box) box.focus({ preventScroll: true });
@@ -98,12 +91,12 @@ document.addEventListener('keydown', (event) => {
 
 window.addEventListener('hashchange', () => select(fromHash()));
 
-setInterval(() => {
-  sidebar.tick();
-  runs.tick();
-}, 1000);
-
 splitter($('.splitter'), $('.main'));
-sidebar.show(null, null, 0);
-runs.setPond(null);
-startLive({ onStatus, onConnection });
+startTicker(store, () => performance.now());
+startLive({
+  onStatus: (doc, at) => store.set({ doc, receivedAt: at, now: at }),
+  onConnection: (state, error) => {
+    const c = store.state.connection;
+    if (c.state !== state || c.error !== (error || null)) store.set({ connection: { state, error: error || null } });
+  },
+});

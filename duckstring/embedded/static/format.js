@@ -1,4 +1,5 @@
-// Human formats for ages, durations, instants and duration input ("90s", "15m", "4h", "1d").
+// Human formats shared by the views, pure: ages, durations, instants, duration input ("90s",
+// "15m", "4h", "1d"), and the words for a Pond's state, trigger and freshness.
 
 const UNITS = [['d', 86400], ['h', 3600], ['m', 60], ['s', 1]];
 
@@ -9,6 +10,13 @@ export function age(seconds) {
   if (t < 3600) return `${Math.floor(t / 60)}m ${String(t % 60).padStart(2, '0')}s`;
   if (t < 86400) return `${Math.floor(t / 3600)}h ${String(Math.floor(t / 60) % 60).padStart(2, '0')}m`;
   return `${Math.floor(t / 86400)}d ${Math.floor(t / 3600) % 24}h`;
+}
+
+export function shortAge(seconds) {
+  // The leading unit only (12s, 3m, 2h, 5d): for the overview, where room is scarce.
+  const t = Math.max(0, Math.floor(seconds));
+  const [unit, size] = UNITS.find(([, n]) => t >= n) || ['s', 1];
+  return `${Math.floor(t / size)}${unit}`;
 }
 
 export function duration(seconds) {
@@ -63,4 +71,38 @@ export function clock(iso) {
 
 export function since(iso, nowMs = Date.now()) {
   return iso ? age((nowMs - Date.parse(iso)) / 1000) : 'never';
+}
+
+export function triggerLabel(trigger) {
+  if (!trigger) return null;
+  return trigger.type === 'tide' ? `Tide ${span(trigger.bound_s)}` : 'Wave';
+}
+
+export function statusLine(p) {
+  if (p.status === 'failed') return p.failures > 1 ? `failed ×${p.failures}` : 'failed';
+  if (p.status === 'blocked' && p.blocked_by.length) return `blocked by ${p.blocked_by.join(', ')}`;
+  return p.status;
+}
+
+export function staleness(p, elapsedS) {
+  // Seconds since the Pond's output was fresh, `elapsedS` after the status document said
+  // `staleness_s`; null when it has no output.
+  return p.staleness_s === null || p.staleness_s === undefined ? null : p.staleness_s + Math.max(0, elapsedS);
+}
+
+export function noOutput(p) {
+  return p.runs_started ? 'no output yet' : 'never ran';
+}
+
+export function freshness(p, elapsedS) {
+  // "fresh 3m 20s ago", or why there is no age.
+  const s = staleness(p, elapsedS);
+  return s === null ? noOutput(p) : `fresh ${age(s)} ago`;
+}
+
+export function freshnessShort(p, elapsedS) {
+  // "3m", or "never" / "no output": for the zoomed-out graph.
+  const s = staleness(p, elapsedS);
+  if (s !== null) return shortAge(s);
+  return p.runs_started ? 'no output' : 'never';
 }

@@ -1,12 +1,15 @@
-// Run history (`GET api/runs?ripples=true`): newest first, for the selected Pond (optionally
-// with its upstream lineage) or for all. A row opens the run's detail: every Ripple attempt,
-// retries marked, and for failures the message and full traceback.
+// Run history (`GET api/runs`): newest first, for the selected Pond (optionally with its
+// upstream lineage) or for all, refreshed as the status moves (at most once a second). A row
+// opens the run's detail, fetched then (`?run=ID&ripples=true`): every Ripple attempt, retries
+// marked, and for failures the message and full traceback.
 
 import { api } from './api.js';
 import { clear, h } from './dom.js';
 import { clock, duration } from './format.js';
+import { pondOf } from './store.js';
 
 const LIMIT = 50;
+const SPACING_MS = 1000; // the list is fetched at most this often, however fast the status moves
 const STATUSES = ['', 'running', 'success', 'failed', 'killed', 'passed'];
 
 function elapsed(run) {
@@ -61,27 +64,39 @@ function detail(run) {
       : h('p', { class: 'muted' }, run.executed ? 'No Ripple attempts recorded yet.' : 'No Ripple attempts: passes run nothing.'));
 }
 
-export function createHistory(el, { onSelect }) {
+const stateOf = (run) => `${run.status}|${run.finished_at}`;
+
+export function createHistory(el, store, { onSelect }) {
   let pond = null;
   let lineage = false;
   let status = '';
   let shown = null;
   let runs = [];
-  const open = new Set();
+  const open = new Map(); // run_id → { state, run (with its attempts) | null while loading, error }
   let busy = false;
   let again = false;
+  let lastFetch = -Infinity;
+  let wake = null; // ends the spacing pause early
+
+  const pause = (ms) => new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    wake = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+  });
 
   const title = h('h2', { id: 'history-h' }, 'Runs');
   const scope = h('span', { class: 'scope muted' });
   const all = h('button', { type: 'button', class: 'link', hidden: true, onClick: () => onSelect(null) }, 'show all Ponds');
   const upstream = h('input', { type: 'checkbox', onChange: (e) => {
     lineage = e.target.checked;
-    refresh();
+    soon();
   } });
   const upstreamLabel = h('label', { class: 'check', hidden: true }, upstream, 'with upstream');
   const filter = h('select', { 'aria-label': 'Filter by status', onChange: (e) => {
     status = e.target.value;
-    refresh();
+    soon();
   } }, STATUSES.map((st) => h('option', { value: st }, st || 'any status')));
   const error = h('p', { class: 'result error', hidden: true });
   const body = h('tbody');
@@ -91,20 +106,40 @@ export function createHistory(el, { onSelect }) {
     error,
     h('div', { class: 'history-scroll' },
       h('table', { class: 'runs', 'aria-labelledby': 'history-h' },
-        h('thead', {}, h('tr', {}, ['Status', 'Pond', 'Freshness', 'Started', 'Duration', 'Version'].map((t) => h('th', { scope: 'col' }, t)))),
+        h('thead', {}, h('tr', {}, ['Status', 'Pond', 'Freshness', 'Started', 'Duration', 'Version'].map((t, i) => h('th', { scope: 'col', class: `c${i}` }, t)))),
         body),
       empty));
 
+  async function load(run) {
+    // The run's attempts, fetched when it is opened and again when its state moves on.
+    const entry = { state: stateOf(run), run: open.get(run.run_id)?.run || null, error: null };
+    open.set(run.run_id, entry);
+    try {
+      const [full] = (await api(`api/runs?${new URLSearchParams({ run: run.run_id, ripples: 'true' })}`)).runs;
+      entry.run = full || null;
+      entry.error = full ? null : 'This run is no longer in the history.';
+    } catch (err) {
+      entry.error = `Attempts unavailable: ${err.message}`;
+    }
+    if (open.get(run.run_id) === entry) render(true);
+  }
+
   const toggle = (run) => {
     if (open.has(run.run_id)) open.delete(run.run_id);
-    else open.add(run.run_id);
+    else load(run);
     render(true);
     const row = body.querySelector(`tr.run[data-run="${run.run_id}"]`);
     if (row && open.has(run.run_id)) row.scrollIntoView({ block: 'start' });
   };
 
+  const detailOf = (run) => {
+    const entry = open.get(run.run_id);
+    if (entry.run) return detail({ ...entry.run, ...run, ripples: entry.run.ripples });
+    return h('p', { class: entry.error ? 'result error' : 'muted' }, entry.error || 'Loading attempts…');
+  };
+
   const render = (force = false) => {
-    const key = JSON.stringify([runs, [...open]]);
+    const key = JSON.stringify(runs);
     if (!force && key === shown) return;
     shown = key;
     const focusRun = document.activeElement && document.activeElement.dataset
@@ -124,14 +159,14 @@ export function createHistory(el, { onSelect }) {
           }
         },
       },
-      h('td', {}, h('span', { class: `chip rs-${run.status}` }, run.status)),
-      h('td', {}, run.id),
-      h('td', { title: run.f || '' }, clock(run.f), run.executed ? '' : h('span', { class: 'chip pass' }, 'pass')),
-      h('td', { title: run.started_at || '' }, clock(run.started_at)),
-      h('td', { class: 'num', 'data-running': run.finished_at ? null : '' }, elapsed(run)),
-      h('td', { class: 'muted' }, run.version));
+      h('td', { class: 'c0' }, h('span', { class: `chip rs-${run.status}` }, run.status)),
+      h('td', { class: 'c1' }, run.id),
+      h('td', { class: 'c2', title: run.f || '' }, clock(run.f), run.executed ? '' : h('span', { class: 'chip pass' }, 'pass')),
+      h('td', { class: 'c3', title: run.started_at || '' }, clock(run.started_at)),
+      h('td', { class: 'c4 num', 'data-running': run.finished_at ? null : '' }, elapsed(run)),
+      h('td', { class: 'c5 muted' }, run.version));
       body.append(tr);
-      if (expanded) body.append(h('tr', { class: 'detail' }, h('td', { colspan: 6 }, detail(run))));
+      if (expanded) body.append(h('tr', { class: 'detail' }, h('td', { colspan: 6 }, detailOf(run))));
     }
     if (focusRun !== undefined) {
       const row = body.querySelector(`tr.run[data-run="${CSS.escape(focusRun)}"]`);
@@ -139,8 +174,19 @@ export function createHistory(el, { onSelect }) {
     }
   };
 
+  const query = () => {
+    const q = new URLSearchParams({ limit: LIMIT });
+    if (pond) {
+      q.set('pond', pond.name);
+      q.set('major', pond.major);
+      if (lineage) q.set('lineage', 'true');
+    }
+    if (status) q.set('status', status);
+    return q.toString();
+  };
+
   async function refresh() {
-    // One request at a time; changes that arrive meanwhile fold into one more.
+    // One request at a time, spaced; changes that arrive meanwhile fold into one more.
     if (busy) {
       again = true;
       return;
@@ -148,16 +194,18 @@ export function createHistory(el, { onSelect }) {
     busy = true;
     do {
       again = false;
-      const q = new URLSearchParams({ limit: LIMIT, ripples: 'true' });
-      if (pond) {
-        q.set('pond', pond.name);
-        q.set('major', pond.major);
-        if (lineage) q.set('lineage', 'true');
-      }
-      if (status) q.set('status', status);
+      await pause(Math.max(0, lastFetch + SPACING_MS - performance.now()));
+      lastFetch = performance.now();
+      const asked = query();
       try {
-        runs = (await api(`api/runs?${q}`)).runs;
+        const answer = (await api(`api/runs?${asked}`)).runs;
+        if (asked !== query()) continue; // the selection moved on meanwhile: ask again
+        runs = answer;
         error.hidden = true;
+        for (const run of runs) {
+          const entry = open.get(run.run_id);
+          if (entry && (entry.state !== stateOf(run) || !run.finished_at)) load(run);
+        }
         render();
       } catch (err) {
         error.hidden = false;
@@ -167,21 +215,36 @@ export function createHistory(el, { onSelect }) {
     busy = false;
   }
 
-  return {
-    setPond(next) {
-      const same = (pond && pond.id) === (next && next.id);
-      pond = next ? { id: next.id, name: next.name, major: next.major } : null;
-      scope.textContent = pond ? `of ${pond.id}` : 'of all Ponds';
-      all.hidden = !pond;
-      upstreamLabel.hidden = !pond;
-      if (!same) refresh();
-    },
-    refresh,
-    tick() {
-      for (const cell of body.querySelectorAll('[data-running]')) {
-        const run = runs.find((r) => String(r.run_id) === cell.parentElement.dataset.run);
-        if (run) cell.textContent = elapsed(run);
-      }
-    },
+  const soon = () => {
+    // what the person asked for is fetched without waiting out the spacing
+    lastFetch = -Infinity;
+    if (wake) wake();
+    refresh();
   };
+
+  const setPond = (next) => {
+    pond = next ? { id: next.id, name: next.name, major: next.major } : null;
+    scope.textContent = pond ? `of ${pond.id}` : 'of all Ponds';
+    all.hidden = !pond;
+    upstreamLabel.hidden = !pond;
+    soon();
+  };
+
+  const tick = () => {
+    for (const cell of body.querySelectorAll('[data-running]')) {
+      const run = runs.find((r) => String(r.run_id) === cell.parentElement.dataset.run);
+      if (run) cell.textContent = elapsed(run);
+    }
+  };
+
+  setPond(null);
+  store.subscribe((state, prev) => {
+    if (state.doc === prev.doc && state.selected === prev.selected) {
+      if (state.now !== prev.now) tick();
+      return;
+    }
+    const next = pondOf(state, state.selected);
+    if ((next && next.id) !== (pond && pond.id)) setPond(next);
+    else if (state.doc !== prev.doc) refresh();
+  });
 }

@@ -1,13 +1,13 @@
 // The Catchment key (runtime.md §5): kept in localStorage per Catchment location, asked for
 // with a modal dialog when the API answers 401. Concurrent 401s share one prompt.
 
-const STORE = `duckstring.key:${new URL('.', document.baseURI).pathname}`;
+const store = () => `duckstring.key:${new URL('.', document.baseURI).pathname}`;
 
 let pending = null;
 
 export function storedKey() {
   try {
-    return localStorage.getItem(STORE) || '';
+    return localStorage.getItem(store()) || '';
   } catch {
     return '';
   }
@@ -15,8 +15,8 @@ export function storedKey() {
 
 function remember(key) {
   try {
-    if (key) localStorage.setItem(STORE, key);
-    else localStorage.removeItem(STORE);
+    if (key) localStorage.setItem(store(), key);
+    else localStorage.removeItem(store());
   } catch {
     // private mode without storage: the key lives for this page only
   }

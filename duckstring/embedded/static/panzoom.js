@@ -99,13 +99,14 @@ export function panZoom(svg, viewport, { onZoom } = {}) {
       view.moved = true;
     },
     fit(width, height, { margin = 32, minScale = 0.25, maxScale = 1 } = {}) {
-      // Show the whole graph when it fits at a readable scale; otherwise the readable scale,
-      // anchored at the top left (Inlets first), and the rest is a pan away.
+      // Show the whole graph when it fits at a readable scale (minScale: the caller knows what
+      // stays readable); otherwise the readable scale, anchored at the top left (Inlets
+      // first), and the rest is a pan away. Without arguments: the last extent again.
       if (width === undefined) {
         if (!view.extent) return;
-        [width, height] = view.extent;
+        [width, height, { margin, minScale, maxScale }] = view.extent;
       }
-      view.extent = [width, height];
+      view.extent = [width, height, { margin, minScale, maxScale }];
       view.moved = false;
       const r = svg.getBoundingClientRect();
       if (!r.width || !r.height || !width || !height) return;

@@ -1,13 +1,14 @@
-// The sidebar: the selected Pond's state, its triggers (model.md §7) and control verbs (§10),
-// retry budgets and Windows. Built once per selection; each status update refreshes the state
-// and leaves forms being edited alone. With nothing selected it shows the legend.
+// The sidebar: the selected Pond's state (for a failed one, the failing Ripple's message with
+// its traceback a click away), its triggers (model.md §7) and control verbs (§10), retry
+// budgets, Windows, and Remove. Built once per selection; each status update refreshes the
+// state and leaves forms being edited alone. With nothing selected it shows the legend.
 
 import { act, resultLine } from './action.js';
 import { api, pondPath } from './api.js';
 import { budgetSection } from './budget.js';
 import { clear, h } from './dom.js';
-import { age, clock, parseSpan, span } from './format.js';
-import { statusLine, triggerLabel } from './graph.js';
+import { age, clock, noOutput, parseSpan, span, staleness, statusLine, triggerLabel } from './format.js';
+import { elapsed, pondOf } from './store.js';
 import { windowsSection } from './windows.js';
 
 const STATUSES = [
@@ -59,11 +60,16 @@ function row(label, ...value) {
   return [h('dt', {}, label), h('dd', {}, ...value)];
 }
 
-function stateRows(p, doc, onSelect, ageText) {
+function ageText(p, since) {
+  const s = staleness(p, since);
+  return s === null ? '' : ` · ${age(s)} ago`;
+}
+
+function stateRows(p, doc, onSelect, since) {
   const sinks = doc.edges.filter(([a]) => a === p.id).map(([, b]) => b);
   const rows = [
     row('Status', h('span', { class: `chip st-${p.status}` }, p.status), ' ', statusLine(p) !== p.status ? statusLine(p) : ''),
-    row('Freshness', p.end_f ? clock(p.end_f) : (p.runs_started ? 'no output yet' : 'never ran'), p.end_f ? h('span', { class: 'muted', 'data-side-age': '' }, ` · ${ageText}`) : ''),
+    row('Freshness', p.end_f ? clock(p.end_f) : noOutput(p), p.end_f ? h('span', { class: 'muted', 'data-side-age': '' }, ageText(p, since)) : ''),
   ];
   if (p.start_f !== p.end_f && !p.is_failed && !p.is_killed) rows.push(row('Running to', clock(p.start_f)));
   rows.push(row('Changed', p.changed_f ? clock(p.changed_f) : '—'));
@@ -131,15 +137,77 @@ function controlSection(pond) {
     out);
 }
 
-export function createSidebar(el, { onSelect }) {
-  let current = null; // { id, parts }
-  let receivedAt = 0;
-  let pond = null;
+function removeSection(pond, onRemoved) {
+  // Retire the line (`DELETE api/ponds/{name}?major=`): two clicks, like Kill.
+  const out = resultLine();
+  const button = h('button', {
+    type: 'button', class: 'danger', 'data-verb': 'remove-pond',
+    title: `Stop ${pond.id}'s work and its Duck and take it out of the graph (click twice)`,
+  }, 'Remove Pond');
+  button.addEventListener('click', () => act(button, out,
+    () => api(pondPath(pond), { method: 'DELETE' }), () => {
+      onRemoved(`${pond.id} removed: its work and its Duck are stopped; its run history is kept.`);
+      return `${pond.id} removed`;
+    }));
+  return h('section', { class: 'panel-section', 'aria-labelledby': 'remove-h' },
+    h('h3', { id: 'remove-h' }, 'Remove'),
+    h('p', { class: 'muted small' }, `Stops ${pond.id}'s work and its Duck and takes the line out of the graph; its Sinks will show it as a missing Source. Its run history is kept.`),
+    h('div', { class: 'buttons' }, confirming(button, `Remove ${pond.id}?`)),
+    out);
+}
 
-  const ageText = () => (pond && pond.staleness_s !== null
-    ? `${age(pond.staleness_s + (performance.now() - receivedAt) / 1000)} ago` : '');
+function failingAttempt(run) {
+  // The attempt that made the run fail: the last failed one, else the run itself (a refused
+  // publish or a lost Duck has no failed attempt of its own).
+  const failed = (run.ripples || []).filter((a) => a.status === 'failed');
+  const a = failed[failed.length - 1];
+  return a ? { ripple: a.ripple, error: a.error || run.error, traceback: a.traceback || run.traceback }
+    : { ripple: null, error: run.error, traceback: run.traceback };
+}
+
+function errorBox() {
+  // The Pond's error; for a failed Pond, which Ripple failed and its traceback one click away,
+  // from the newest failed run (fetched once per failure).
+  const heading = h('p', { class: 'pond-error-head', hidden: true });
+  const message = h('div', { class: 'pond-error-msg' });
+  const pre = h('pre');
+  const tb = h('details', { class: 'tb', hidden: true }, h('summary', {}, 'Traceback'), pre);
+  const el = h('div', { class: 'pond-error', role: 'alert', hidden: true }, heading, message, tb);
+  let fetched = null;
+  const update = (p) => {
+    el.hidden = !p.error;
+    message.textContent = p.error || '';
+    if (!p.is_failed) {
+      heading.hidden = true;
+      tb.hidden = true;
+      fetched = null;
+      return;
+    }
+    const key = `${p.failed_f}|${p.failures}`;
+    if (key === fetched) return;
+    fetched = key;
+    const q = new URLSearchParams({ pond: p.name, major: p.major, status: 'failed', limit: 1, ripples: 'true' });
+    api(`api/runs?${q}`).then(({ runs }) => {
+      if (fetched !== key || !runs.length) return;
+      const failing = failingAttempt(runs[0]);
+      heading.hidden = !failing.ripple;
+      heading.textContent = failing.ripple ? `Ripple ${failing.ripple} failed` : '';
+      if (failing.error) message.textContent = failing.error;
+      tb.hidden = !failing.traceback;
+      pre.textContent = failing.traceback || '';
+    }, () => {
+      fetched = null; // try again on the next update
+    });
+  };
+  return { el, update };
+}
+
+export function createSidebar(el, store, { onSelect }) {
+  let current = null; // { key, parts }
+  let notice = null; // said once in the legend, after the selected Pond was removed
 
   const legend = () => h('div', { class: 'legend' },
+    notice ? h('p', { class: 'result ok notice', role: 'status' }, notice) : null,
     h('h2', {}, 'Nothing selected'),
     h('p', { class: 'muted' }, 'Select a Pond on the canvas (click it, or Tab to it and press Enter) to see its state, trigger it, and read its runs.'),
     h('h3', {}, 'Colours'),
@@ -153,51 +221,54 @@ export function createSidebar(el, { onSelect }) {
       h('li', {}, 'Tab / Enter: select a Pond; Esc: back'),
       h('li', {}, 'On the canvas: + − zoom, 0 fit, arrows pan')));
 
-  const build = (p, doc) => {
+  const build = (p) => {
     const state = h('dl', { class: 'state' });
     const budget = budgetSection(p);
     const windows = p.sources && p.sources.length ? null : windowsSection(p);
     const close = h('button', { type: 'button', class: 'icon', 'aria-label': 'Close', title: 'Close (Esc)', onClick: () => onSelect(null) }, '✕');
-    const error = h('div', { class: 'pond-error', hidden: true });
+    const error = errorBox();
     clear(el).append(
       h('header', { class: 'panel-head' },
         h('div', {}, h('h2', { id: 'panel-title', tabindex: -1 }, p.name), h('p', { class: 'muted' }, `${p.kind} · v${p.version} · line ${p.id}`)),
         close),
-      error,
+      error.el,
       h('section', { class: 'panel-section', 'aria-labelledby': 'state-h' }, h('h3', { id: 'state-h', class: 'sr-only' }, 'State'), state),
       triggersSection(p),
       controlSection(p),
       budget.el,
       windows ? windows.el : h('section', { class: 'panel-section' }, h('h3', {}, 'Windows'),
-        h('p', { class: 'muted' }, 'Windows belong to Inlets; this Pond runs when its Sources do.')));
-    return { state, error, budget, windows, doc };
+        h('p', { class: 'muted' }, 'Windows belong to Inlets; this Pond runs when its Sources do.')),
+      removeSection(p, (said) => {
+        notice = said;
+        if (!current) clear(el).append(legend()); // the line left the status before the answer came
+      }));
+    return { state, error, budget, windows };
   };
 
-  const refresh = (p, doc) => {
-    const { state, error, budget, windows } = current.parts;
-    clear(state).append(...stateRows(p, doc, onSelect, ageText()).flat());
-    error.hidden = !p.error;
-    error.textContent = p.error || '';
-    budget.update(p);
-    if (windows) windows.update(p);
+  const show = (state) => {
+    const pond = pondOf(state, state.selected);
+    if (!pond) {
+      if (current !== null || !el.firstChild) clear(el).append(legend());
+      current = null;
+      return;
+    }
+    const key = `${pond.id}/${pond.version}`;
+    if (!current || current.key !== key) current = { key, parts: build(pond) };
+    const { state: rows, error, budget, windows } = current.parts;
+    clear(rows).append(...stateRows(pond, state.doc, onSelect, elapsed(state)).flat());
+    error.update(pond);
+    budget.update(pond);
+    if (windows) windows.update(pond);
   };
 
-  return {
-    show(id, doc, at) {
-      receivedAt = at;
-      pond = id && doc ? doc.ponds.find((q) => q.id === id) : null;
-      if (!pond) {
-        if (current !== null || !el.firstChild) clear(el).append(legend());
-        current = null;
-        return;
-      }
-      const version = `${pond.id}/${pond.version}`;
-      if (!current || current.key !== version) current = { key: version, parts: build(pond, doc) };
-      refresh(pond, doc);
-    },
-    tick() {
-      const el2 = el.querySelector('[data-side-age]');
-      if (el2) el2.textContent = ` · ${ageText()}`;
-    },
-  };
+  show(store.state);
+  store.subscribe((state, prev) => {
+    if (state.selected !== prev.selected && state.selected) notice = null;
+    if (state.doc !== prev.doc || state.selected !== prev.selected) show(state);
+    else if (state.now !== prev.now) {
+      const pond = pondOf(state, state.selected);
+      const cell = el.querySelector('[data-side-age]');
+      if (pond && cell) cell.textContent = ageText(pond, elapsed(state));
+    }
+  });
 }

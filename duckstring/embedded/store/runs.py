@@ -98,8 +98,11 @@ def kill_running_attempts(conn: sqlite3.Connection, line: str, at: int) -> None:
 
 
 def history(conn: sqlite3.Connection, *, lines: list[str] | None, status: str | None,
-            limit: int, with_ripples: bool) -> list[dict[str, Any]]:
+            limit: int, with_ripples: bool, run_id: int | None = None) -> list[dict[str, Any]]:
     where, params = [], []  # type: ignore[var-annotated]
+    if run_id is not None:
+        where.append("id = ?")
+        params.append(run_id)
     if lines is not None:
         where.append(f"line IN ({', '.join('?' for _ in lines)})")
         params.extend(lines)
