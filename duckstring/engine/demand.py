@@ -236,9 +236,9 @@ def begin_run(eng: Engine, p: Pond, sf: int) -> None:
     prior_f = p.start_f
     idle = p.idle
     changed = sources.changed(eng, p, prior_f)
-    reason = explain.execute_reason(eng, p, changed, idle)
+    reason = explain.execute_reason(p, changed, idle)
     if eng.notes is not None:
-        eng.notes.append(explain.run_note(eng, p, explain.demand_kind(p, sf), reason, changed))
+        eng.notes.append(explain.run_note(p, explain.demand_kind(p, sf), reason, changed))
     if p.has_pull and not p.is_inlet and not p.is_blocked:
         for s in p.sources:
             receive_pull(eng, s.line)

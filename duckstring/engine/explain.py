@@ -38,8 +38,17 @@ def literal(text: str) -> str:
     return text.replace("{", "{{").replace("}", "}}")
 
 
+class _Worded:
+    __slots__ = ()
+    text: str  # a template over `lines`
+    lines: tuple[str, ...]
+
+    def render(self, name: Callable[[str], str] = str) -> str:
+        return self.text.format(*(name(x) for x in self.lines))
+
+
 @dataclass(frozen=True, slots=True)
-class Note:
+class Note(_Worded):
     """Something that happened to `line`: `kind` is one of blocked, recovered, unblocked,
     resent, reached, stopped (where a trigger's demand went, `cause` names the trigger), run,
     pass."""
@@ -51,12 +60,9 @@ class Note:
     lines: tuple[str, ...] = ()
     cause: Tap | Pulse | None = None
 
-    def render(self, name: Callable[[str], str] = str) -> str:
-        return self.text.format(*(name(x) for x in self.lines))
-
 
 @dataclass(frozen=True, slots=True)
-class Reason:
+class Reason(_Worded):
     """One step in the explanation of a Pond's state: `kind` is one of failed, retry,
     recover, killed, blocked, holds, running, waits, window, clock, idle, standing, pass."""
 
@@ -64,9 +70,6 @@ class Reason:
     text: str
     rule: str
     lines: tuple[str, ...] = ()
-
-    def render(self, name: Callable[[str], str] = str) -> str:
-        return self.text.format(*(name(x) for x in self.lines))
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,15 +108,14 @@ def unblocked_note(p: Pond, origin: Pond, why: str) -> Note:
     return Note(p.line, "unblocked", f"unblocked: {{0}} recovered ({why})", "§9", (origin.line,))
 
 
-def run_note(eng: Engine, p: Pond, demand: str, execute_reason: str | None,
-             changed: list[str]) -> Note:
+def run_note(p: Pond, demand: str, execute_reason: str | None, changed: list[str]) -> Note:
     """Why run `p` began (P4's demand) and why it executes or passes (§6)."""
     if execute_reason is None:
         return Note(p.line, "pass", f"{demand}; no Source changed since its last run", "§6")
     return Note(p.line, "run", f"{demand}; {execute_reason}", "P4, §6", tuple(changed))
 
 
-def execute_reason(eng: Engine, p: Pond, changed: list[str], idle: bool) -> str | None:
+def execute_reason(p: Pond, changed: list[str], idle: bool) -> str | None:
     """§6: why the next run of `p` executes (a template over `changed`), or None: it passes."""
     if p.forcing:
         return "forced"
@@ -241,4 +243,4 @@ def _idle(p: Pond) -> Reason:
 
 def _will_pass(eng: Engine, p: Pond) -> bool:
     changed = sources.changed(eng, p, p.start_f)
-    return execute_reason(eng, p, changed, p.idle) is None
+    return execute_reason(p, changed, p.idle) is None
