@@ -106,9 +106,9 @@ def to_text(sim: Simulation) -> str:
     out.extend(_table(summary_rows(sim)))
     out.append("")
     for p in sim.scenario.ponds:  # why each Pond that did not come to rest is where it is
-        why = explain(sim.engine, line_of(p.name))
-        if why.status != "idle":
-            out.append(f"{p.name.ljust(name_w)}  {why.render(name_of)}")
+        line = line_of(p.name)
+        if status(sim.engine.ponds[line]) != "idle":
+            out.append(f"{p.name.ljust(name_w)}  {explain(sim.engine, line).render(name_of)}")
     if out[-1]:
         out.append("")
     if sim.settled_at is not None:
