@@ -114,6 +114,9 @@ class Client:
             message = f"{self.who} refused the request ({resp.status_code}): {message}"
             hint = (f"check the key or headers of {self.reg.name!r}: re-register it with "
                     f"`duckstring catchment connect -n NAME --path URL --key K` (or --header)")
+        elif resp.status_code == 503 and resp.headers.get("Retry-After"):
+            message = f"{self.who} is busy: {message}"
+            hint = f"try again in {resp.headers['Retry-After']} s"
         elif code == FAILED:
             message = f"{self.who} failed ({resp.status_code}): {message}"
         raise CliError(message, code, details, hint=hint)

@@ -27,8 +27,8 @@ from pathlib import Path, PurePosixPath
 
 from duckstring import semver, tomlfile
 
-NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 NAME_MAX = 64
+NAME = re.compile(rf"^[a-z][a-z0-9_]{{0,{NAME_MAX - 1}}}$")  # a Pond name, wherever it arrives
 KINDS = ("inlet", "pond", "outlet")
 POND_KEYS = ("name", "version", "type", "immediate_retries", "source_retries", "ripples", "puddles")
 FILENAME = "pond.toml"

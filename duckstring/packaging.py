@@ -4,10 +4,14 @@ The zip holds the project's own files, paths relative to the project, in sorted 
 timestamps and permissions: the same tree always packs to the same bytes. Left out: version
 control, virtualenvs, caches, local Puddles and a local Catchment root. Links are never followed —
 one could lead out of the project — they are skipped and reported through `on_skip`.
+
+`digest` names the content of those same files: two trees with the same digest deploy the same
+code, so a Catchment can tell a replaced version that changed from one that did not.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import stat
@@ -43,6 +47,18 @@ def pack_project(
                 while chunk := src.read(1 << 16):
                     dst.write(chunk)
     return buf.getvalue()
+
+
+def digest(project_dir: Path) -> str:
+    """`sha256:…` over every file `pack_project` would pack: its path, whether it is
+    executable, and its bytes."""
+    h = hashlib.sha256()
+    for rel, path, mode in _files(Path(project_dir), None):
+        h.update(f"{rel}\0{int(bool(mode & 0o111))}\0{path.stat().st_size}\0".encode())
+        with open(path, "rb") as src:
+            while chunk := src.read(1 << 16):
+                h.update(chunk)
+    return "sha256:" + h.hexdigest()
 
 
 def _files(

@@ -11,8 +11,11 @@ every long-poll slot of the server is taken it answers at once with `"retry_s": 
 after R seconds). A Catchment writes its address to `{root}/catchment.url`, where a Duck that
 outlived it finds a restarted Catchment that listens elsewhere:
 
-    {"type": "begin_run", "f": F, "version": "1.2.0", "retries": N, "force": false,
-     "sources_changed": true}
+    {"type": "begin_run", "f": F, "version": "1.2.0", "digest": "sha256:…", "retries": N,
+     "force": false, "sources_changed": true}
+
+`digest` names the deployed content of that version: a Duck holding other code for it (the
+version was replaced) reloads before it runs.
     {"type": "kill"}          terminate in-flight work (the runs are already recorded killed)
     {"type": "shutdown"}      finish posting events and exit
 
@@ -56,9 +59,10 @@ TOKEN_ENV: Final = "DUCKSTRING_DUCK_TOKEN"
 URL_ENV: Final = "DUCKSTRING_CATCHMENT_URL"
 
 
-def begin_run(f: int, version: str, retries: int, force: bool, sources_changed: bool) -> dict[str, Any]:
-    return {"type": BEGIN_RUN, "f": f, "version": version, "retries": retries, "force": force,
-            "sources_changed": sources_changed}
+def begin_run(f: int, version: str, retries: int, force: bool, sources_changed: bool,
+              digest: str = "") -> dict[str, Any]:
+    return {"type": BEGIN_RUN, "f": f, "version": version, "digest": digest, "retries": retries,
+            "force": force, "sources_changed": sources_changed}
 
 
 def jobs_path(name: str, major: int) -> str:
@@ -82,6 +86,7 @@ def check_event(ev: Any) -> str | None:
     if missing:
         return f"{ev['type']} event lacks {', '.join(missing)}"
     for k in ("f", "attempt", "at"):
-        if k in ev and (not isinstance(ev[k], int) or isinstance(ev[k], bool)):
-            return f"{ev['type']} event: {k} must be an integer"
+        if k in ev and (not isinstance(ev[k], int) or isinstance(ev[k], bool)
+                        or not -(1 << 63) <= ev[k] < 1 << 63):
+            return f"{ev['type']} event: {k} must be a 64-bit integer"
     return None

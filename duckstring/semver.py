@@ -1,5 +1,10 @@
 """Semantic versions (semver.org 2.0): `MAJOR.MINOR.PATCH[-prerelease][+build]`, ordered the
-SemVer way (a prerelease sorts before its release; build metadata is ignored)."""
+SemVer way (a prerelease sorts before its release; build metadata is ignored).
+
+A version names a directory of the Catchment root and its major is a database integer, so on
+top of SemVer's grammar a version is at most `MAX_LENGTH` characters and each number is below
+2^63 — the one place every version (pond.toml, Source pins) is checked.
+"""
 
 from __future__ import annotations
 
@@ -43,14 +48,30 @@ class Version:
         return hash(self._key())
 
 
+MAX_LENGTH = 128
+MAX_NUMBER = (1 << 63) - 1
+
+
 def parse(text: str) -> Version:
     """Parse a SemVer string; ValueError with a fix when it is not one."""
-    m = _SEMVER.match(str(text).strip())
+    clean = str(text).strip()
+    shown = repr(clean) if len(clean) <= 40 else repr(clean[:40]) + "…"
+    if len(clean) > MAX_LENGTH:
+        raise ValueError(f"{shown} is {len(clean)} characters long; a version has at most "
+                         f"{MAX_LENGTH} (shorten its prerelease or build part)")
+    m = _SEMVER.match(clean)
     if not m:
-        raise ValueError(f"{text!r} is not a semantic version; use MAJOR.MINOR.PATCH like 1.2.0")
+        raise ValueError(f"{shown} is not a semantic version; use MAJOR.MINOR.PATCH like 1.2.0")
+    major, minor, patch = (int(m.group(i)) for i in (1, 2, 3))
+    if max(major, minor, patch) > MAX_NUMBER:
+        raise ValueError(f"{shown}: MAJOR, MINOR and PATCH must each be below 2^63")
     pre = tuple(m.group(4).split(".")) if m.group(4) else ()
-    return Version(int(m.group(1)), int(m.group(2)), int(m.group(3)), pre, str(text).strip())
+    return Version(major, minor, patch, pre, clean)
 
 
 def is_valid(text: str) -> bool:
-    return _SEMVER.match(str(text).strip()) is not None
+    try:
+        parse(text)
+    except ValueError:
+        return False
+    return True

@@ -78,6 +78,24 @@ def projects_under(directory: Path) -> list[Path]:
     return sorted(p for p in directory.iterdir() if (p / "pond.toml").is_file())
 
 
+def sources_first(manifests: dict[Path, Manifest]) -> list[Path]:
+    """The projects in an order that deploys each Source before the Sinks that read it."""
+    by_name = {m.name: project for project, m in manifests.items()}
+    order: list[Path] = []
+
+    def visit(project: Path, seen: frozenset[Path]) -> None:
+        if project in order or project in seen:
+            return  # placed already, or a cycle (the Catchment refuses it with the path)
+        for pin in manifests[project].sources:
+            if pin.name in by_name:
+                visit(by_name[pin.name], seen | {project})
+        order.append(project)
+
+    for project in manifests:
+        visit(project, frozenset())
+    return order
+
+
 def load_manifest(project: Path) -> Manifest:
     from duckstring.manifest import FILENAME, ManifestError, load
 
@@ -131,12 +149,26 @@ def deploy_project(s: Session, project: Path, *, yes: bool,
             "archive": ("project.zip", archive, "application/zip"),
         }, timeout=300))
     except CliError as e:
-        e.message = f"{project}: deploy refused: {e.message}"
+        e.message = f"deploy refused: {project}: {e.message}"
         raise
-    verb = "replaced" if resp.get("replaced") else "deployed"
+    verb, change = "deployed", ""
+    if resp.get("replaced"):
+        verb, change = "replaced", "code changed; " if resp.get("changed", True) else "unchanged; "
     console.say(f"{verb} {resp['name']} {resp['version']} "
-                        f"(line {resp['name']}@{resp['major']}) on {s.reg.name!r}")
+                f"({change}line {resp['name']}@{resp['major']}) on {s.reg.name!r}")
+    for missing in resp.get("missing_sources") or []:
+        console.warn(f"{missing['warning']}; {_deploy_hint(project, missing)}")
     return dict(resp)
+
+
+def _deploy_hint(project: Path, missing: dict[str, Any]) -> str:
+    """How to deploy a missing Source: the real command when its project sits beside this one."""
+    sibling = project.absolute().parent / missing["name"]
+    if (sibling / "pond.toml").is_file():
+        shown = sibling.relative_to(Path.cwd()) if sibling.is_relative_to(Path.cwd()) else sibling
+        return f"deploy it with `duckstring pond deploy {shown}`"
+    return (f"deploy it from its project directory with `duckstring pond deploy` "
+            f"({missing['name']} {missing['version']} or later)")
 
 
 @app.command()
@@ -148,8 +180,10 @@ def deploy(
 ) -> None:
     """Package a Pond project and upload it to the Catchment.
 
-    Says first whether that version exists (redeploying an existing version replaces it);
-    validation problems are listed per file and line.
+    Says first whether that version exists (redeploying an existing version replaces it, and
+    says whether its code changed); validation problems are listed per file and line, a module
+    that fails to import with its traceback, and declared Sources that are not deployed yet are
+    warnings. With --all, Sources deploy before their Sinks.
 
     Example: [bold]duckstring pond deploy[/]
     Example: [bold]duckstring pond deploy demo --all -y[/]
@@ -161,8 +195,8 @@ def deploy(
     projects = projects_under(path) if all_ else [path]
     if not projects:
         raise CliError(f"no subdirectory of {path} has a pond.toml", USAGE)
-    for project in projects:  # every manifest is checked before anything is uploaded
-        load_manifest(project)
+    # every manifest is checked before anything is uploaded; Sources go before their Sinks
+    projects = sources_first({project: load_manifest(project) for project in projects})
     failed: list[CliError] = []
     with open_catchment(catchment) as s:
         for project in projects:

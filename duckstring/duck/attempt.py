@@ -4,11 +4,13 @@ turn an exception into the one-line `error` and the formatted `traceback` the ev
 from __future__ import annotations
 
 import logging
-import traceback as tb
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
+
+from duckstring.tracebacks import relative_paths, user_traceback
 
 LOG_LIMIT = 64 * 1024  # keep the tail: an attempt's log travels inside one event
 ERROR_LIMIT = 1000
@@ -18,8 +20,9 @@ PARENT_LOGGER = "duckstring.pond"
 class Capture(logging.Handler):
     """Collects the formatted records of one attempt."""
 
-    def __init__(self) -> None:
+    def __init__(self, project: Path | None = None) -> None:
         super().__init__(logging.DEBUG)
+        self.project = project
         self.lines: list[str] = []
         self.size = 0
 
@@ -27,8 +30,8 @@ class Capture(logging.Handler):
         try:
             at = datetime.fromtimestamp(record.created, tz=timezone.utc).strftime("%H:%M:%S.%f")
             line = f"{at[:-3]} {record.levelname} {record.getMessage()}"
-            if record.exc_info:
-                line += "\n" + "".join(tb.format_exception(*record.exc_info)).rstrip()
+            if record.exc_info and record.exc_info[1] is not None:
+                line += "\n" + user_traceback(record.exc_info[1], self.project)
         except Exception:  # a bad format string must not fail the Ripple
             self.handleError(record)
             return
@@ -41,12 +44,13 @@ class Capture(logging.Handler):
         return "\n".join(self.lines)
 
 
-def attempt_logger(pond: str, ripple: str) -> tuple[logging.Logger, Capture]:
+def attempt_logger(pond: str, ripple: str,
+                   project: Path | None = None) -> tuple[logging.Logger, Capture]:
     """A logger for one attempt. It is created directly (not via `getLogger`) so it is not kept
     forever in logging's registry; it still propagates to the Duck's stderr via its parent."""
     logger = logging.Logger(f"{PARENT_LOGGER}.{pond}.{ripple}", logging.INFO)
     logger.parent = logging.getLogger(PARENT_LOGGER)
-    capture = Capture()
+    capture = Capture(project)
     logger.addHandler(capture)
     return logger, capture
 
@@ -66,17 +70,14 @@ def one_line(e: BaseException) -> str:
     return line if len(line) <= ERROR_LIMIT else line[: ERROR_LIMIT - 1] + "…"
 
 
-def user_traceback(e: BaseException) -> str:
-    """The traceback from the author's function down, without this module's frame."""
-    frames = e.__traceback__.tb_next if e.__traceback__ is not None else None
-    return "".join(tb.format_exception(type(e), e, frames)).rstrip()
-
-
-def invoke(func: Callable[[Any], Any], handle: Any, capture: Capture) -> Outcome:
+def invoke(func: Callable[[Any], Any], handle: Any, capture: Capture,
+           project: Path | None = None) -> Outcome:
+    """Call a Ripple; its traceback shows paths relative to `project` (tracebacks.py)."""
     try:
         func(handle)
     except BaseException as e:  # SystemExit or KeyboardInterrupt in a Ripple is its failure too
-        return Outcome(False, error=one_line(e), traceback=user_traceback(e), log=capture.text())
+        return Outcome(False, error=relative_paths(one_line(e), project),
+                       traceback=user_traceback(e, project), log=capture.text())
     finally:
         handle._close()
     return Outcome(True, skipped=handle._skipped, log=capture.text())

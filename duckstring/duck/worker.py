@@ -12,8 +12,8 @@ Rules this loop keeps:
 - A begin_run for a run the ledger shows published (or rejected) re-sends its final event
   instead of re-running, unless forced. A run the ledger shows under way resumes: Ripples whose
   checkpointed `end_f >= F` are done. Nothing is resumed unless the Catchment dispatches it.
-- A begin_run for another version than the loaded one waits for in-flight work, then the
-  process re-execs itself with the waiting jobs handed over through the ledger. Leaving for
+- A begin_run for other code than the loaded one (another version, or the same version
+  replaced: another digest) waits for in-flight work, then the process re-execs itself with the waiting jobs handed over through the ledger. Leaving for
   any reason does the same with begin_runs that arrive meanwhile (even after a `shutdown`),
   so a job the Catchment handed to this pid is never dropped.
 - `kill` interrupts DuckDB, halts the executor and records runs and attempts killed; Ripple
@@ -118,6 +118,7 @@ class Worker:
         self.pool = ThreadPoolExecutor(self.settings.threads, thread_name_prefix="ripple")
         self.publisher = ThreadPoolExecutor(1, thread_name_prefix="publish")
         self.project: project_mod.Project | None = None
+        self.digest = ""  # of the loaded version's deployed files, as its begin_run named it
         self.executor: LineExecutor | None = None
         self.registry: Any = None  # duckstring.duck.registry.Registry, imported lazily
         self.source_dirs: dict[str, Any] = {}
@@ -183,9 +184,7 @@ class Worker:
             if not isinstance(job.get("f"), int) or not isinstance(job.get("version"), str):
                 log.error("%s: ignoring a malformed begin_run %r", self.line, job)
                 return
-            if self.pending or self.zombies or (
-                self.project is not None and job["version"] != self.project.version
-            ):
+            if self.pending or self.zombies or not self.holds_code_of(job):
                 self.pending.append(job)
             else:
                 self.begin(job)
@@ -197,7 +196,7 @@ class Worker:
         f, version = int(job["f"]), str(job["version"])
         force = bool(job.get("force", False))
         retries = int(job.get("retries", 0))
-        if self.project is None and not self.load(f, version):
+        if self.project is None and not self.load(f, version, str(job.get("digest") or "")):
             return
         assert self.executor is not None
         row = self.ledger.run(f)
@@ -218,7 +217,14 @@ class Worker:
         if self.executor.graph.end_f() >= f and self.executor.runs.pop(f, None) is not None:
             self.complete([f])  # every Ripple already reached F before a restart
 
-    def load(self, f: int, version: str) -> bool:
+    def holds_code_of(self, job: dict[str, Any]) -> bool:
+        """Whether this process can run `job` with what it loaded (or has loaded nothing)."""
+        return self.project is None or (
+            job["version"] == self.project.version
+            and str(job.get("digest") or "") == self.digest
+        )
+
+    def load(self, f: int, version: str, digest: str = "") -> bool:
         try:
             project = project_mod.load(self.layout, self.name, version)
             if self.registry is None:
@@ -233,7 +239,7 @@ class Worker:
             self.ledger.finish_run(f, L.STUCK, now)
             self.emit({"type": protocol.STUCK, "f": f, "at": now, "error": error})
             return False
-        self.project = project
+        self.project, self.digest = project, digest
         self.executor = LineExecutor(project.specs)
         checkpoints = self.ledger.checkpoints(version)
         for r in self.executor.graph:
@@ -257,7 +263,7 @@ class Worker:
         attempt = self.ledger.start_attempt(f, ripple, version, now)
         self.emit({"type": protocol.RIPPLE_STARTED, "f": f, "ripple": ripple,
                    "attempt": attempt, "at": now})
-        logger, capture = attempt_logger(self.name, ripple)
+        logger, capture = attempt_logger(self.name, ripple, self.project.directory)
         handle = PondHandle(
             name=self.name, version=version, f=f, con=self.registry.cursor(),
             previous_f=self.ledger.previous_f(f), sources=self.source_dirs,
@@ -265,7 +271,8 @@ class Worker:
             catalog=self.registry.catalog, write_lock=self.registry.swap_lock,
         )
         token = next(self.tokens)
-        future = self.pool.submit(invoke, self.project.functions[ripple], handle, capture)
+        future = self.pool.submit(invoke, self.project.functions[ripple], handle, capture,
+                                  self.project.directory)
         self.running[ripple] = Running(ripple, f, attempt, handle, future, token)
         future.add_done_callback(lambda fut: self.inbox.put(("done", token, fut)))
 
@@ -393,7 +400,8 @@ class Worker:
         if self.pending and not self.zombies and not self.publishing_fs and not (
             self.executor is not None and self.executor.busy
         ):
-            raise Leave(0, f"switching to version {self.pending[0]['version']}")
+            job = self.pending[0]
+            raise Leave(0, f"switching to version {job['version']} ({job.get('digest') or '-'})")
 
         heartbeat_s = self.poller.heartbeat_s or MAX_WAIT_S
         if self.has_work():
@@ -424,7 +432,7 @@ class Worker:
     def drain_pending(self) -> None:
         while self.pending and not self.zombies:
             job = self.pending[0]
-            if self.project is not None and job["version"] != self.project.version:
+            if not self.holds_code_of(job):
                 return
             self.pending.pop(0)
             self.begin(job)

@@ -105,6 +105,9 @@ def create_app(settings: Settings | None = None, *, catchment: Catchment | None 
         cors_enable=False,
     )
     app.req_options.strip_url_path_trailing_slash = True
+    from duckstring.embedded.resources.common import StrictJSON
+
+    app.req_options.media_handlers[falcon.MEDIA_JSON] = StrictJSON()
     errors.install(app)
     resources.add_routes(app, catchment)
     app.catchment = catchment

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
+from duckstring.embedded.safepath import MAX_BYTES, MAX_DEPTH, UnsafePath, safe_parts
 from duckstring.layout import Layout
 
 CHUNK = 1 << 20
@@ -298,16 +299,16 @@ def _extract(fh: BinaryIO, dest: Path) -> dict[str, int]:
         raise ArchiveError(f"the archive is damaged or incomplete: {e}") from None
     except (NotADirectoryError, FileExistsError) as e:
         raise ArchiveError(f"the archive has a file and a directory at one path: {e}") from None
+    except OSError as e:  # what this filesystem will not take, or no room left
+        raise ArchiveError(f"cannot write {e.filename or dest}: {e.strerror}") from None
     return {"files": files, "bytes": total}
 
 
 def _safe_parts(name: str) -> tuple[str, ...]:
-    if not name or "\\" in name or "\0" in name or name.startswith("/") or re.match(r"^[A-Za-z]:", name):
-        raise ArchiveError(f"{name!r}: unsafe path in the archive")
-    parts = tuple(p for p in PurePosixPath(name).parts if p != ".")
-    if not parts or ".." in parts:
-        raise ArchiveError(f"{name!r}: unsafe path in the archive")
-    return parts
+    try:  # a root holds each project two levels down (ponds/NAME/VERSION/), with its state
+        return safe_parts(name, max_bytes=2 * MAX_BYTES, max_depth=2 * MAX_DEPTH)
+    except UnsafePath as e:
+        raise ArchiveError(f"unsafe path in the archive: {e}") from None
 
 
 def _move_into_place(staging: Path, dest: Path) -> None:

@@ -117,7 +117,8 @@ class Coordinator:
     def _run_job(self, line: str, f: int, retries: int, force: bool,
                  changed: bool) -> dict[str, Any]:
         sel = self.selected.get(line)
-        return protocol.begin_run(f, sel.version if sel else "", retries, force, changed)
+        return protocol.begin_run(f, sel.version if sel else "", retries, force, changed,
+                                  sel.digest if sel else "")
 
     def _send_run(self, line: str, f: int, retries: int, force: bool, changed: bool) -> None:
         self.supervisor.send(line, self._run_job(line, f, retries, force, changed))

@@ -7,11 +7,15 @@
    this version falling below an existing Sink's pin) and cycles between lines.
 3. Swap the unpacked folder into `ponds/{name}/{version}/`, then record the version, select it
    for its line and hand the engine its new topology in one transaction. If that fails the old
-   folder comes back. Refusals leave nothing behind.
+   folder comes back. Refusals leave nothing behind (not even an empty `ponds/{name}/`).
+4. Answer with what changed: `replaced` (the version existed), `changed` (its content digest
+   differs — a replaced version with new code runs it next, since the Duck reloads on a new
+   digest), and a warning for each declared Source that is not deployed yet.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import uuid
@@ -19,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from duckstring import manifest as manifests
-from duckstring import semver
+from duckstring import packaging, semver
 from duckstring.embedded.errors import Invalid, TooLarge
 from duckstring.embedded.store import versions
 from duckstring.engine import RippleSpec, SourceRef, events
@@ -53,7 +57,7 @@ def deploy(c: Catchment, manifest_text: str, archive: bytes | BinaryIO) -> dict[
             specs = read_topology(project, m)
         except ProbeError as e:
             raise Invalid(str(e), problems=[str(e)], traceback=e.traceback) from None
-        return _install(c, m, manifest_text, project, specs)
+        return _install(c, m, manifest_text, project, specs, packaging.digest(project))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -80,7 +84,7 @@ def _pin_problems(c: Catchment, m: manifests.Manifest) -> list[str]:
 
 
 def _install(c: Catchment, m: manifests.Manifest, manifest_text: str, project: Path,
-             specs: list[RippleSpec]) -> dict[str, Any]:
+             specs: list[RippleSpec], digest: str) -> dict[str, Any]:
     co = c.coordinator
     line = m.line
     with co.lock:
@@ -88,12 +92,19 @@ def _install(c: Catchment, m: manifests.Manifest, manifest_text: str, project: P
         if problems:
             raise Invalid("the deploy breaks a version pin", problems=problems)
         final = c.layout.version_dir(m.name, str(m.version))
-        final.parent.mkdir(parents=True, exist_ok=True)
+        made_pond_dir = not final.parent.exists()
         previous = None
-        if final.exists():
-            previous = c.layout.tmp / f"replaced-{uuid.uuid4().hex}"
-            final.rename(previous)
-        project.rename(final)
+        try:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            if final.exists():
+                previous = c.layout.tmp / f"replaced-{uuid.uuid4().hex}"
+                final.rename(previous)
+            project.rename(final)
+        except OSError as e:
+            if previous is not None and not final.exists():
+                previous.rename(final)
+            _remove_if_empty(final.parent, made_pond_dir)
+            raise Invalid(f"cannot store {m.name} {m.version}: {e.strerror}") from None
         row = versions.VersionRow(
             name=m.name, version=str(m.version), major=m.major, kind=m.kind,
             manifest=manifest_text,
@@ -101,13 +112,14 @@ def _install(c: Catchment, m: manifests.Manifest, manifest_text: str, project: P
                      for s in specs],
             sources=[{"name": s.name, "major": s.major, "version": str(s.version),
                       "required": s.required} for s in m.sources],
-            path=c.layout.relative(final), deployed_at=co.clock(),
+            path=c.layout.relative(final), deployed_at=co.clock(), digest=digest,
         )
-        replaced = False
+        before: versions.VersionRow | None = None
 
         def record(conn: Any, now: int) -> None:
-            nonlocal replaced
-            replaced = versions.put(conn, row)
+            nonlocal before
+            before = versions.get(conn, m.name, row.version)
+            versions.put(conn, row)
             versions.select(conn, m.name, m.major, row.version, now)
 
         event = events.Deploy(
@@ -126,10 +138,37 @@ def _install(c: Catchment, m: manifests.Manifest, manifest_text: str, project: P
             shutil.rmtree(final, ignore_errors=True)
             if previous is not None:
                 previous.rename(final)
+            _remove_if_empty(final.parent, made_pond_dir)
             if isinstance(e, EngineError):
                 raise Invalid(str(e), problems=[str(e)]) from None
             raise
         if previous is not None:
             shutil.rmtree(previous, ignore_errors=True)
-    return {"name": m.name, "version": str(m.version), "major": m.major, "replaced": replaced,
-            "ripples": json.loads(json.dumps(row.ripples))}
+        missing = _missing_sources(c, m)
+    return {"name": m.name, "version": str(m.version), "major": m.major,
+            "replaced": before is not None,
+            "changed": before is None or before.digest != digest, "digest": digest,
+            "ripples": json.loads(json.dumps(row.ripples)), "missing_sources": missing,
+            "warnings": [w["warning"] for w in missing]}
+
+
+def _missing_sources(c: Catchment, m: manifests.Manifest) -> list[dict[str, Any]]:
+    """Each declared Source with no deployed line yet, with a warning to show (deploying out of
+    order is allowed: the edge binds when the Source arrives)."""
+    out = []
+    for pin in m.sources:
+        if pin.line in c.coordinator.selected:
+            continue
+        warning = (f"Source {pin.line} is not deployed; {m.line} stays blocked until it is"
+                   if pin.required else
+                   f"optional Source {pin.line} is not deployed; {m.line} runs without it")
+        out.append({"line": pin.line, "name": pin.name, "version": str(pin.version),
+                    "required": pin.required, "warning": warning})
+    return out
+
+
+def _remove_if_empty(directory: Path, made: bool) -> None:
+    """A refused deploy leaves no `ponds/{name}/` of its own behind."""
+    if made:
+        with contextlib.suppress(OSError):
+            directory.rmdir()

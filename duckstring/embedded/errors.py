@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import falcon
@@ -44,6 +45,16 @@ class Invalid(ApiError):
     status, code = falcon.HTTP_422, "invalid"
 
 
+class Busy(ApiError):
+    """Every slot for this kind of request is taken: come back in `retry_s` (503 with
+    Retry-After, so a client or a proxy knows when)."""
+
+    status, code = falcon.HTTP_503, "busy"
+
+    def __init__(self, message: str, retry_s: float = 1.0) -> None:
+        super().__init__(message, retry_s=retry_s)
+
+
 _ENGINE = [  # most specific first
     (engine.UnknownPond, NotFound),
     (engine.WindowConflict, Conflict),
@@ -57,6 +68,8 @@ _ENGINE = [  # most specific first
 
 def _respond(resp: falcon.Response, err: ApiError) -> None:
     resp.status = err.status
+    if "retry_s" in err.extra:
+        resp.set_header("Retry-After", str(max(1, math.ceil(err.extra["retry_s"]))))
     resp.media = {"error": {"code": err.code, "message": err.message, **err.extra}}
 
 

@@ -19,17 +19,20 @@ import signal
 import subprocess
 import sys
 import tempfile
+import uuid
 from pathlib import Path
 from typing import Any
 
 from duckstring.engine.errors import TopologyError
 from duckstring.engine.ripples import RippleSpec, order_ripples
 from duckstring.manifest import Manifest
+from duckstring.tracebacks import relative_paths
 
 TIMEOUT_S = 30.0
 MODULE_NAME = "pond_ripples"
 _STDERR_TAIL = 64 * 1024
 _REPORT_MAX = 4 << 20
+_MARK = "DUCKSTRING_PROBE"
 _ENV_KEEP = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TEMP", "TMP", "SYSTEMROOT",
              "VIRTUAL_ENV")
 
@@ -56,13 +59,14 @@ def read_topology(
         raise ProbeError(f"{label} (ripples in pond.toml) points outside the project")
     report, stderr, code = _run_child(project, label, timeout)
     if report is None:
+        stderr = relative_paths(stderr, project)
         why = _last_line(stderr)
         raise ProbeError(
             f"{label}: importing it ended the process (exit code {code})"
             + (f": {why}" if why else ""), stderr,
         )
     if not report.get("ok"):
-        raise ProbeError(f"{label}: {report.get('error', 'failed')}",
+        raise ProbeError(str(report.get("error") or f"{label}: failed"),
                          str(report.get("traceback") or ""))
     try:
         specs = [
@@ -87,6 +91,7 @@ def _run_child(
         PYTHONIOENCODING="utf-8",
         PYTHONUNBUFFERED="1",
     )
+    env[_MARK] = uuid.uuid4().hex  # inherited by whatever the module starts: see _end
     # Files, not pipes: a grandchild that inherits them cannot make us wait forever.
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         child = subprocess.Popen(
@@ -97,15 +102,13 @@ def _run_child(
         try:
             child.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            _kill(child)
             raise ProbeError(
                 f"{label}: importing it took longer than {timeout:g} s; "
                 "a Ripple module must not do work at import",
-                _tail(err),
+                relative_paths(_tail(err), project),
             ) from None
         finally:
-            if child.poll() is None:
-                _kill(child)
+            _end(child, env[_MARK])
         stderr = _tail(err)
         out.seek(0)
         raw = out.read(_REPORT_MAX)
@@ -116,13 +119,41 @@ def _run_child(
     return (report if isinstance(report, dict) else None), stderr, child.returncode
 
 
-def _kill(child: subprocess.Popen[bytes]) -> None:
-    """Stop a probe that is still running, with anything it started (its own session)."""
+def _end(child: subprocess.Popen[bytes], mark: str) -> None:
+    """Stop the probe and everything it started, even a daemon that left its session.
+
+    The process group goes first (the probe leads its own session), then every process still
+    carrying the probe's mark in its environment, until a pass finds none: a process killed
+    between passes cannot fork again."""
     if os.name == "posix":
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(child.pid, signal.SIGKILL)
-    child.kill()
+    if child.poll() is None:
+        child.kill()
     child.wait()
+    needle = f"{_MARK}={mark}".encode()
+    for _ in range(100):
+        strays = [pid for pid in _pids() if needle in _environ(pid)]
+        if not strays:
+            return
+        for pid in strays:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+
+
+def _pids() -> list[int]:
+    try:
+        return [int(n) for n in os.listdir("/proc") if n.isdigit()]
+    except OSError:  # no /proc here: the process group is all we can end
+        return []
+
+
+def _environ(pid: int) -> list[bytes]:
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as fh:
+            return fh.read().split(b"\0")
+    except OSError:  # gone, a zombie, or not ours
+        return []
 
 
 def _tail(fh: Any) -> str:
@@ -141,24 +172,25 @@ def _last_line(text: str) -> str:
 
 
 def _probe(project: Path, label: str) -> dict[str, Any]:
-    import traceback
-
     from duckstring.authoring import import_file, ripples_of
+    from duckstring.tracebacks import user_traceback, where
 
     path = project / label
     try:
         module = import_file(path, project, MODULE_NAME)
         ripples = ripples_of(module)
     except BaseException as e:  # SystemExit and KeyboardInterrupt too: report, never crash
-        return {"ok": False, "error": _summary(e), "traceback": traceback.format_exc()}
+        error = relative_paths(f"{where(e, project) or label}: {_summary(e)}", project)
+        return {"ok": False, "error": error, "traceback": user_traceback(e, project)}
     if not ripples:
         return {"ok": False, "traceback": "",
-                "error": "declares no Ripples; decorate at least one function with @ripple"}
+                "error": f"{label}: declares no Ripples; decorate at least one function "
+                         "with @ripple"}
     specs = [RippleSpec(r.name, r.parents, r.always_run) for r in ripples]
     try:
         order_ripples(specs)
     except TopologyError as e:
-        return {"ok": False, "error": str(e), "traceback": ""}
+        return {"ok": False, "error": f"{label}: {e}", "traceback": ""}
     return {"ok": True, "ripples": [
         {"name": s.name, "parents": list(s.parents), "always_run": s.always_run} for s in specs
     ]}
@@ -168,7 +200,7 @@ def _summary(e: BaseException) -> str:
     if isinstance(e, SystemExit):
         return f"the module called sys.exit({e.code!r}) at import"
     if isinstance(e, SyntaxError):
-        return f"SyntaxError: {e.msg} (line {e.lineno})"
+        return f"{type(e).__name__}: {e.msg}"
     text = str(e).strip().splitlines()
     return f"{type(e).__name__}: {text[0]}" if text else type(e).__name__
 

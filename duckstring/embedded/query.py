@@ -15,6 +15,11 @@ walls keep it there:
 
 CSV and Parquet results leave the sandbox as an Arrow stream and are written by a separate,
 trusted connection into a private temporary directory: the user's SQL never names a path.
+
+A query cannot exhaust the server either: its database may use `memory_mb` (DuckDB's
+`memory_limit`, with nothing spilled to disk) and `THREADS` threads, its result may be at most
+`memory_mb` (a JSON answer an eighth of that, since it becomes Python objects), and a watchdog
+stops it after `timeout_s`. Each limit, when hit, is a `QueryError` that says which one.
 """
 
 from __future__ import annotations
@@ -34,9 +39,12 @@ from duckstring.layout import Layout
 FORMATS = ("json", "csv", "parquet")
 PREVIEW_ROWS = 10  # `table` alone, as JSON, with no limit: the first rows
 TIMEOUT_S = 60.0
+MEMORY_MB = 512
+THREADS = 2
+FETCH_ROWS = 2048
 
 # Settings applied at connect time: none of them restrict what our own views need.
-_CONNECT = {
+_CONNECT: dict[str, Any] = {
     "autoload_known_extensions": False,
     "autoinstall_known_extensions": False,
     "allow_community_extensions": False,
@@ -54,7 +62,7 @@ class QueryError(ValueError):
 def run_query(
     layout: Layout, name: str, major: int, *, sql: str | None = None,
     table: str | None = None, fmt: str = "json", limit: int | None = None,
-    timeout_s: float | None = TIMEOUT_S,
+    timeout_s: float | None = TIMEOUT_S, memory_mb: int = MEMORY_MB,
 ) -> dict[str, Any] | bytes:
     """Run `sql` (or preview `table`) over `name@major`'s published tables.
 
@@ -77,16 +85,23 @@ def run_query(
         if limit is None and fmt == "json":
             limit = PREVIEW_ROWS
     body = _single_select(sql)
-    con = _sandbox(name, tables)
+    con = _sandbox(name, tables, memory_mb)
     watchdog = _Watchdog(con, timeout_s) if timeout_s else None
+    result_bytes = memory_mb << 20
     try:
         if fmt == "json":
-            return _json_result(con, body, limit)
-        return _file_result(con, body, limit, fmt)
+            return _json_result(con, body, limit, result_bytes // 8)
+        return _file_result(con, body, limit, fmt, result_bytes)
+    except duckdb.OutOfMemoryException:
+        raise QueryError(
+            f"the query needs more than {memory_mb} MB of memory, the limit for one query here "
+            "(DUCKSTRING_QUERY_MEMORY_MB); filter, aggregate or add a LIMIT"
+        ) from None
     except duckdb.Error as e:
         if watchdog is not None and watchdog.fired:
             raise QueryError(
-                f"the query ran longer than {timeout_s:g} s and was stopped; narrow it or add a LIMIT"
+                f"the query ran longer than {timeout_s:g} s, the limit here "
+                "(DUCKSTRING_QUERY_TIMEOUT_S), and was stopped; narrow it or add a LIMIT"
             ) from None
         raise QueryError(str(e)) from None
     finally:
@@ -131,10 +146,12 @@ def _strip_tail(text: str) -> str:
     return raw[:cut].decode("utf-8").rstrip()
 
 
-def _sandbox(name: str, tables: dict[str, Path]) -> Any:
+def _sandbox(name: str, tables: dict[str, Path], memory_mb: int = MEMORY_MB) -> Any:
     import duckdb
 
-    con = duckdb.connect(":memory:", config=dict(_CONNECT))
+    con = duckdb.connect(":memory:", config={
+        **_CONNECT, "memory_limit": f"{memory_mb}MB", "threads": THREADS,
+    })
     try:
         qualify = True
         try:
@@ -179,14 +196,26 @@ def _wrapped(body: str, select: str, limit: int | None) -> str:
     return sql
 
 
-def _json_result(con: Any, body: str, limit: int | None) -> dict[str, Any]:
+def _too_big(fmt: str, limit: int) -> QueryError:
+    other = " or ask for CSV or Parquet" if fmt == "json" else ""
+    return QueryError(f"the result is over {limit >> 20} MB, the limit for {fmt.upper()} here; "
+                      f"filter, aggregate or add a LIMIT{other}")
+
+
+def _json_result(con: Any, body: str, limit: int | None, max_bytes: int) -> dict[str, Any]:
     rel = con.sql(body)  # binds only: names and types
     columns, types = list(rel.columns), [str(t) for t in rel.types]
     # DuckDB renders every value as JSON itself (dates, intervals, blobs, nested types), so no
     # Python-side type conversion (and no optional dependency like pytz) is involved.
     select = ", ".join(f"to_json(#{i})" for i in range(1, len(columns) + 1))
-    cells = con.execute(_wrapped(body, select, limit)).fetchall()
-    rows = [[_load(cell) for cell in row] for row in cells]
+    cursor = con.execute(_wrapped(body, select, limit))
+    rows: list[list[Any]] = []
+    size = 0
+    while chunk := cursor.fetchmany(FETCH_ROWS):
+        size += sum(len(cell) for row in chunk for cell in row if cell is not None)
+        if size > max_bytes:
+            raise _too_big("json", max_bytes)
+        rows.extend([_load(cell) for cell in row] for row in chunk)
     return {"columns": columns, "types": types, "rows": rows}
 
 
@@ -208,21 +237,41 @@ def _safe(value: Any) -> Any:
     return value
 
 
-def _file_result(con: Any, body: str, limit: int | None, fmt: str) -> bytes:
+def _file_result(con: Any, body: str, limit: int | None, fmt: str, max_bytes: int) -> bytes:
     import duckdb
+    import pyarrow as pa
 
     reader = con.sql(_wrapped(body, "*", limit)).to_arrow_reader()
+    over = threading.Event()
+
+    def counted() -> Any:  # ends the stream (and so the COPY) once the result is too big
+        size = 0
+        for batch in reader:
+            size += batch.nbytes
+            if size > max_bytes:
+                over.set()
+                raise RuntimeError("result too big")
+            yield batch
+
+    bounded = pa.RecordBatchReader.from_batches(reader.schema, counted())
     options = "FORMAT csv, HEADER true" if fmt == "csv" else "FORMAT parquet"
     with tempfile.TemporaryDirectory(prefix="duckstring-query-") as tmp:
         out = Path(tmp) / f"result.{fmt}"
         writer = duckdb.connect(":memory:", config={
             "autoload_known_extensions": False, "python_enable_replacements": False,
+            "memory_limit": f"{max(max_bytes >> 20, 64)}MB", "threads": THREADS,
         })
         try:
-            writer.register("result", reader)
+            writer.register("result", bounded)
             writer.execute(f"COPY result TO {_literal(str(out))} ({options})")
+        except duckdb.Error:
+            if over.is_set():
+                raise _too_big(fmt, max_bytes) from None
+            raise
         finally:
             writer.close()
+        if out.stat().st_size > 2 * max_bytes:  # text can outgrow its Arrow form, not by much
+            raise _too_big(fmt, max_bytes)
         return out.read_bytes()
 
 

@@ -10,6 +10,9 @@
 | DUCKSTRING_HEARTBEAT_S | Duck heartbeat interval while busy | 5 |
 | DUCKSTRING_MAX_UPLOAD_MB | largest deploy upload | 100 |
 | DUCKSTRING_POLL_SLOTS | Duck long-polls held at once (each holds a server thread) | 2 |
+| DUCKSTRING_QUERY_MEMORY_MB | memory one query may use (and the most its result may hold) | 512 |
+| DUCKSTRING_QUERY_CONCURRENCY | queries running at once; more get 503 with Retry-After | 2 |
+| DUCKSTRING_QUERY_TIMEOUT_S | a query running longer is stopped | 60 |
 """
 
 from __future__ import annotations
@@ -40,6 +43,11 @@ class Settings:
     max_upload_bytes: int = 100 * 1024 * 1024
     job_wait_s: float = 20.0
     poll_slots: int = 2
+    # Each running query holds a server thread: with Waitress's default 4 threads, two
+    # queries still leave threads for health, status and the Ducks.
+    query_memory_mb: int = 512
+    query_concurrency: int = 2
+    query_timeout_s: float = 60.0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -53,5 +61,8 @@ class Settings:
             heartbeat_s=_float(env, "DUCKSTRING_HEARTBEAT_S", 5.0),
             max_upload_bytes=int(_float(env, "DUCKSTRING_MAX_UPLOAD_MB", 100.0) * 1024 * 1024),
             poll_slots=int(_float(env, "DUCKSTRING_POLL_SLOTS", 2)),
+            query_memory_mb=max(16, int(_float(env, "DUCKSTRING_QUERY_MEMORY_MB", 512))),
+            query_concurrency=max(1, int(_float(env, "DUCKSTRING_QUERY_CONCURRENCY", 2))),
+            query_timeout_s=_float(env, "DUCKSTRING_QUERY_TIMEOUT_S", 60.0),
         )
         return replace(settings, **overrides)  # type: ignore[arg-type]

@@ -1,7 +1,7 @@
 """Unpacking a deploy upload (the project zip of `duckstring pond deploy`) without trusting it.
 
-Refused: a file that is not a zip; entry names that are absolute, contain `..`, backslashes,
-drive letters or NUL; links and other special files; encrypted entries; duplicate names (also
+Refused: a file that is not a zip; entry names that `safepath.safe_parts` refuses (absolute,
+`..`, backslashes, drive letters, NUL, names too long or too deep); links and other special files; encrypted entries; duplicate names (also
 after normalisation, and a file that is also a directory); more than `max_files` entries; more
 than `max_bytes` uncompressed — checked on the declared sizes first and again on the bytes
 actually written, because a zip bomb's header lies.
@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import re
 import shutil
 import stat
 import tempfile
@@ -23,11 +22,12 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import BinaryIO
 
+from duckstring.embedded.safepath import UnsafePath, safe_parts, shown
+
 CHUNK = 1 << 16
-_DRIVE = re.compile(r"^[A-Za-z]:")
 
 
 class UnsafeArchive(ValueError):
@@ -86,24 +86,27 @@ def _plan(
     seen: dict[tuple[str, ...], bool] = {}  # parts → is a directory
     plan = []
     for info in infos:
-        parts = _safe_parts(info.filename)
+        try:
+            parts = safe_parts(info.filename)
+        except UnsafePath as e:
+            raise UnsafeArchive(str(e)) from None
         is_dir = info.is_dir()
         mode = info.external_attr >> 16
         if info.create_system == 3 and mode:  # unix attributes are meaningful only then
             kind = stat.S_IFMT(mode)
             if stat.S_ISLNK(mode):
-                raise UnsafeArchive(f"{info.filename!r}: links are not allowed in an upload")
+                raise UnsafeArchive(f"{shown(info.filename)}: links are not allowed in an upload")
             if kind and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
-                raise UnsafeArchive(f"{info.filename!r}: special files are not allowed")
+                raise UnsafeArchive(f"{shown(info.filename)}: special files are not allowed")
             is_dir = is_dir or stat.S_ISDIR(mode)
         if info.flag_bits & 0x1:
-            raise UnsafeArchive(f"{info.filename!r}: encrypted entries are not supported")
+            raise UnsafeArchive(f"{shown(info.filename)}: encrypted entries are not supported")
         key = parts
         if key in seen:
-            raise UnsafeArchive(f"{info.filename!r}: appears twice in the upload")
+            raise UnsafeArchive(f"{shown(info.filename)}: appears twice in the upload")
         for i in range(1, len(key)):
             if seen.get(key[:i]) is False:
-                raise UnsafeArchive(f"{info.filename!r}: {'/'.join(parts[:i])} is a file")
+                raise UnsafeArchive(f"{shown(info.filename)}: {'/'.join(parts[:i])} is a file")
         seen[key] = is_dir
         plan.append((info, parts, is_dir))
     dirs = {k for k, d in seen.items() if d} | {k[:i] for k in seen for i in range(1, len(k))}
@@ -117,20 +120,6 @@ def _declared_size(infos: list[zipfile.ZipInfo]) -> int:
     return sum(i.file_size for i in infos)
 
 
-def _safe_parts(name: str) -> tuple[str, ...]:
-    bad = (
-        not name
-        or name.startswith("/")
-        or "\\" in name
-        or "\0" in name
-        or _DRIVE.match(name)
-    )
-    parts = tuple(p for p in PurePosixPath(name).parts if p not in ("", "."))
-    if bad or not parts or ".." in parts:
-        raise UnsafeArchive(f"{name!r}: unsafe path; entries must stay inside the project")
-    return parts
-
-
 def _extract(
     archive: zipfile.ZipFile, plan: list[tuple[zipfile.ZipInfo, tuple[str, ...], bool]],
     out: Path, max_bytes: int,
@@ -139,14 +128,21 @@ def _extract(
     for info, parts, is_dir in plan:
         target = out.joinpath(*parts)
         if is_dir:
-            target.mkdir(parents=True, exist_ok=True)
+            try:
+                target.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise UnsafeArchive(f"{shown(info.filename)}: cannot be written here: "
+                                    f"{e.strerror}") from None
             continue
-        target.parent.mkdir(parents=True, exist_ok=True)
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
         try:
+            target.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(target, flags, 0o644)
         except FileExistsError:  # names that differ only in case, on a case-blind filesystem
-            raise UnsafeArchive(f"{info.filename!r}: appears twice in the upload") from None
+            raise UnsafeArchive(f"{shown(info.filename)}: appears twice in the upload") from None
+        except OSError as e:  # what this filesystem will not take (a name, a length)
+            raise UnsafeArchive(f"{shown(info.filename)}: cannot be written here: "
+                                f"{e.strerror}") from None
         with os.fdopen(fd, "wb") as dst, _reading(info), archive.open(info) as src:
             while chunk := src.read(CHUNK):
                 written += len(chunk)
@@ -161,4 +157,4 @@ def _reading(info: zipfile.ZipInfo) -> Iterator[None]:
     try:
         yield
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as e:
-        raise UnsafeArchive(f"{info.filename!r}: cannot be read ({e})") from None
+        raise UnsafeArchive(f"{shown(info.filename)}: cannot be read ({e})") from None

@@ -115,7 +115,8 @@ def hydrate(project: LocalProject, defs: list[PuddleDef],
 
 def _one(project: LocalProject, d: PuddleDef, con: duckdb.DuckDBPyConnection,
          dest: Path) -> Written | Failed:
-    from duckstring.duck.attempt import one_line, user_traceback
+    from duckstring.duck.attempt import one_line
+    from duckstring.tracebacks import user_traceback
 
     handle = PuddleHandle(d.target, con)
     try:

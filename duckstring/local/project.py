@@ -76,7 +76,8 @@ class LocalProject:
     def import_module(self, path: Path, kind: str) -> ModuleType:
         """Import the author's `path`; an exception at import is their traceback, exit 1."""
         from duckstring.authoring import import_file
-        from duckstring.duck.attempt import one_line, user_traceback
+        from duckstring.duck.attempt import one_line
+        from duckstring.tracebacks import user_traceback
 
         if not path.is_file():
             raise CliError(f"{shown(path)} does not exist; write it, or point `{kind} = ` in "

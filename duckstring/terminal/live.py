@@ -198,19 +198,25 @@ def failure(session: Session, line: str, outcome: Outcome) -> CliError:
     """Why a one-shot did not succeed: the failing Pond's error and its Ripple traceback."""
     doc = poll(session, {"pond": line.rpartition("@")[0], "major": line.rpartition("@")[2]}, None)
     p = find(doc, line) or {}
-    culprits = [line] if p.get("is_failed") or p.get("is_killed") else list(p.get("blocked_by") or [])
+    missing = list(p.get("missing_sources") or [])
+    culprits = [line] if p.get("is_failed") or p.get("is_killed") else [
+        b for b in p.get("blocked_by") or [] if b not in missing and find(doc, b) is not None]
     details: list[str] = []
     reasons: list[str] = []
     for culprit in culprits:
         reason, lines = _why(session, culprit, find(doc, culprit))
         reasons.append(reason)
         details.extend(lines)
-    if p.get("missing_sources"):
-        reasons.append("missing Source " + ", ".join(p["missing_sources"]) + " (deploy it)")
+    if missing:
+        reasons.append("missing Source " + ", ".join(missing) + " (not deployed)")
     message = f"{outcome.summary}: " + "; ".join(reasons) if reasons else outcome.summary
-    first = culprits[0].rpartition("@")[0] if culprits else line.rpartition("@")[0]
-    hint = (f"`duckstring runs {first} --failed` shows the history; after a fix, "
-            f"`duckstring pond deploy` or `duckstring control wake {first}` runs it again")
+    if culprits:
+        first = culprits[0].rpartition("@")[0]
+        hint = (f"`duckstring runs {first} --failed` shows the history; after a fix, "
+                f"`duckstring pond deploy` or `duckstring control wake {first}` runs it again")
+    else:
+        hint = (f"deploy {', '.join(missing)} first: run `duckstring pond deploy` in each one's "
+                "project directory (or pass it: `duckstring pond deploy DIR`)")
     return CliError(message, FAILED, details, hint=hint)
 
 

@@ -134,7 +134,7 @@ class Running:
 
 
 def begin(f: int, version: str = "1.0.0", retries: int = 0, force: bool = False,
-          sources_changed: bool = True) -> dict[str, Any]:
+          sources_changed: bool = True, digest: str = "") -> dict[str, Any]:
     from duckstring import protocol
 
-    return protocol.begin_run(f, version, retries, force, sources_changed)
+    return protocol.begin_run(f, version, retries, force, sources_changed, digest)

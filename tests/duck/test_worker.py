@@ -274,6 +274,19 @@ def test_a_new_version_waits_for_inflight_work_then_reexecs(layout, channel, sta
     assert [j["f"] for j in ledger.take_handover(pid)] == [F2, F3]
 
 
+def test_the_same_version_with_another_digest_reloads(layout, channel, start):
+    deploy(layout, "p", "1.0.0", DIAMOND)
+    duck = start()
+    channel.send(begin(F1, digest="sha256:old"), begin(F2, digest="sha256:old"),
+                 begin(F3, digest="sha256:new"))
+    channel.wait_for(finished(F2))
+    duck.thread.join(10)
+    assert duck.reexecs == [True]  # the replaced version's code is loaded by a fresh process
+    assert not any(e.get("f") == F3 for e in channel.events)
+    ledger = L.Ledger(layout.ledger("p", 1))
+    assert [j["f"] for j in ledger.take_handover(__import__("os").getpid())] == [F3]
+
+
 def test_handed_over_jobs_run_first_after_reexec(layout, channel, start):
     deploy(layout, "p", "1.1.0", DIAMOND)
     ledger = L.Ledger(layout.ledger("p", 1))

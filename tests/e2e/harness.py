@@ -148,3 +148,29 @@ def settled(client: httpx.Client, name: str, target: str | None = None) -> dict[
     if target is not None:
         done = done and p["end_f"] >= target
     return p if done else None
+
+
+def waitress_serve(root: Path, env: dict[str, str], port: int, log: Path,
+                   *extra: str) -> subprocess.Popen[bytes]:
+    """The documented host: `waitress-serve --listen 127.0.0.1:PORT duckstring.embedded.wsgi:app`
+    (Waitress's own defaults unless `extra` options say otherwise)."""
+    import shutil
+
+    exe = shutil.which("waitress-serve", path=str(Path(sys.executable).parent)) or "waitress-serve"
+    with open(log, "ab") as out:
+        return subprocess.Popen(
+            [exe, "--listen", f"127.0.0.1:{port}", *extra, "duckstring.embedded.wsgi:app"],
+            env={**env, "DUCKSTRING_ROOT": str(root)}, stdout=out, stderr=subprocess.STDOUT,
+        )
+
+
+def serving(url: str) -> Callable[[], bool]:
+    """A check for `wait_until`: whether `url` answers /api/health."""
+
+    def up() -> bool:
+        try:
+            return httpx.get(f"{url}/api/health", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    return up

@@ -12,6 +12,7 @@ import pytest
 
 from tests.e2e.conftest import deploy_demo, write_pond
 from tests.e2e.harness import deploy, settled, wait_until
+from tests.embedded.test_probe import daemon_module
 
 GOOD = """
     from duckstring import ripple
@@ -164,3 +165,116 @@ def test_queries_cannot_leave_the_published_data(start_catchment, demo: Path, tm
         assert r.json()["error"]["message"]
         assert _tree(c.root) == before
         assert not list(Path.cwd().glob("escaped.csv"))
+
+
+INLET = '[pond]\nname = "{name}"\nversion = "{version}"\ntype = "inlet"\n'
+DEEP = "[" * 5000 + "]" * 5000
+
+
+def _state(client) -> object:
+    """What bad input must leave as it was: every line's trigger, budget and Windows."""
+    out = {}
+    for p in client.get("/api/status").json()["ponds"]:
+        out[p["id"]] = (p["trigger"], client.get(f"/api/ponds/{p['name']}/budget").json(),
+                        client.get(f"/api/ponds/{p['name']}/windows").json()["windows"])
+    return out
+
+
+BAD_JSON = [
+    ("tide", '{"bound_s": NaN}', "NaN is not a JSON number"),
+    ("tide", '{"bound_s": Infinity}', "Infinity is not a JSON number"),
+    ("tide", '{"bound_s": -Infinity}', "-Infinity is not a JSON number"),
+    ("tide", '{"bound_s": 1e400}', "too large for a number"),
+    ("tide", '{"bound_s": 1e300}', "bound_s must be a number from 0.001 to 315360000"),
+    ("budget", '{"immediate_retries": NaN}', "NaN is not a JSON number"),
+    ("budget", '{"immediate_retries": 1e300}', "immediate_retries must be a whole number"),
+    ("budget", '{"source_retries": 100000000000000000000000000}', "source_retries must be"),
+    ("budget", '{"immediate_retries": 1.5}', "immediate_retries must be a whole number"),
+    ("windows", '{"name": "w", "every_s": NaN}', "NaN is not a JSON number"),
+    ("windows", '{"name": "w", "every_s": 1e300}', "every_s must be a number"),
+    ("windows", '{"name": "w", "every_s": 60, "duration_s": Infinity}', "Infinity is not"),
+    ("windows", '{"name": "' + "w" * 300 + '", "every_s": 60}', "the limit is 64"),
+    *[(verb, DEEP, "nests deeper than 32 levels")
+      for verb in ("tap", "pulse", "wave", "tide", "sleep", "budget", "windows")],
+    *[(verb, '{"a": ' * 40 + "1" + "}" * 40, "nests deeper than 32 levels")
+      for verb in ("tide", "query")],
+]
+
+
+def test_bad_json_is_400_and_changes_nothing(start_catchment) -> None:
+    c = start_catchment()
+    with c.client() as client:
+        assert _upload(client, INLET.format(name="inlet", version="1.0.0"),
+                       _zip({"src/pond.py": MODULE})).status_code == 201
+        before, state = _tree(c.root), _state(client)
+        for path, text, message in BAD_JSON:
+            url = "/api/query" if path == "query" else f"/api/ponds/inlet/{path}"
+            r = client.post(url, content=text, headers={"content-type": "application/json"})
+            case = f"{path} {text[:60]}"
+            assert r.status_code == 400, (case, r.text)
+            assert message in r.json()["error"]["message"], (case, r.text)
+            assert len(r.json()["error"]["message"]) < 200, case
+            assert _tree(c.root) == before and _state(client) == state, case
+        for wait in ("nan", "inf", "-inf"):  # a NaN wait would hold the thread for ever
+            r = client.get("/api/status", params={"since": 1 << 62, "wait": wait}, timeout=10)
+            assert r.status_code == 400 and "finite number of seconds" in r.text, r.text
+        assert client.get("/api/health").json() == {"status": "ok"}
+
+
+BAD_VERSIONS = [
+    ("1.0.0-" + "a" * 300, "306 characters long; a version has at most 128"),
+    ("1.0.0-" + "a" * 100_000, "100006 characters long"),
+    (f"{1 << 63}.0.0", "must each be below 2^63"),
+    (f"1.{1 << 70}.0", "must each be below 2^63"),
+]
+
+
+def test_unusable_versions_are_422_and_leave_nothing(start_catchment) -> None:
+    c = start_catchment()
+    with c.client() as client:
+        before = _tree(c.root)
+        for version, message in BAD_VERSIONS:
+            r = _upload(client, INLET.format(name="odd", version=version),
+                        _zip({"src/pond.py": MODULE}))
+            assert r.status_code == 422, (version[:40], r.text[:300])
+            assert any(message in p for p in r.json()["error"]["problems"]), r.text[:300]
+            assert len(r.text) < 2000  # the offending text is cut, not echoed
+            assert _tree(c.root) == before
+            assert not (c.root / "ponds" / "odd").exists()
+            assert not list((c.root / "tmp").iterdir())
+        assert client.get("/api/ponds").json()["ponds"] == []
+
+
+BAD_ENTRIES = [
+    ("src/" + "x" * 300 + ".py", "is over 255 bytes"),
+    ("a/" * 2000 + "x.py", "the limit is 1024"),
+    ("a/" * 40 + "x.py", "levels deep; the limit is 32"),
+    ("src/" + "é" * 200, "is over 255 bytes"),  # 400 bytes in 200 characters
+]
+
+
+def test_unwritable_zip_entries_are_422_and_leave_nothing(start_catchment) -> None:
+    c = start_catchment()
+    with c.client() as client:
+        before = _tree(c.root)
+        for entry, message in BAD_ENTRIES:
+            r = _upload(client, MANIFEST, _zip({"src/pond.py": MODULE, entry: b"x"}))
+            assert r.status_code == 422, (entry[:40], r.text[:300])
+            assert message in r.json()["error"]["message"], r.text[:300]
+            assert len(r.json()["error"]["message"]) < 300
+            assert _tree(c.root) == before
+            assert not (c.root / "ponds" / "evil").exists()
+            assert not list((c.root / "tmp").iterdir())
+
+
+def test_a_daemon_forked_at_import_does_not_outlive_the_deploy(start_catchment,
+                                                               tmp_path: Path) -> None:
+    pidfile = tmp_path / "daemon.pid"
+    project = write_pond(tmp_path, "forky", "1.0.0", daemon_module(pidfile), kind="inlet")
+    c = start_catchment()
+    with c.client() as client:
+        assert deploy(client, project).status_code == 201
+    wait_until(pidfile.exists, 30, what="the daemon to write its pid")
+    daemon = Path(f"/proc/{pidfile.read_text()}")
+    wait_until(lambda: not daemon.exists() or daemon.joinpath("stat").read_text().split()[2] == "Z",
+               10, what="the probe's daemon to be gone")

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.e2e.conftest import write_pond
-from tests.e2e.harness import deploy, free_port, pond, wait_until
+from tests.e2e.harness import deploy, free_port, pond, serving, wait_until, waitress_serve
 
 SIMPLE = """
     from duckstring import ripple
@@ -23,13 +21,7 @@ SIMPLE = """
 
 
 def _waitress(root: Path, env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
-    exe = shutil.which("waitress-serve", path=str(Path(sys.executable).parent)) or "waitress-serve"
-    with open(log, "ab") as out:
-        return subprocess.Popen(
-            [exe, "--listen", f"127.0.0.1:{port}", "--threads", "8",
-             "duckstring.embedded.wsgi:app"],
-            env={**env, "DUCKSTRING_ROOT": str(root)}, stdout=out, stderr=subprocess.STDOUT,
-        )
+    return waitress_serve(root, env, port, log, "--threads", "8")
 
 
 def test_waitress_serve_hosts_a_working_catchment_and_a_second_refuses(
@@ -38,14 +30,7 @@ def test_waitress_serve_hosts_a_working_catchment_and_a_second_refuses(
     first = _waitress(root, env, port, tmp_path / "first.log")
     try:
         url = f"http://127.0.0.1:{port}"
-
-        def up() -> bool:
-            try:
-                return httpx.get(f"{url}/api/health", timeout=1).status_code == 200
-            except httpx.HTTPError:
-                return False
-
-        wait_until(up, 30, what="waitress-serve")
+        wait_until(serving(url), 30, what="waitress-serve")
         with httpx.Client(base_url=url, timeout=60) as client:
             r = deploy(client, write_pond(tmp_path, "answer", "1.0.0", SIMPLE, kind="inlet"))
             assert r.status_code == 201, r.text

@@ -107,7 +107,7 @@ def test_a_broken_module_becomes_a_probe_error(tmp_path: Path, case: str) -> Non
     with pytest.raises(ProbeError, match=expected) as info:
         read_topology(root, m)
     assert "\n" not in info.value.message
-    assert info.value.message.startswith("src/pond.py: ")
+    assert info.value.message.startswith("src/pond.py")  # with the line when there is one
 
 
 def test_the_traceback_comes_along(tmp_path: Path) -> None:
@@ -120,6 +120,99 @@ def test_the_traceback_comes_along(tmp_path: Path) -> None:
         read_topology(root, m)
     assert "Traceback" in info.value.traceback
     assert "helper()" in info.value.traceback and "bad config" in info.value.traceback
+
+
+def test_the_traceback_is_the_authors_own_with_project_paths(tmp_path: Path) -> None:
+    root, m = project(tmp_path, """
+        from duckstring import ripple
+        import helpers
+
+        @ripple
+        def a(pond): pass
+    """, extra={"src/helpers.py": "x = 1\nraise ValueError(f'bad config in {__file__}')\n"})
+    with pytest.raises(ProbeError) as info:
+        read_topology(root, m)
+    assert info.value.message == "src/helpers.py:2: ValueError: bad config in src/helpers.py"
+    text = info.value.traceback
+    assert str(root) not in text and str(root.resolve()) not in text
+    assert "duckstring" not in text and "importlib" not in text and "<frozen" not in text
+    assert 'File "src/pond.py", line 3, in <module>' in text
+    assert 'File "src/helpers.py", line 2, in <module>' in text
+    assert text.rstrip().endswith("ValueError: bad config in src/helpers.py")
+
+
+def test_a_syntax_error_names_its_file_and_line(tmp_path: Path) -> None:
+    root, m = project(tmp_path, "import helpers\n", extra={"src/helpers.py": "x = 1\ndef (:\n"})
+    with pytest.raises(ProbeError) as info:
+        read_topology(root, m)
+    assert info.value.message == "src/helpers.py:2: SyntaxError: invalid syntax"
+    assert 'File "src/helpers.py", line 2' in info.value.traceback
+    assert str(root) not in info.value.traceback
+
+
+def daemon_module(pidfile: Path) -> str:
+    """A Ripple module that starts a daemon at import (the classic double fork, leaving the
+    session too) which writes its pid to `pidfile` and lives on for two minutes."""
+    return f"""
+        import os, time
+        from duckstring import ripple
+
+        if os.fork() == 0:
+            os.setsid()
+            if os.fork() == 0:
+                open({str(pidfile)!r} + ".tmp", "w").write(str(os.getpid()))
+                os.rename({str(pidfile)!r} + ".tmp", {str(pidfile)!r})
+                time.sleep(120)
+            os._exit(0)
+
+        @ripple
+        def a(pond): pass
+    """
+
+
+def test_a_daemon_forked_at_import_does_not_outlive_the_probe(tmp_path: Path) -> None:
+    pidfile = tmp_path / "daemon.pid"
+    root, m = project(tmp_path, daemon_module(pidfile))
+    assert read_topology(root, m, timeout=20) == [RippleSpec("a")]
+    assert wait_for(pidfile.exists), "the daemon never started"
+    daemon = int(pidfile.read_text())
+    assert wait_for(lambda: not alive(daemon)), f"daemon {daemon} outlived the probe"
+
+
+def test_a_hanging_module_with_a_daemon_leaves_nothing_running(tmp_path: Path) -> None:
+    pidfile = tmp_path / "daemon.pid"
+    root, m = project(tmp_path, f"""
+        import os, time
+        if os.fork() == 0:
+            os.setsid()
+            open({str(pidfile)!r} + ".tmp", "w").write(str(os.getpid()))
+            os.rename({str(pidfile)!r} + ".tmp", {str(pidfile)!r})
+            time.sleep(120)
+            os._exit(0)
+        time.sleep(120)
+    """)
+    with pytest.raises(ProbeError, match="longer than 6 s"):
+        read_topology(root, m, timeout=6)
+    assert pidfile.exists(), "the daemon never started"
+    daemon = int(pidfile.read_text())
+    assert wait_for(lambda: not alive(daemon)), f"daemon {daemon} outlived the probe"
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split()[2]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def wait_for(check, timeout: float = 10.0):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := check():
+            return value
+        time.sleep(0.05)
+    return check()
 
 
 def test_a_hanging_module_times_out(tmp_path: Path) -> None:

@@ -251,6 +251,22 @@ def test_a_runaway_query_is_stopped(layout: Layout) -> None:
                   sql="SELECT count(*) FROM range(1000000000000) a, range(1000000) b")
 
 
+def test_a_query_over_its_memory_limit_fails_clearly(layout: Layout) -> None:
+    with pytest.raises(QueryError, match=r"needs more than 32 MB .*DUCKSTRING_QUERY_MEMORY_MB"):
+        run_query(layout, "sales", 1, memory_mb=32,
+                  sql="SELECT string_agg(range::VARCHAR, ',') FROM range(30000000)")
+    assert run_query(layout, "sales", 1, memory_mb=32, sql="SELECT 1 AS one")["rows"] == [[1]]
+
+
+@pytest.mark.parametrize("fmt,limit", [("json", "2 MB"), ("csv", "16 MB"), ("parquet", "16 MB")])
+def test_a_result_over_its_size_limit_fails_clearly(layout: Layout, fmt: str, limit: str) -> None:
+    with pytest.raises(QueryError, match=f"result is over {limit}, the limit for {fmt.upper()}"):
+        run_query(layout, "sales", 1, memory_mb=16, fmt=fmt,
+                  sql="SELECT range, repeat('x', 40) AS s FROM range(2000000)")
+    small = run_query(layout, "sales", 1, memory_mb=16, fmt=fmt, sql="SELECT 1 AS one")
+    assert small  # the same limits let an ordinary result through
+
+
 def test_a_linked_table_is_not_published(layout: Layout, outside: Path) -> None:
     link = layout.table_file("sales", 1, "stolen")
     link.symlink_to(layout.table_file("secret", 1, "salary"))

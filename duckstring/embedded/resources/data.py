@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING
 
 import falcon
 
-from duckstring.embedded.errors import BadRequest, NotFound
+from duckstring.embedded.errors import BadRequest, Busy, NotFound
 from duckstring.embedded.resources.common import body, resolve_line
 from duckstring.embedded.status import when
 from duckstring.engine import split_line
@@ -14,6 +15,7 @@ from duckstring.engine import split_line
 if TYPE_CHECKING:
     from duckstring.embedded.app import Catchment
 
+RETRY_S = 1.0
 FORMATS = {"json": "application/json", "csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
 
 
@@ -51,13 +53,29 @@ class Tables:
 
 
 class Query:
+    """`POST /api/query`, at most `query_concurrency` at once: each holds a server thread, and
+    threads must stay free for health, status and the Ducks, so the excess is answered at once
+    (503, Retry-After) rather than queued."""
+
     def __init__(self, c: Catchment) -> None:
         self.c = c
+        self.slots = threading.BoundedSemaphore(c.settings.query_concurrency)
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        if not self.slots.acquire(blocking=False):
+            raise Busy(f"{self.c.settings.query_concurrency} queries are running, the most at "
+                       "once here (DUCKSTRING_QUERY_CONCURRENCY); try again in a moment",
+                       retry_s=RETRY_S)
+        try:
+            self._query(req, resp)
+        finally:
+            self.slots.release()
+
+    def _query(self, req: falcon.Request, resp: falcon.Response) -> None:
         from duckstring.embedded.query import QueryError, run_query
         from duckstring.embedded.tables import NotFound as NoTable
 
+        settings = self.c.settings
         data = body(req)
         pond = data.get("pond")
         if not isinstance(pond, str):
@@ -71,7 +89,9 @@ class Query:
             raise BadRequest(f"format must be one of {', '.join(FORMATS)}")
         try:
             result = run_query(self.c.layout, name, major, sql=data.get("sql"),
-                               table=data.get("table"), fmt=fmt, limit=data.get("limit"))
+                               table=data.get("table"), fmt=fmt, limit=data.get("limit"),
+                               timeout_s=settings.query_timeout_s,
+                               memory_mb=settings.query_memory_mb)
         except QueryError as e:
             raise BadRequest(str(e)) from None
         except NoTable as e:

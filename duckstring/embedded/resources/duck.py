@@ -9,7 +9,7 @@ import falcon
 
 from duckstring import protocol
 from duckstring.embedded.errors import BadRequest, NotFound
-from duckstring.embedded.resources.common import body
+from duckstring.embedded.resources.common import body, seconds_param
 from duckstring.engine import line_id
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ class DuckChannel:
     def on_get_jobs(self, req: falcon.Request, resp: falcon.Response, name: str,
                     major: str) -> None:
         line = self._line(name, major)
-        wait = min(max(req.get_param_as_float("wait") or 0.0, 0.0), self.c.settings.job_wait_s)
+        wait = seconds_param(req, "wait", 0.0, self.c.settings.job_wait_s)
         jobs, waited = self.c.supervisor.take(line, wait, req.get_param_as_int("pid"))
         resp.media = {"jobs": jobs, "heartbeat_s": self.c.settings.heartbeat_s}
         if not waited and not jobs:

@@ -8,7 +8,7 @@ import falcon
 
 from duckstring.embedded import status
 from duckstring.embedded.errors import BadRequest
-from duckstring.embedded.resources.common import resolve_line
+from duckstring.embedded.resources.common import resolve_line, seconds_param
 from duckstring.embedded.store import runs
 from duckstring.engine import NEVER
 from duckstring.times import iso
@@ -24,8 +24,7 @@ class Status:
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         since = req.get_param_as_int("since")
         if since is not None:
-            wait = req.get_param_as_float("wait") or 25.0
-            self.c.coordinator.wait_changed(since, min(max(wait, 0.0), 60.0))
+            self.c.coordinator.wait_changed(since, seconds_param(req, "wait", 25.0, 60.0))
         pond = req.get_param("pond")
         lines = status.lineage(self.c.coordinator, resolve_line(self.c, pond, req)) if pond else None
         doc = status.build(self.c.coordinator, lines=lines)

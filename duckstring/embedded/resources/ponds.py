@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import falcon
 
 from duckstring.embedded.errors import BadRequest, NotFound
-from duckstring.embedded.resources.common import body, instant, number, resolve_line
+from duckstring.embedded.resources.common import MAX_BUDGET, body, instant, number, resolve_line
 from duckstring.embedded.status import when, window_doc
 from duckstring.embedded.store import versions
 from duckstring.engine import WindowRule, events, line_id
@@ -43,7 +43,11 @@ class Ponds:
                 raise NotFound(f"{name} {version} is not deployed")
             sel = versions.selected(conn, name, row.major)
         resp.media = {"name": name, "version": version, "major": row.major,
+                      "digest": row.digest,
                       "selected": sel is not None and sel.version == version}
+
+
+WINDOW_NAME_MAX = 64
 
 
 def _bound_ms(data: dict[str, Any]) -> int:
@@ -106,7 +110,7 @@ class Budget:
         values = {}
         for key in ("immediate_retries", "source_retries"):
             if data.get(key) is not None:
-                values[key] = int(number(data[key], key))
+                values[key] = int(number(data[key], key, maximum=MAX_BUDGET, whole=True))
         self.c.coordinator.apply(events.SetBudget(line, values.get("immediate_retries"),
                                                   values.get("source_retries")))
         with self.c.coordinator.lock:
@@ -147,6 +151,8 @@ class Windows:
         wname = data.get("name")
         if not isinstance(wname, str) or not wname.strip():
             raise BadRequest("name is required")
+        if len(wname.strip()) > WINDOW_NAME_MAX:
+            raise BadRequest(f"name is {len(wname.strip())} characters; the limit is {WINDOW_NAME_MAX}")
         every = round(number(data.get("every_s"), "every_s", minimum=0.001) * 1000)
         duration = data.get("duration_s")
         now = self.c.coordinator.clock()

@@ -68,4 +68,8 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX attempts_by_run ON attempts (run_id)
     """,
+    # 2: each deployed artifact's content digest (a replaced version is new code)
+    """
+    ALTER TABLE versions ADD COLUMN digest TEXT NOT NULL DEFAULT ''
+    """,
 ]

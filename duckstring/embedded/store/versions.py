@@ -20,28 +20,26 @@ class VersionRow:
     sources: list[dict[str, Any]]
     path: str
     deployed_at: int
+    digest: str = ""  # of the deployed files (packaging.digest): same version, new code?
 
 
 def _row(r: sqlite3.Row) -> VersionRow:
     return VersionRow(
         r["name"], r["version"], r["major"], r["kind"], r["manifest"],
         json.loads(r["ripples"]), json.loads(r["sources"]), r["path"], r["deployed_at"],
+        r["digest"],
     )
 
 
-def put(conn: sqlite3.Connection, v: VersionRow) -> bool:
-    """Insert or replace a version; True when it replaced an existing one."""
-    existed = conn.execute(
-        "SELECT 1 FROM versions WHERE name = ? AND version = ?", (v.name, v.version)
-    ).fetchone()
+def put(conn: sqlite3.Connection, v: VersionRow) -> None:
+    """Insert a version, or replace the one of the same name and version."""
     conn.execute(
         "INSERT OR REPLACE INTO versions "
-        "(name, version, major, kind, manifest, ripples, sources, path, deployed_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "(name, version, major, kind, manifest, ripples, sources, path, deployed_at, digest) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (v.name, v.version, v.major, v.kind, v.manifest, json.dumps(v.ripples),
-         json.dumps(v.sources), v.path, v.deployed_at),
+         json.dumps(v.sources), v.path, v.deployed_at, v.digest),
     )
-    return existed is not None
 
 
 def get(conn: sqlite3.Connection, name: str, version: str) -> VersionRow | None:
