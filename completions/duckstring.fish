@@ -6,28 +6,45 @@ function __duckstring_catchments
     test -r $home/config.toml; and sed -n 's/^[[:space:]]*\[catchments\.\([^]]*\)\].*/\1/p' $home/config.toml | string replace -a '"' ''
 end
 
-function __duckstring_path
+function __duckstring_ponds
+    set -l home $HOME/.duckstring
+    set -q DUCKSTRING_HOME; and set home $DUCKSTRING_HOME
+    cat $home/completion/*.ponds 2>/dev/null | sort -u
+end
+
+function __duckstring_state
     set -l cmdpath duckstring
     set -l skip 0
+    set -l npos 0
     for word in (commandline -opc)[2..-1]
         if test $skip -eq 1
             set skip 0
             continue
         end
-        if contains -- "$cmdpath:$word" 'duckstring quickstart:--dir' 'duckstring quickstart:--catchment' 'duckstring quickstart:-c' 'duckstring quickstart:--port' 'duckstring quickstart:-p' 'duckstring status:--catchment' 'duckstring status:-c' 'duckstring status:--major' 'duckstring status:-m' 'duckstring runs:--limit' 'duckstring runs:-n' 'duckstring runs:--catchment' 'duckstring runs:-c' 'duckstring runs:--major' 'duckstring runs:-m' 'duckstring query:--sql' 'duckstring query:--csv' 'duckstring query:--json' 'duckstring query:--parquet' 'duckstring query:--path' 'duckstring query:--catchment' 'duckstring query:-c' 'duckstring query:--major' 'duckstring query:-m' 'duckstring query:--version' 'duckstring query:-v' 'duckstring get:--path' 'duckstring get:--catchment' 'duckstring get:-c' 'duckstring get:--major' 'duckstring get:-m' 'duckstring get:--version' 'duckstring get:-v' 'duckstring simulate:--until' 'duckstring catchment init:--name' 'duckstring catchment init:-n' 'duckstring catchment init:--host' 'duckstring catchment init:--port' 'duckstring catchment init:-p' 'duckstring catchment init:--root' 'duckstring catchment init:--key' 'duckstring catchment init:--header' 'duckstring catchment connect:--name' 'duckstring catchment connect:-n' 'duckstring catchment connect:--path' 'duckstring catchment connect:--key' 'duckstring catchment connect:--header' 'duckstring catchment download:--catchment' 'duckstring catchment download:-c' 'duckstring catchment download:--path' 'duckstring pond deploy:--catchment' 'duckstring pond deploy:-c' 'duckstring pond hydrate:--source' 'duckstring pond hydrate:-s' 'duckstring pond hydrate:--path' 'duckstring pond hydrate:--catchment' 'duckstring pond hydrate:-c' 'duckstring pond run:--ripple' 'duckstring pond run:--path' 'duckstring puddle ls:--path' 'duckstring puddle show:--rows' 'duckstring puddle show:-n' 'duckstring puddle show:--path' 'duckstring puddle query:--path' 'duckstring trigger tap:--catchment' 'duckstring trigger tap:-c' 'duckstring trigger tap:--major' 'duckstring trigger tap:-m' 'duckstring trigger tap:--version' 'duckstring trigger tap:-v' 'duckstring trigger pulse:--at' 'duckstring trigger pulse:--catchment' 'duckstring trigger pulse:-c' 'duckstring trigger pulse:--major' 'duckstring trigger pulse:-m' 'duckstring trigger pulse:--version' 'duckstring trigger pulse:-v' 'duckstring trigger wave:--catchment' 'duckstring trigger wave:-c' 'duckstring trigger wave:--major' 'duckstring trigger wave:-m' 'duckstring trigger wave:--version' 'duckstring trigger wave:-v' 'duckstring trigger tide:--catchment' 'duckstring trigger tide:-c' 'duckstring trigger tide:--major' 'duckstring trigger tide:-m' 'duckstring trigger tide:--version' 'duckstring trigger tide:-v' 'duckstring trigger remove:--catchment' 'duckstring trigger remove:-c' 'duckstring trigger remove:--major' 'duckstring trigger remove:-m' 'duckstring trigger remove:--version' 'duckstring trigger remove:-v' 'duckstring trigger window:--catchment' 'duckstring trigger window:-c' 'duckstring trigger window:--major' 'duckstring trigger window:-m' 'duckstring trigger window add:--name' 'duckstring trigger window add:-n' 'duckstring trigger window add:--every' 'duckstring trigger window add:-e' 'duckstring trigger window add:--start' 'duckstring trigger window add:-s' 'duckstring trigger window add:--duration' 'duckstring trigger window add:-d' 'duckstring trigger window add:--on' 'duckstring trigger window add:-o' 'duckstring trigger window add:--until' 'duckstring trigger window add:-u' 'duckstring control wake:--catchment' 'duckstring control wake:-c' 'duckstring control wake:--major' 'duckstring control wake:-m' 'duckstring control wake:--version' 'duckstring control wake:-v' 'duckstring control force:--catchment' 'duckstring control force:-c' 'duckstring control force:--major' 'duckstring control force:-m' 'duckstring control force:--version' 'duckstring control force:-v' 'duckstring control sleep:--catchment' 'duckstring control sleep:-c' 'duckstring control sleep:--major' 'duckstring control sleep:-m' 'duckstring control sleep:--version' 'duckstring control sleep:-v' 'duckstring control kill:--catchment' 'duckstring control kill:-c' 'duckstring control kill:--major' 'duckstring control kill:-m' 'duckstring control kill:--version' 'duckstring control kill:-v' 'duckstring control clear:--catchment' 'duckstring control clear:-c' 'duckstring control clear:--major' 'duckstring control clear:-m' 'duckstring control clear:--version' 'duckstring control clear:-v' 'duckstring control failure-budget:--immediate' 'duckstring control failure-budget:-i' 'duckstring control failure-budget:--on-change' 'duckstring control failure-budget:-o' 'duckstring control failure-budget:--catchment' 'duckstring control failure-budget:-c' 'duckstring control failure-budget:--major' 'duckstring control failure-budget:-m' 'duckstring control failure-budget:--version' 'duckstring control failure-budget:-v'
+        if contains -- "$cmdpath:$word" 'duckstring quickstart:--dir' 'duckstring quickstart:--catchment' 'duckstring quickstart:-c' 'duckstring quickstart:--port' 'duckstring quickstart:-p' 'duckstring status:--catchment' 'duckstring status:-c' 'duckstring status:--major' 'duckstring status:-m' 'duckstring runs:--limit' 'duckstring runs:-n' 'duckstring runs:--catchment' 'duckstring runs:-c' 'duckstring runs:--major' 'duckstring runs:-m' 'duckstring query:--sql' 'duckstring query:--csv' 'duckstring query:--json' 'duckstring query:--parquet' 'duckstring query:--path' 'duckstring query:--catchment' 'duckstring query:-c' 'duckstring query:--major' 'duckstring query:-m' 'duckstring query:--version' 'duckstring query:-v' 'duckstring get:--path' 'duckstring get:--catchment' 'duckstring get:-c' 'duckstring get:--major' 'duckstring get:-m' 'duckstring get:--version' 'duckstring get:-v' 'duckstring simulate:--until' 'duckstring catchment init:--name' 'duckstring catchment init:-n' 'duckstring catchment init:--host' 'duckstring catchment init:--port' 'duckstring catchment init:-p' 'duckstring catchment init:--root' 'duckstring catchment init:--key' 'duckstring catchment init:--header' 'duckstring catchment connect:--name' 'duckstring catchment connect:-n' 'duckstring catchment connect:--path' 'duckstring catchment connect:--url' 'duckstring catchment connect:--key' 'duckstring catchment connect:--header' 'duckstring catchment download:--catchment' 'duckstring catchment download:-c' 'duckstring catchment download:--path' 'duckstring pond deploy:--catchment' 'duckstring pond deploy:-c' 'duckstring pond remove:--major' 'duckstring pond remove:-m' 'duckstring pond remove:--catchment' 'duckstring pond remove:-c' 'duckstring pond hydrate:--source' 'duckstring pond hydrate:-s' 'duckstring pond hydrate:--path' 'duckstring pond hydrate:--catchment' 'duckstring pond hydrate:-c' 'duckstring pond run:--ripple' 'duckstring pond run:--path' 'duckstring puddle ls:--path' 'duckstring puddle show:--rows' 'duckstring puddle show:-n' 'duckstring puddle show:--path' 'duckstring puddle query:--path' 'duckstring trigger tap:--catchment' 'duckstring trigger tap:-c' 'duckstring trigger tap:--major' 'duckstring trigger tap:-m' 'duckstring trigger tap:--version' 'duckstring trigger tap:-v' 'duckstring trigger pulse:--at' 'duckstring trigger pulse:--catchment' 'duckstring trigger pulse:-c' 'duckstring trigger pulse:--major' 'duckstring trigger pulse:-m' 'duckstring trigger pulse:--version' 'duckstring trigger pulse:-v' 'duckstring trigger wave:--every' 'duckstring trigger wave:-e' 'duckstring trigger wave:--catchment' 'duckstring trigger wave:-c' 'duckstring trigger wave:--major' 'duckstring trigger wave:-m' 'duckstring trigger wave:--version' 'duckstring trigger wave:-v' 'duckstring trigger tide:--catchment' 'duckstring trigger tide:-c' 'duckstring trigger tide:--major' 'duckstring trigger tide:-m' 'duckstring trigger tide:--version' 'duckstring trigger tide:-v' 'duckstring trigger remove:--catchment' 'duckstring trigger remove:-c' 'duckstring trigger remove:--major' 'duckstring trigger remove:-m' 'duckstring trigger remove:--version' 'duckstring trigger remove:-v' 'duckstring trigger window:--catchment' 'duckstring trigger window:-c' 'duckstring trigger window:--major' 'duckstring trigger window:-m' 'duckstring trigger window add:--name' 'duckstring trigger window add:-n' 'duckstring trigger window add:--every' 'duckstring trigger window add:-e' 'duckstring trigger window add:--start' 'duckstring trigger window add:-s' 'duckstring trigger window add:--duration' 'duckstring trigger window add:-d' 'duckstring trigger window add:--on' 'duckstring trigger window add:-o' 'duckstring trigger window add:--until' 'duckstring trigger window add:-u' 'duckstring control wake:--catchment' 'duckstring control wake:-c' 'duckstring control wake:--major' 'duckstring control wake:-m' 'duckstring control wake:--version' 'duckstring control wake:-v' 'duckstring control force:--catchment' 'duckstring control force:-c' 'duckstring control force:--major' 'duckstring control force:-m' 'duckstring control force:--version' 'duckstring control force:-v' 'duckstring control sleep:--catchment' 'duckstring control sleep:-c' 'duckstring control sleep:--major' 'duckstring control sleep:-m' 'duckstring control sleep:--version' 'duckstring control sleep:-v' 'duckstring control kill:--catchment' 'duckstring control kill:-c' 'duckstring control kill:--major' 'duckstring control kill:-m' 'duckstring control kill:--version' 'duckstring control kill:-v' 'duckstring control clear:--catchment' 'duckstring control clear:-c' 'duckstring control clear:--major' 'duckstring control clear:-m' 'duckstring control clear:--version' 'duckstring control clear:-v' 'duckstring control failure-budget:--immediate' 'duckstring control failure-budget:-i' 'duckstring control failure-budget:--on-change' 'duckstring control failure-budget:-o' 'duckstring control failure-budget:--catchment' 'duckstring control failure-budget:-c' 'duckstring control failure-budget:--major' 'duckstring control failure-budget:-m' 'duckstring control failure-budget:--version' 'duckstring control failure-budget:-v'
             set skip 1
             continue
         end
         string match -q -- '-*' $word; and continue
-        if contains -- "$cmdpath $word" 'duckstring quickstart' 'duckstring status' 'duckstring runs' 'duckstring query' 'duckstring get' 'duckstring simulate' 'duckstring catchment' 'duckstring catchment init' 'duckstring catchment start' 'duckstring catchment connect' 'duckstring catchment list' 'duckstring catchment set-default' 'duckstring catchment disconnect' 'duckstring catchment download' 'duckstring pond' 'duckstring pond init' 'duckstring pond demo' 'duckstring pond deploy' 'duckstring pond hydrate' 'duckstring pond run' 'duckstring puddle' 'duckstring puddle ls' 'duckstring puddle show' 'duckstring puddle query' 'duckstring trigger' 'duckstring trigger tap' 'duckstring trigger pulse' 'duckstring trigger wave' 'duckstring trigger tide' 'duckstring trigger remove' 'duckstring trigger window' 'duckstring trigger window add' 'duckstring trigger window list' 'duckstring trigger window remove' 'duckstring control' 'duckstring control wake' 'duckstring control force' 'duckstring control sleep' 'duckstring control kill' 'duckstring control clear' 'duckstring control failure-budget'
+        if contains -- "$cmdpath $word" 'duckstring quickstart' 'duckstring status' 'duckstring runs' 'duckstring query' 'duckstring get' 'duckstring simulate' 'duckstring catchment' 'duckstring catchment init' 'duckstring catchment start' 'duckstring catchment connect' 'duckstring catchment list' 'duckstring catchment set-default' 'duckstring catchment disconnect' 'duckstring catchment download' 'duckstring pond' 'duckstring pond init' 'duckstring pond demo' 'duckstring pond deploy' 'duckstring pond remove' 'duckstring pond hydrate' 'duckstring pond run' 'duckstring puddle' 'duckstring puddle ls' 'duckstring puddle show' 'duckstring puddle query' 'duckstring trigger' 'duckstring trigger tap' 'duckstring trigger pulse' 'duckstring trigger wave' 'duckstring trigger tide' 'duckstring trigger remove' 'duckstring trigger window' 'duckstring trigger window add' 'duckstring trigger window list' 'duckstring trigger window remove' 'duckstring control' 'duckstring control wake' 'duckstring control force' 'duckstring control sleep' 'duckstring control kill' 'duckstring control clear' 'duckstring control failure-budget'
             set cmdpath "$cmdpath $word"
+            set npos 0
+        else
+            set npos (math $npos + 1)
         end
     end
     echo $cmdpath
+    echo $npos
 end
 
 function __duckstring_at
-    test (__duckstring_path) = $argv[1]
+    set -l state (__duckstring_state)
+    test "$state[1]" = $argv[1]
+end
+
+function __duckstring_slot
+    set -l state (__duckstring_state)
+    test "$state[1]" = $argv[1] -a "$state[2]" = $argv[2]
 end
 
 complete -c duckstring -n "__duckstring_at 'duckstring'" -f -a quickstart -d 'The tour: a local Catchment, the demo Ponds, one Pulse of reports and its result.'
@@ -47,20 +64,24 @@ complete -c duckstring -n "__duckstring_at 'duckstring'" -l show-completion -d '
 complete -c duckstring -n "__duckstring_at 'duckstring'" -l help -s h -d 'Show the help and exit.'
 complete -c duckstring -n "__duckstring_at 'duckstring quickstart'" -l dir -r -d 'Where to write the demo Ponds.'
 complete -c duckstring -n "__duckstring_at 'duckstring quickstart'" -l catchment -s c -x -a '(__duckstring_catchments)' -d 'Registration to use (default: $DUCKSTRING_CATCHMENT, the default, or the only one).'
-complete -c duckstring -n "__duckstring_at 'duckstring quickstart'" -l port -s p -r -d 'Port of the demo Catchment when it is created (default 7474, or a free one).'
+complete -c duckstring -n "__duckstring_at 'duckstring quickstart'" -l port -s p -r -d 'Port of the demo Catchment when it is created (default 7474, or the next one no registration uses).'
 complete -c duckstring -n "__duckstring_at 'duckstring quickstart'" -l help -s h -d 'Show the help and exit.'
+complete -c duckstring -n "__duckstring_slot 'duckstring status' 0" -f -a '(__duckstring_ponds)'
 complete -c duckstring -n "__duckstring_at 'duckstring status'" -l once -d 'Print the table once instead of following.'
 complete -c duckstring -n "__duckstring_at 'duckstring status'" -l catchment -s c -x -a '(__duckstring_catchments)' -d 'Registration to use (default: $DUCKSTRING_CATCHMENT, the default, or the only one).'
 complete -c duckstring -n "__duckstring_at 'duckstring status'" -l major -s m -r -d 'Major line (default: the highest deployed).'
 complete -c duckstring -n "__duckstring_at 'duckstring status'" -l json -d 'Machine-readable output (one JSON document).'
 complete -c duckstring -n "__duckstring_at 'duckstring status'" -l help -s h -d 'Show the help and exit.'
+complete -c duckstring -n "__duckstring_slot 'duckstring runs' 0" -f -a '(__duckstring_ponds)'
 complete -c duckstring -n "__duckstring_at 'duckstring runs'" -l limit -s n -r -d 'How many runs.'
 complete -c duckstring -n "__duckstring_at 'duckstring runs'" -l failed -d 'Only failed runs.'
 complete -c duckstring -n "__duckstring_at 'duckstring runs'" -l lineage -d 'With POND: its upstream runs too.'
+complete -c duckstring -n "__duckstring_at 'duckstring runs'" -l logs -d 'Show every attempt\'s pond.log lines (failed ones always do).'
 complete -c duckstring -n "__duckstring_at 'duckstring runs'" -l catchment -s c -x -a '(__duckstring_catchments)' -d 'Registration to use (default: $DUCKSTRING_CATCHMENT, the default, or the only one).'
 complete -c duckstring -n "__duckstring_at 'duckstring runs'" -l major -s m -r -d 'Major line (default: the highest deployed).'
 complete -c duckstring -n "__duckstring_at 'duckstring runs'" -l json -d 'Machine-readable output (one JSON document).'
 complete -c duckstring -n "__duckstring_at 'duckstring runs'" -l help -s h -d 'Show the help and exit.'
+complete -c duckstring -n "__duckstring_slot 'duckstring query' 0" -f -a '(__duckstring_ponds)'
 complete -c duckstring -n "__duckstring_at 'duckstring query'" -l sql -r -d 'DuckDB SQL over the Pond\'s published tables (bare or pond.table names); @file.sql reads it from a file.'
 complete -c duckstring -n "__duckstring_at 'duckstring query'" -l csv -r -d 'Write CSV to F (- = stdout).'
 complete -c duckstring -n "__duckstring_at 'duckstring query'" -l json -r -d 'Write JSON records to F (- = stdout).'
@@ -70,6 +91,7 @@ complete -c duckstring -n "__duckstring_at 'duckstring query'" -l catchment -s c
 complete -c duckstring -n "__duckstring_at 'duckstring query'" -l major -s m -r -d 'Major line (default: the highest deployed).'
 complete -c duckstring -n "__duckstring_at 'duckstring query'" -l version -s v -r -d 'Exact version; must be its line\'s selected version.'
 complete -c duckstring -n "__duckstring_at 'duckstring query'" -l help -s h -d 'Show the help and exit.'
+complete -c duckstring -n "__duckstring_slot 'duckstring get' 0" -f -a '(__duckstring_ponds)'
 complete -c duckstring -n "__duckstring_at 'duckstring get'" -l path -r -d 'Directory to write into (default ./ponds/POND).'
 complete -c duckstring -n "__duckstring_at 'duckstring get'" -l catchment -s c -x -a '(__duckstring_catchments)' -d 'Registration to use (default: $DUCKSTRING_CATCHMENT, the default, or the only one).'
 complete -c duckstring -n "__duckstring_at 'duckstring get'" -l major -s m -r -d 'Major line (default: the highest deployed).'
@@ -88,20 +110,22 @@ complete -c duckstring -n "__duckstring_at 'duckstring catchment'" -f -a downloa
 complete -c duckstring -n "__duckstring_at 'duckstring catchment'" -l help -s h -d 'Show the help and exit.'
 complete -c duckstring -n "__duckstring_at 'duckstring catchment init'" -l name -s n -r -d 'Registration name (asked when missing).'
 complete -c duckstring -n "__duckstring_at 'duckstring catchment init'" -l host -r -d 'Address to listen on.'
-complete -c duckstring -n "__duckstring_at 'duckstring catchment init'" -l port -s p -r -d 'Port to listen on.'
+complete -c duckstring -n "__duckstring_at 'duckstring catchment init'" -l port -s p -r -d 'Port to listen on (default: 7474, or the next one no registration uses).'
 complete -c duckstring -n "__duckstring_at 'duckstring catchment init'" -l root -r -d 'Where its state lives (default: ~/.duckstring/NAME).'
 complete -c duckstring -n "__duckstring_at 'duckstring catchment init'" -l key -r -d 'API key, sent as Authorization: Bearer.'
 complete -c duckstring -n "__duckstring_at 'duckstring catchment init'" -l generate-key -d 'Make a fresh key, print it once and store it.'
 complete -c duckstring -n "__duckstring_at 'duckstring catchment init'" -l header -r -d 'A header sent with every request (repeatable), e.g. a platform token.'
+complete -c duckstring -n "__duckstring_at 'duckstring catchment init'" -l default -l no-default -d 'Make it the default Catchment (asked on a terminal; default: yes).'
 complete -c duckstring -n "__duckstring_at 'duckstring catchment init'" -l yes -s y -d 'Answer yes to every question.'
 complete -c duckstring -n "__duckstring_at 'duckstring catchment init'" -l no-start -d 'Register only; do not start it.'
 complete -c duckstring -n "__duckstring_at 'duckstring catchment init'" -l help -s h -d 'Show the help and exit.'
 complete -c duckstring -n "__duckstring_at 'duckstring catchment start'" -f -a '(__duckstring_catchments)'
 complete -c duckstring -n "__duckstring_at 'duckstring catchment start'" -l help -s h -d 'Show the help and exit.'
 complete -c duckstring -n "__duckstring_at 'duckstring catchment connect'" -l name -s n -r -d 'Registration name.'
-complete -c duckstring -n "__duckstring_at 'duckstring catchment connect'" -l path -r -d 'The Catchment\'s URL.'
+complete -c duckstring -n "__duckstring_at 'duckstring catchment connect'" -l path -l url -r -d 'The Catchment\'s URL.'
 complete -c duckstring -n "__duckstring_at 'duckstring catchment connect'" -l key -r -d 'API key, sent as Authorization: Bearer.'
 complete -c duckstring -n "__duckstring_at 'duckstring catchment connect'" -l header -r -d 'A header sent with every request (repeatable), e.g. a platform token.'
+complete -c duckstring -n "__duckstring_at 'duckstring catchment connect'" -l default -l no-default -d 'Make it the default Catchment (asked on a terminal; default: yes).'
 complete -c duckstring -n "__duckstring_at 'duckstring catchment connect'" -l yes -s y -d 'Answer yes to every question.'
 complete -c duckstring -n "__duckstring_at 'duckstring catchment connect'" -l help -s h -d 'Show the help and exit.'
 complete -c duckstring -n "__duckstring_at 'duckstring catchment list'" -l json -d 'Machine-readable output (one JSON document).'
@@ -115,9 +139,10 @@ complete -c duckstring -n "__duckstring_at 'duckstring catchment download'" -l c
 complete -c duckstring -n "__duckstring_at 'duckstring catchment download'" -l path -r -d 'Where to put the root (default ./.duckstring).'
 complete -c duckstring -n "__duckstring_at 'duckstring catchment download'" -l yes -s y -d 'Answer yes to every question.'
 complete -c duckstring -n "__duckstring_at 'duckstring catchment download'" -l help -s h -d 'Show the help and exit.'
-complete -c duckstring -n "__duckstring_at 'duckstring pond'" -f -a init -d 'Scaffold a new Pond project.'
+complete -c duckstring -n "__duckstring_at 'duckstring pond'" -f -a init -d 'Scaffold a new Pond project in NAME/ (or in DIR; `.` writes it here).'
 complete -c duckstring -n "__duckstring_at 'duckstring pond'" -f -a demo -d 'Write the four demo Ponds (transactions, products, sales, reports) as subdirectories.'
 complete -c duckstring -n "__duckstring_at 'duckstring pond'" -f -a deploy -d 'Package a Pond project and upload it to the Catchment.'
+complete -c duckstring -n "__duckstring_at 'duckstring pond'" -f -a remove -d 'Retire a Pond line: stop its work and its Duck, and take it out of the graph.'
 complete -c duckstring -n "__duckstring_at 'duckstring pond'" -f -a hydrate -d 'Materialise the Puddles into puddles/ponds/SOURCE/data/TABLE.parquet.'
 complete -c duckstring -n "__duckstring_at 'duckstring pond'" -f -a run -d 'One local Pond Run against the Puddles; output in puddles/out/.'
 complete -c duckstring -n "__duckstring_at 'duckstring pond'" -l help -s h -d 'Show the help and exit.'
@@ -128,6 +153,12 @@ complete -c duckstring -n "__duckstring_at 'duckstring pond deploy'" -l all -d '
 complete -c duckstring -n "__duckstring_at 'duckstring pond deploy'" -l catchment -s c -x -a '(__duckstring_catchments)' -d 'Registration to use (default: $DUCKSTRING_CATCHMENT, the default, or the only one).'
 complete -c duckstring -n "__duckstring_at 'duckstring pond deploy'" -l yes -s y -d 'Answer yes to every question.'
 complete -c duckstring -n "__duckstring_at 'duckstring pond deploy'" -l help -s h -d 'Show the help and exit.'
+complete -c duckstring -n "__duckstring_slot 'duckstring pond remove' 0" -f -a '(__duckstring_ponds)'
+complete -c duckstring -n "__duckstring_at 'duckstring pond remove'" -l major -s m -r -d 'Major line (default: the highest deployed).'
+complete -c duckstring -n "__duckstring_at 'duckstring pond remove'" -l wipe -d 'Also delete its deployed versions and published data.'
+complete -c duckstring -n "__duckstring_at 'duckstring pond remove'" -l catchment -s c -x -a '(__duckstring_catchments)' -d 'Registration to use (default: $DUCKSTRING_CATCHMENT, the default, or the only one).'
+complete -c duckstring -n "__duckstring_at 'duckstring pond remove'" -l yes -s y -d 'Answer yes to every question.'
+complete -c duckstring -n "__duckstring_at 'duckstring pond remove'" -l help -s h -d 'Show the help and exit.'
 complete -c duckstring -n "__duckstring_at 'duckstring pond hydrate'" -l source -s s -r -d 'Only this Source (repeatable).'
 complete -c duckstring -n "__duckstring_at 'duckstring pond hydrate'" -l from-catchment -d 'Download the Sources\' published tables instead of running the Puddles.'
 complete -c duckstring -n "__duckstring_at 'duckstring pond hydrate'" -l path -r -d 'The Pond project directory (default: here).'
@@ -156,14 +187,16 @@ complete -c duckstring -n "__duckstring_at 'duckstring trigger'" -f -a pulse -d 
 complete -c duckstring -n "__duckstring_at 'duckstring trigger'" -f -a wave -d 'Standing pull: keep the Pond supplied, paced by its slowest Ripple upstream.'
 complete -c duckstring -n "__duckstring_at 'duckstring trigger'" -f -a tide -d 'Standing push: Pulse the Pond whenever its staleness would pass BOUND.'
 complete -c duckstring -n "__duckstring_at 'duckstring trigger'" -f -a remove -d 'Drop the Pond\'s standing trigger (demand already in the graph drains).'
-complete -c duckstring -n "__duckstring_at 'duckstring trigger'" -f -a window -d 'Window rules of an Inlet: when it may mint fresh data (model.md §8).'
+complete -c duckstring -n "__duckstring_at 'duckstring trigger'" -f -a window -d 'Window rules of an Inlet: when it may mint fresh data (docs/concepts.md §8).'
 complete -c duckstring -n "__duckstring_at 'duckstring trigger'" -l help -s h -d 'Show the help and exit.'
+complete -c duckstring -n "__duckstring_slot 'duckstring trigger tap' 0" -f -a '(__duckstring_ponds)'
 complete -c duckstring -n "__duckstring_at 'duckstring trigger tap'" -l catchment -s c -x -a '(__duckstring_catchments)' -d 'Registration to use (default: $DUCKSTRING_CATCHMENT, the default, or the only one).'
 complete -c duckstring -n "__duckstring_at 'duckstring trigger tap'" -l major -s m -r -d 'Major line (default: the highest deployed).'
 complete -c duckstring -n "__duckstring_at 'duckstring trigger tap'" -l version -s v -r -d 'Exact version; must be its line\'s selected version.'
 complete -c duckstring -n "__duckstring_at 'duckstring trigger tap'" -l silent -d 'Submit and return without the live view.'
 complete -c duckstring -n "__duckstring_at 'duckstring trigger tap'" -l watch -d 'Keep the live view open after the Pond settles.'
 complete -c duckstring -n "__duckstring_at 'duckstring trigger tap'" -l help -s h -d 'Show the help and exit.'
+complete -c duckstring -n "__duckstring_slot 'duckstring trigger pulse' 0" -f -a '(__duckstring_ponds)'
 complete -c duckstring -n "__duckstring_at 'duckstring trigger pulse'" -l at -r -d 'Target freshness (ISO-8601; default: now).'
 complete -c duckstring -n "__duckstring_at 'duckstring trigger pulse'" -l catchment -s c -x -a '(__duckstring_catchments)' -d 'Registration to use (default: $DUCKSTRING_CATCHMENT, the default, or the only one).'
 complete -c duckstring -n "__duckstring_at 'duckstring trigger pulse'" -l major -s m -r -d 'Major line (default: the highest deployed).'
@@ -171,23 +204,28 @@ complete -c duckstring -n "__duckstring_at 'duckstring trigger pulse'" -l versio
 complete -c duckstring -n "__duckstring_at 'duckstring trigger pulse'" -l silent -d 'Submit and return without the live view.'
 complete -c duckstring -n "__duckstring_at 'duckstring trigger pulse'" -l watch -d 'Keep the live view open after the Pond settles.'
 complete -c duckstring -n "__duckstring_at 'duckstring trigger pulse'" -l help -s h -d 'Show the help and exit.'
+complete -c duckstring -n "__duckstring_slot 'duckstring trigger wave' 0" -f -a '(__duckstring_ponds)'
+complete -c duckstring -n "__duckstring_at 'duckstring trigger wave'" -l every -s e -r -d 'Re-tap no sooner than D after the last tap (30s, 5m); default: as fast as the lineage runs.'
 complete -c duckstring -n "__duckstring_at 'duckstring trigger wave'" -l catchment -s c -x -a '(__duckstring_catchments)' -d 'Registration to use (default: $DUCKSTRING_CATCHMENT, the default, or the only one).'
 complete -c duckstring -n "__duckstring_at 'duckstring trigger wave'" -l major -s m -r -d 'Major line (default: the highest deployed).'
 complete -c duckstring -n "__duckstring_at 'duckstring trigger wave'" -l version -s v -r -d 'Exact version; must be its line\'s selected version.'
 complete -c duckstring -n "__duckstring_at 'duckstring trigger wave'" -l silent -d 'Submit and return without the live view.'
 complete -c duckstring -n "__duckstring_at 'duckstring trigger wave'" -l help -s h -d 'Show the help and exit.'
+complete -c duckstring -n "__duckstring_slot 'duckstring trigger tide' 0" -f -a '(__duckstring_ponds)'
 complete -c duckstring -n "__duckstring_at 'duckstring trigger tide'" -l catchment -s c -x -a '(__duckstring_catchments)' -d 'Registration to use (default: $DUCKSTRING_CATCHMENT, the default, or the only one).'
 complete -c duckstring -n "__duckstring_at 'duckstring trigger tide'" -l major -s m -r -d 'Major line (default: the highest deployed).'
 complete -c duckstring -n "__duckstring_at 'duckstring trigger tide'" -l version -s v -r -d 'Exact version; must be its line\'s selected version.'
 complete -c duckstring -n "__duckstring_at 'duckstring trigger tide'" -l silent -d 'Submit and return without the live view.'
 complete -c duckstring -n "__duckstring_at 'duckstring trigger tide'" -l help -s h -d 'Show the help and exit.'
+complete -c duckstring -n "__duckstring_slot 'duckstring trigger remove' 0" -f -a '(__duckstring_ponds)'
 complete -c duckstring -n "__duckstring_at 'duckstring trigger remove'" -l catchment -s c -x -a '(__duckstring_catchments)' -d 'Registration to use (default: $DUCKSTRING_CATCHMENT, the default, or the only one).'
 complete -c duckstring -n "__duckstring_at 'duckstring trigger remove'" -l major -s m -r -d 'Major line (default: the highest deployed).'
 complete -c duckstring -n "__duckstring_at 'duckstring trigger remove'" -l version -s v -r -d 'Exact version; must be its line\'s selected version.'
 complete -c duckstring -n "__duckstring_at 'duckstring trigger remove'" -l help -s h -d 'Show the help and exit.'
-complete -c duckstring -n "__duckstring_at 'duckstring trigger window'" -f -a add -d 'Add a Window rule; rules on one Pond must not overlap.'
-complete -c duckstring -n "__duckstring_at 'duckstring trigger window'" -f -a list -d 'List the Pond\'s Window rules.'
-complete -c duckstring -n "__duckstring_at 'duckstring trigger window'" -f -a remove -d 'Remove a Window rule.'
+complete -c duckstring -n "__duckstring_slot 'duckstring trigger window' 0" -f -a '(__duckstring_ponds)'
+complete -c duckstring -n "__duckstring_slot 'duckstring trigger window' 1" -f -a add -d 'Add a Window rule; rules on one Pond must not overlap.'
+complete -c duckstring -n "__duckstring_slot 'duckstring trigger window' 1" -f -a list -d 'List the Pond\'s Window rules.'
+complete -c duckstring -n "__duckstring_slot 'duckstring trigger window' 1" -f -a remove -d 'Remove a Window rule.'
 complete -c duckstring -n "__duckstring_at 'duckstring trigger window'" -l catchment -s c -x -a '(__duckstring_catchments)' -d 'Registration to use (default: $DUCKSTRING_CATCHMENT, the default, or the only one).'
 complete -c duckstring -n "__duckstring_at 'duckstring trigger window'" -l major -s m -r -d 'Major line (default: the highest deployed).'
 complete -c duckstring -n "__duckstring_at 'duckstring trigger window'" -l help -s h -d 'Show the help and exit.'
@@ -209,31 +247,37 @@ complete -c duckstring -n "__duckstring_at 'duckstring control'" -f -a kill -d '
 complete -c duckstring -n "__duckstring_at 'duckstring control'" -f -a clear -d 'Reset a failed or killed Pond to idle without running it.'
 complete -c duckstring -n "__duckstring_at 'duckstring control'" -f -a failure-budget -d 'Show the Pond\'s live failure budget, or set it with -i / -o.'
 complete -c duckstring -n "__duckstring_at 'duckstring control'" -l help -s h -d 'Show the help and exit.'
+complete -c duckstring -n "__duckstring_slot 'duckstring control wake' 0" -f -a '(__duckstring_ponds)'
 complete -c duckstring -n "__duckstring_at 'duckstring control wake'" -l catchment -s c -x -a '(__duckstring_catchments)' -d 'Registration to use (default: $DUCKSTRING_CATCHMENT, the default, or the only one).'
 complete -c duckstring -n "__duckstring_at 'duckstring control wake'" -l major -s m -r -d 'Major line (default: the highest deployed).'
 complete -c duckstring -n "__duckstring_at 'duckstring control wake'" -l version -s v -r -d 'Exact version; must be its line\'s selected version.'
 complete -c duckstring -n "__duckstring_at 'duckstring control wake'" -l silent -d 'Submit and return without the live view.'
 complete -c duckstring -n "__duckstring_at 'duckstring control wake'" -l watch -d 'Keep the live view open after the Pond settles.'
 complete -c duckstring -n "__duckstring_at 'duckstring control wake'" -l help -s h -d 'Show the help and exit.'
+complete -c duckstring -n "__duckstring_slot 'duckstring control force' 0" -f -a '(__duckstring_ponds)'
 complete -c duckstring -n "__duckstring_at 'duckstring control force'" -l catchment -s c -x -a '(__duckstring_catchments)' -d 'Registration to use (default: $DUCKSTRING_CATCHMENT, the default, or the only one).'
 complete -c duckstring -n "__duckstring_at 'duckstring control force'" -l major -s m -r -d 'Major line (default: the highest deployed).'
 complete -c duckstring -n "__duckstring_at 'duckstring control force'" -l version -s v -r -d 'Exact version; must be its line\'s selected version.'
 complete -c duckstring -n "__duckstring_at 'duckstring control force'" -l silent -d 'Submit and return without the live view.'
 complete -c duckstring -n "__duckstring_at 'duckstring control force'" -l watch -d 'Keep the live view open after the Pond settles.'
 complete -c duckstring -n "__duckstring_at 'duckstring control force'" -l help -s h -d 'Show the help and exit.'
+complete -c duckstring -n "__duckstring_slot 'duckstring control sleep' 0" -f -a '(__duckstring_ponds)'
 complete -c duckstring -n "__duckstring_at 'duckstring control sleep'" -l upstream -d 'Also every Pond upstream of it.'
 complete -c duckstring -n "__duckstring_at 'duckstring control sleep'" -l catchment -s c -x -a '(__duckstring_catchments)' -d 'Registration to use (default: $DUCKSTRING_CATCHMENT, the default, or the only one).'
 complete -c duckstring -n "__duckstring_at 'duckstring control sleep'" -l major -s m -r -d 'Major line (default: the highest deployed).'
 complete -c duckstring -n "__duckstring_at 'duckstring control sleep'" -l version -s v -r -d 'Exact version; must be its line\'s selected version.'
 complete -c duckstring -n "__duckstring_at 'duckstring control sleep'" -l help -s h -d 'Show the help and exit.'
+complete -c duckstring -n "__duckstring_slot 'duckstring control kill' 0" -f -a '(__duckstring_ponds)'
 complete -c duckstring -n "__duckstring_at 'duckstring control kill'" -l catchment -s c -x -a '(__duckstring_catchments)' -d 'Registration to use (default: $DUCKSTRING_CATCHMENT, the default, or the only one).'
 complete -c duckstring -n "__duckstring_at 'duckstring control kill'" -l major -s m -r -d 'Major line (default: the highest deployed).'
 complete -c duckstring -n "__duckstring_at 'duckstring control kill'" -l version -s v -r -d 'Exact version; must be its line\'s selected version.'
 complete -c duckstring -n "__duckstring_at 'duckstring control kill'" -l help -s h -d 'Show the help and exit.'
+complete -c duckstring -n "__duckstring_slot 'duckstring control clear' 0" -f -a '(__duckstring_ponds)'
 complete -c duckstring -n "__duckstring_at 'duckstring control clear'" -l catchment -s c -x -a '(__duckstring_catchments)' -d 'Registration to use (default: $DUCKSTRING_CATCHMENT, the default, or the only one).'
 complete -c duckstring -n "__duckstring_at 'duckstring control clear'" -l major -s m -r -d 'Major line (default: the highest deployed).'
 complete -c duckstring -n "__duckstring_at 'duckstring control clear'" -l version -s v -r -d 'Exact version; must be its line\'s selected version.'
 complete -c duckstring -n "__duckstring_at 'duckstring control clear'" -l help -s h -d 'Show the help and exit.'
+complete -c duckstring -n "__duckstring_slot 'duckstring control failure-budget' 0" -f -a '(__duckstring_ponds)'
 complete -c duckstring -n "__duckstring_at 'duckstring control failure-budget'" -l immediate -s i -r -d 'Retries within a failing run.'
 complete -c duckstring -n "__duckstring_at 'duckstring control failure-budget'" -l on-change -s o -r -d 'Failed runs retried when a Source changes.'
 complete -c duckstring -n "__duckstring_at 'duckstring control failure-budget'" -l catchment -s c -x -a '(__duckstring_catchments)' -d 'Registration to use (default: $DUCKSTRING_CATCHMENT, the default, or the only one).'

@@ -1,3 +1,3 @@
-from duckstring.cli import app
+from duckstring.cli import main
 
-app(prog_name="duckstring")
+main(prog_name="duckstring")

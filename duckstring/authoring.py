@@ -1,4 +1,4 @@
-"""What a Pond author writes: the `@ripple` and `@puddle` decorators (spec/python-api.md), and
+"""What a Pond author writes: the `@ripple` and `@puddle` decorators (docs/authoring.md), and
 reading them back from a Pond's module.
 
 The decorators return the function unchanged; they only attach a description, so importing a

@@ -4,7 +4,7 @@ Keep imports light: `--help`, `--version` and completion must not import duckdb,
 falcon or waitress; commands import what they need inside their functions.
 
 Errors: a command raises `CliError` (or a usage error); `Root.invoke` prints it as one line on
-stderr and exits with its code (cli.md). Anything unexpected is one line too, unless
+stderr and exits with its code (docs/cli.md). Anything unexpected is one line too, unless
 `DUCKSTRING_DEBUG=1` asks for the traceback.
 """
 
@@ -57,6 +57,8 @@ def _one_line(call: Any) -> Any:
         return call()
     except (typer.Exit, typer.Abort):
         raise
+    except BrokenPipeError:
+        _reader_gone()
     except CliError as e:
         console.report(e)
         raise typer.Exit(e.code) from None
@@ -129,7 +131,9 @@ def root(
 ) -> None:
     """Data pipelines as packages: Ponds of DuckDB transforms, run by freshness and demand.
 
-    Start with [bold]duckstring quickstart[/]; every command has --help and an example.
+    Start with [bold]duckstring quickstart[/]; every command has --help and an example. The
+    guides (concepts, writing Ponds, running a Catchment) are in docs/README.md of the
+    duckstring repository.
     """
 
 
@@ -146,5 +150,19 @@ app.command(name="get")(query.get)
 app.command(name="simulate")(simulate.simulate)
 
 
-def main() -> None:
-    app()
+def _reader_gone() -> None:
+    """Whoever read our output left (`duckstring --help | head`): stop quietly, with stdout
+    pointed at /dev/null so the interpreter's last flush has nowhere to fail."""
+    import os
+    import sys
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    raise SystemExit(1)  # as click and rich do for a closed pipe
+
+
+def main(prog_name: str | None = None) -> None:
+    try:
+        app(prog_name=prog_name)
+    except BrokenPipeError:
+        _reader_gone()

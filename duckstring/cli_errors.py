@@ -1,5 +1,5 @@
 """What the command line reports when something goes wrong: one line on stderr, an exit code
-(cli.md), and optionally a few detail lines (validation problems, a Ripple's traceback).
+(docs/cli.md), and optionally a few detail lines (validation problems, a Ripple's traceback).
 
 | code | meaning |
 |---|---|

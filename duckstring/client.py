@@ -1,7 +1,7 @@
-"""The one HTTP client of the command line (http-api.md).
+"""The one HTTP client of the command line (docs/http-api.md).
 
 It sends the registration's key (`Authorization: Bearer`) and every registered header, and
-turns whatever goes wrong into a `CliError` with one clear line and the exit code of cli.md:
+turns whatever goes wrong into a `CliError` with one clear line and the exit code of docs/cli.md:
 unreachable → 3, 401/403 → 4, 404 → 5, refused input (400/409/413/422) → 2, a server fault → 1.
 A `422` deploy lists its `problems` as detail lines.
 """
@@ -112,14 +112,26 @@ class Client:
         hint = None
         if code == AUTH:
             message = f"{self.who} refused the request ({resp.status_code}): {message}"
-            hint = (f"check the key or headers of {self.reg.name!r}: re-register it with "
-                    f"`duckstring catchment connect -n NAME --path URL --key K` (or --header)")
+            hint = self._auth_hint()
         elif resp.status_code == 503 and resp.headers.get("Retry-After"):
             message = f"{self.who} is busy: {message}"
             hint = f"try again in {resp.headers['Retry-After']} s"
         elif code == FAILED:
             message = f"{self.who} failed ({resp.status_code}): {message}"
         raise CliError(message, code, details, hint=hint)
+
+
+    def _auth_hint(self) -> str:
+        from duckstring.config import home
+
+        name = self.reg.name
+        if self.reg.local:
+            return (f"{name!r} is local, and a Catchment this CLI starts uses the key stored "
+                    f"in {home() / 'config.toml'}; the one running now was started with "
+                    f"another key: stop it and run `duckstring catchment start {name}`")
+        return (f"check the key or headers of {name!r}; to change them, "
+                f"`duckstring catchment disconnect {name}`, then `duckstring catchment connect "
+                f"-n {name} --url {self.reg.url} --key K` (or --header 'Name: value')")
 
 
 def _clean(params: dict[str, Any] | None) -> dict[str, Any] | None:

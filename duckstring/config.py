@@ -1,4 +1,4 @@
-"""Registrations: `config.toml` in the registration home (cli.md "Registrations").
+"""Registrations: `config.toml` in the registration home (docs/cli.md "Registrations").
 
 ```toml
 default = "dev"
@@ -6,10 +6,12 @@ default = "dev"
 [catchments.dev]              # a local Catchment
 url = "http://127.0.0.1:7474"
 root = "/home/me/.duckstring/dev"
+id = "5f0c…"                  # the Catchment's id: a URL answering with another is refused
 key = "…"                     # optional; sent as Authorization: Bearer
 
 [catchments.prod]             # a remote Catchment
 url = "https://catchment.example.com"
+id = "9a41…"
 headers = { Authorization = "Key …" }
 ```
 
@@ -39,7 +41,7 @@ HOME_ENV = "DUCKSTRING_HOME"
 CATCHMENT_ENV = "DUCKSTRING_CATCHMENT"
 FILENAME = "config.toml"
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-KEYS = ("url", "root", "key", "headers", "host")
+KEYS = ("url", "root", "id", "key", "headers", "host")
 HOW_TO_CREATE = (
     "create one with `duckstring catchment init` (or try `duckstring quickstart`), "
     "or register a remote one with `duckstring catchment connect`"
@@ -59,6 +61,7 @@ class Registration:
     key: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
     host: str | None = None  # the address a local Catchment listens on, when not the URL's
+    id: str | None = None  # the Catchment's id (`GET /api/catchment`), checked on every use
 
     @property
     def local(self) -> bool:
@@ -142,7 +145,7 @@ class Config:
                 raise self._bad(header, f"[catchments.{name}] must be a table")
             if not isinstance(entry.get("url"), str) or not entry["url"].strip():
                 raise self._bad(header, f"[catchments.{name}] needs url = \"http://…\"")
-            for key in ("root", "key", "host"):
+            for key in ("root", "key", "host", "id"):
                 if key in entry and not isinstance(entry[key], str):
                     raise self._bad(rf"^\s*{key}\s*=", f"[catchments.{name}] {key} must be a string")
             headers = entry.get("headers", {})
@@ -164,7 +167,7 @@ class Config:
                 name=name, url=entry["url"].rstrip("/"),
                 root=Path(entry["root"]).expanduser() if entry.get("root") else None,
                 key=entry.get("key") or None, headers=dict(entry.get("headers", {})),
-                host=entry.get("host") or None,
+                host=entry.get("host") or None, id=entry.get("id") or None,
             )
         return out
 
@@ -195,21 +198,27 @@ class Config:
         return self.get(chosen)
 
     # -- writing ---------------------------------------------------------------------------
+    def check_new(self, name: str) -> None:
+        """Refuse a name that is unusable or already registered."""
+        if not NAME.match(name):
+            raise CliError(f"{name!r} is not a usable name; use letters, digits, _ . - "
+                           "(max 64)", USAGE)
+        if name in self.registrations():
+            raise CliError(f"a Catchment named {name!r} is already registered; pick another "
+                           f"name or `duckstring catchment disconnect {name}` first", USAGE)
+
     def add(self, reg: Registration) -> None:
         import tomlkit
 
-        if not NAME.match(reg.name):
-            raise CliError(f"{reg.name!r} is not a usable name; use letters, digits, _ . - "
-                           "(max 64)", USAGE)
-        if reg.name in self.registrations():
-            raise CliError(f"a Catchment named {reg.name!r} is already registered; pick another "
-                           f"name or `duckstring catchment disconnect {reg.name}` first", USAGE)
+        self.check_new(reg.name)
         if "catchments" not in self.doc:
             self.doc["catchments"] = tomlkit.table(is_super_table=True)
         entry = tomlkit.table()
         entry["url"] = reg.url
         if reg.root is not None:
             entry["root"] = str(reg.root)
+        if reg.id:
+            entry["id"] = reg.id
         if reg.host:
             entry["host"] = reg.host
         if reg.key:

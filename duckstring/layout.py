@@ -1,4 +1,4 @@
-"""Where things live in a Catchment root (runtime.md §4). Every path stored in a database is
+"""Where things live in a Catchment root (docs/operating.md §4). Every path stored in a database is
 relative to the root, so a root can be copied or moved and still start unchanged.
 
 ```

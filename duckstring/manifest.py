@@ -1,4 +1,4 @@
-"""`pond.toml`: parsing and validation (spec/python-api.md).
+"""`pond.toml`: parsing and validation (docs/authoring.md).
 
 Every problem names the file, the line, the key and the fix; a `ManifestError` carries all of
 them so a deploy can list every problem at once.

@@ -1,4 +1,4 @@
-"""Packaging a Pond project for `duckstring pond deploy` (spec/cli.md).
+"""Packaging a Pond project for `duckstring pond deploy` (docs/cli.md).
 
 The zip holds the project's own files, paths relative to the project, in sorted order with fixed
 timestamps and permissions: the same tree always packs to the same bytes. Left out: version

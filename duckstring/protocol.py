@@ -1,4 +1,4 @@
-"""The Duck channel (runtime.md §2): what a Catchment queues for a line's Duck and what the
+"""The Duck channel (docs/operating.md §2): what a Catchment queues for a line's Duck and what the
 Duck posts back. Both sides import this module, so the wire shapes live in one place.
 
 All traffic is Duck-initiated and authenticated with the Catchment's internal Duck token

@@ -1,4 +1,4 @@
-"""`duckstring pond init`: a new Pond project (python-api.md "Project layout") that deploys
+"""`duckstring pond init`: a new Pond project (docs/authoring.md §1) that deploys
 and runs as it is: an Inlet with one Ripple writing one table."""
 
 from __future__ import annotations
@@ -82,13 +82,26 @@ FILES = {
 }
 
 
-def write_project(dest: Path, name: str) -> list[Path]:
-    """Write the project files into `dest` (which must hold none of them yet)."""
-    written = []
+# A directory holding one of these already is a Pond project; the others are kept if present.
+ESSENTIAL = ("pond.toml", "src/pond.py")
+
+
+def existing(dest: Path) -> list[str]:
+    """The essential files `dest` already has (then it cannot be scaffolded)."""
+    return [rel for rel in ESSENTIAL if (dest / rel).exists()]
+
+
+def write_project(dest: Path, name: str) -> tuple[list[Path], list[Path]]:
+    """Write the project files into `dest`, keeping any non-essential one already there (a
+    README, a .gitignore); returns `(written, kept)`."""
+    written, kept = [], []
     for rel, template in FILES.items():
         path = dest / rel
+        if path.exists() and rel not in ESSENTIAL:
+            kept.append(path)
+            continue
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "x", encoding="utf-8") as fh:
             fh.write(template.format(name=name))
         written.append(path)
-    return written
+    return written, kept

@@ -1,5 +1,4 @@
-"""The Catchment a command talks to, for the duration of that command (cli.md "Local, on
-demand").
+"""The Catchment a command talks to, for the duration of that command (docs/cli.md "Registrations").
 
 `open_session(reg)` answers a `Session` with a `Client`:
 
@@ -87,27 +86,25 @@ class Session:
         return self.server is not None
 
     def connect(self) -> Session:
-        if self.client.health():
-            self._check_identity()
-            return self
-        if not self.reg.local:
-            self.client.get("/api/health")  # raises the precise unreachable error
-            raise CliError(f"{self.client.who} does not answer /api/health", UNREACHABLE)
-        self._start_or_wait()
+        if not self.client.health():
+            if not self.reg.local:
+                self.client.get("/api/health")  # raises the precise unreachable error
+                raise CliError(f"{self.client.who} does not answer /api/health", UNREACHABLE)
+            self._start_or_wait()
+        self._check_identity()
         return self
 
     def _check_identity(self) -> None:
-        """A local registration's URL must be served by the Catchment of its root, not by
-        whatever else took the port since."""
-        expected = root_identity(self.reg.root) if self.reg.root is not None else None
+        """The URL must be served by the registration's own Catchment (its `id`, or for an
+        older local registration the id in its root), not by whatever else answers there."""
+        expected = self.reg.id
+        if expected is None and self.reg.root is not None:
+            expected = root_identity(self.reg.root)
         if expected is None:
             return
-        found = self.client.get("/api/catchment").get("id")
-        if found != expected:
-            raise CliError(
-                f"another Catchment answers at {self.reg.url}, not the one in {self.reg.root}",
-                UNREACHABLE, hint=f"stop it, or re-register {self.reg.name!r} on a free port",
-            )
+        found = self.client.get("/api/catchment")
+        if found.get("id") != expected:
+            raise wrong_catchment(self.reg, found)
 
     def revive(self) -> None:
         """After losing the server mid-command: a local one is started (or waited for) again."""
@@ -194,6 +191,40 @@ class Session:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def wrong_catchment(reg: Registration, found: dict[str, Any]) -> CliError:
+    """Another Catchment answers at a registration's URL: say so, and how to fix it."""
+    from duckstring.config import home
+
+    who = f"Catchment {found.get('name')!r} (id {str(found.get('id'))[:8]}…)"
+    message = (f"{reg.url} is served by another {who}, not by {reg.name!r} "
+               f"(id {(reg.id or '?')[:8]}…)")
+    if reg.local:
+        hint = (f"something else listens on that port: stop it, or give {reg.name!r} a port of "
+                f"its own (its url in {home() / 'config.toml'})")
+    else:
+        hint = (f"if {reg.name!r} moved, re-register it: `duckstring catchment disconnect "
+                f"{reg.name}`, then `duckstring catchment connect -n {reg.name} --url URL`")
+    return CliError(message, UNREACHABLE, hint=hint)
+
+
+def mint_identity(root: Path, name: str) -> str:
+    """The id of the Catchment in `root`, minted now when the root is new, so a registration
+    knows which Catchment it belongs to before that Catchment first starts."""
+    from duckstring.embedded.store import Store, StoreError, meta
+    from duckstring.layout import Layout
+
+    try:
+        store = Store(Layout(root).db)
+    except StoreError as e:
+        raise CliError(str(e), FAILED) from None
+    try:
+        with store.transaction() as conn:
+            ident, _, _ = meta.ensure_identity(conn, name)
+    finally:
+        store.close()
+    return ident
 
 
 def root_identity(root: Path) -> str | None:

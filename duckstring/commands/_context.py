@@ -1,4 +1,4 @@
-"""What every command that talks to a Catchment shares: the common options of cli.md, the
+"""What every command that talks to a Catchment shares: the common options of docs/cli.md, the
 Pond a command targets, and opening the Catchment (a running one, or a local one on demand)."""
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ SILENT = typer.Option(False, "--silent", help="Submit and return without the liv
 WATCH = typer.Option(False, "--watch", help="Keep the live view open after the Pond settles.")
 JSON = typer.Option(False, "--json", help="Machine-readable output (one JSON document).")
 YES = typer.Option(False, "--yes", "-y", help="Answer yes to every question.")
-POND = typer.Argument(..., metavar="POND", help="Pond name.")
+POND = typer.Argument(..., metavar="POND", help="Pond name, or NAME@MAJOR as output prints it.")
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,21 @@ class Target:
 
     def path(self, *rest: str) -> str:
         return "/".join(("/api/ponds", self.pond, *rest))
+
+
+def parse_pond(pond: str, major: int | None = None, version: str | None = None) -> Target:
+    """A Pond as typed: `name`, or `name@major` as every output prints it (then `-m`, if
+    given too, must agree)."""
+    name, at, raw = pond.partition("@")
+    if not at:
+        return Target(pond, major, version)
+    if not name or not raw.isdigit():
+        raise typer.BadParameter(f"{pond!r} is not NAME or NAME@MAJOR (e.g. sales@1)",
+                                 param_hint="POND")
+    if major is not None and major != int(raw):
+        raise typer.BadParameter(f"{pond} names major {raw} but -m says {major}",
+                                 param_hint="POND / -m")
+    return Target(name, int(raw), version)
 
 
 @contextlib.contextmanager

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from duckstring.cli_errors import FAILED, CliError
 from duckstring.commands._context import Target, open_catchment
 
 if TYPE_CHECKING:
@@ -57,6 +58,10 @@ def follow_one_shot(s: Session, target: Target, verb: str, *, silent: bool, watc
         console.note(f"stopped watching before {line} settled; the {label} stays in place"
                      + (" and resumes when the Catchment next runs" if s.on_demand else ""))
         raise typer.Exit(INTERRUPTED)
+    if outcome.waiting:
+        raise CliError(outcome.summary, FAILED,
+                       hint=f"`duckstring status {line}` shows it; Ctrl+C or --silent leave "
+                            "sooner, --watch keeps watching")
     if not outcome.ok:
         raise failure(s, line, outcome)
     console.out().print(f"[green]✓[/] {console.escape(outcome.summary)}", soft_wrap=True)

@@ -1,4 +1,4 @@
-"""`duckstring catchment`: create, start, register and download Catchments (cli.md)."""
+"""`duckstring catchment`: create, start, register and download Catchments (docs/cli.md)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from duckstring import known
 from duckstring.cli_errors import FAILED, USAGE, CliError
 from duckstring.commands._context import CATCHMENT, JSON, YES, open_catchment, print_json
 
@@ -41,12 +42,97 @@ def _config() -> Config:
     return Config.load(warn=console.warn)
 
 
-def _offer_default(cfg: Config, name: str, yes: bool) -> None:
+DEFAULT_PORT = 7474
+DEFAULT_OPT = typer.Option(
+    None, "--default/--no-default",
+    help="Make it the default Catchment (asked on a terminal; default: yes).")
+_LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "0.0.0.0", "::", ""}
+
+
+def registered_ports(cfg: Config, host: str) -> dict[int, str]:
+    """Ports on this machine that a registration already uses, and by whom."""
+    from urllib.parse import urlsplit
+
+    taken: dict[int, str] = {}
+    for reg in cfg.registrations().values():
+        parts = urlsplit(reg.url)
+        where = reg.host or parts.hostname or ""
+        if parts.port and (where in _LOCAL_HOSTS or where == host):
+            taken.setdefault(parts.port, reg.name)
+    return taken
+
+
+def pick_port(cfg: Config, host: str, preferred: int = DEFAULT_PORT) -> int:
+    """`preferred`, or the next port after it that no registration uses and nothing listens
+    on (an OS-chosen one if those run out)."""
+    import socket
+
+    taken = registered_ports(cfg, host)
+    bind = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
+    for port in range(preferred, min(preferred + 100, 65536)):
+        if port in taken:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind((bind, port))
+            except OSError:
+                continue
+        return port
+    with socket.socket() as sock:
+        sock.bind((bind, 0))
+        return int(sock.getsockname()[1])
+
+
+def register_local(cfg: Config, name: str, *, host: str = "127.0.0.1", port: int | None = None,
+                   root: Path | None = None, key: str | None = None,
+                   headers: dict[str, str] | None = None) -> Registration:
+    """Create a local Catchment's root with its id, and add its registration (unsaved) on
+    `port` or on a free one no other registration uses."""
+    from duckstring.config import Registration, home
+    from duckstring.embedded.runner import local_url
+    from duckstring.session import mint_identity
+
+    cfg.check_new(name)
+    if port is not None and port in (taken := registered_ports(cfg, host)):
+        raise CliError(f"port {port} is already registered to {taken[port]!r}; two "
+                       "Catchments cannot share it", USAGE,
+                       hint="leave -p out to get a free port, or pick another")
+    chosen = port if port is not None else pick_port(cfg, host)
+    root = (root or home() / name).expanduser().absolute()
+    root.mkdir(parents=True, exist_ok=True)
+    url = local_url(host, chosen)
+    reg = Registration(name=name, url=url, root=root, key=key or None, headers=headers or {},
+                       host=None if url == f"http://{host}:{chosen}" else host,
+                       id=mint_identity(root, name))
+    cfg.add(reg)
+    return reg
+
+
+def choose_default(cfg: Config, name: str, choice: bool | None, yes: bool) -> str | None:
+    """Make `name` the default unless told not to (a terminal asks, defaulting to yes); the
+    first registration, or one replacing a default that is gone, always is. Returns the
+    default it replaced, if any."""
     from duckstring.terminal import console
 
-    others = [n for n in cfg.registrations() if n != name]
-    if not others or cfg.default not in cfg.registrations() or console.confirm(f"Make {name!r} the default Catchment (now {cfg.default!r})?", yes=yes):
-        cfg.set_default(name)
+    before = cfg.default if cfg.default in cfg.registrations() and cfg.default != name else None
+    if before is not None:
+        if choice is None:
+            choice = yes or not console.interactive() or console.confirm(
+                f"Make {name!r} the default Catchment (now {before!r})?", yes=False,
+                default=True)
+        if not choice:
+            return None
+    cfg.set_default(name)
+    return before
+
+
+def _said_default(cfg: Config, name: str, before: str | None) -> str:
+    if cfg.default != name:
+        return f"; the default stays {cfg.default!r} (use -c {name})"
+    if before is None:
+        return " (the default)"
+    return (f"; it is now the default instead of {before!r} "
+            f"(`duckstring catchment set-default {before}` switches back)")
 
 
 def _ask_name(name: str | None) -> str:
@@ -65,27 +151,30 @@ def _ask_name(name: str | None) -> str:
 def init(
     name: str | None = typer.Option(None, "--name", "-n", help="Registration name (asked when missing)."),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
-    port: int = typer.Option(7474, "--port", "-p", min=1, max=65535, help="Port to listen on."),
+    port: int | None = typer.Option(
+        None, "--port", "-p", min=1, max=65535,
+        help="Port to listen on (default: 7474, or the next one no registration uses)."),
     root: Path | None = typer.Option(None, "--root", metavar="DIR",
                                      help="Where its state lives (default: ~/.duckstring/NAME)."),
     key: str | None = KEY,
     generate_key: bool = typer.Option(False, "--generate-key",
                                       help="Make a fresh key, print it once and store it."),
     header: list[str] | None = HEADER,
+    default: bool | None = DEFAULT_OPT,
     yes: bool = YES,
     no_start: bool = typer.Option(False, "--no-start", help="Register only; do not start it."),
 ) -> None:
     """Create a local Catchment, register it and serve it in the foreground.
 
-    Makes the root, registers it, offers to make it the default, then serves it until
-    Ctrl+C. Later commands also start it on demand when it is not running.
+    Makes the root, registers it on a port no other registration uses, makes it the default
+    (unless --no-default), then serves it until Ctrl+C. With --no-start it only registers:
+    later commands start it on demand when it is not running.
 
     Example: [bold]duckstring catchment init -n dev --generate-key[/]
+    Example: [bold]duckstring catchment init -n dev --no-start[/]
     """
     import secrets
 
-    from duckstring.config import Registration, home
-    from duckstring.embedded.runner import local_url
     from duckstring.terminal import console
 
     if key and generate_key:
@@ -96,16 +185,16 @@ def init(
     name = _ask_name(name)
     if generate_key:
         key = secrets.token_urlsafe(32)
-    root = (root or home() / name).expanduser().absolute()
-    url = local_url(host, port)
-    reg = Registration(name=name, url=url, root=root, key=key or None, headers=headers,
-                       host=None if url == f"http://{host}:{port}" else host)
-    cfg.add(reg)
-    _offer_default(cfg, name, yes)
-    root.mkdir(parents=True, exist_ok=True)
+    reg = register_local(cfg, name, host=host, port=port, root=root, key=key, headers=headers)
+    before = choose_default(cfg, name, default, yes)
     cfg.save()
-    console.say(f"registered local Catchment {name!r}: {reg.url}, root {root}"
-                        + (" (default)" if cfg.default == name else ""))
+    chosen = reg.url.rpartition(":")[2]
+    why = ""
+    if port is None and int(chosen) != DEFAULT_PORT:
+        owner = registered_ports(cfg, host).get(DEFAULT_PORT)
+        why = f" ({DEFAULT_PORT} is {owner!r}'s)" if owner else f" ({DEFAULT_PORT} is in use)"
+    console.say(f"registered local Catchment {name!r} on port {chosen}{why}: {reg.url}, "
+                f"root {reg.root}{_said_default(cfg, name, before)}")
     if generate_key:
         console.say(f"API key (shown once; stored in {cfg.path}): {key}")
     if no_start:
@@ -153,41 +242,54 @@ def start(name: str | None = typer.Argument(None, metavar="NAME",
 @app.command()
 def connect(
     name: str = typer.Option(..., "--name", "-n", help="Registration name."),
-    path: str = typer.Option(..., "--path", metavar="URL", help="The Catchment's URL."),
+    url: str = typer.Option(..., "--url", "--path", metavar="URL", help="The Catchment's URL."),
     key: str | None = KEY,
     header: list[str] | None = HEADER,
+    default: bool | None = DEFAULT_OPT,
     yes: bool = YES,
 ) -> None:
     """Register a remote Catchment after checking that it answers (and accepts the key).
 
-    Example: [bold]duckstring catchment connect -n prod --path https://catchment.example.com --key K[/]
+    The registration remembers the Catchment's id, so a URL that later answers with another
+    Catchment is refused instead of used.
+
+    Example: [bold]duckstring catchment connect -n prod --url https://catchment.example.com --key K[/]
     """
+    from dataclasses import replace
+
     from duckstring.client import Client
     from duckstring.config import Registration
     from duckstring.terminal import console
 
-    url = path.rstrip("/")
+    url = url.rstrip("/")
     if not url.startswith(("http://", "https://")):
-        raise typer.BadParameter(f"{path!r} is not an http(s) URL", param_hint="--path")
+        raise typer.BadParameter(f"{url!r} is not an http(s) URL", param_hint="--url")
     reg = Registration(name=name, url=url, key=key or None, headers=parse_headers(header))
     cfg = _config()
-    cfg.add(reg)  # refuses a duplicate name before we talk to anyone
+    cfg.check_new(name)  # refuses a duplicate name before we talk to anyone
     client = Client(reg, timeout=15)
     try:
         client.get("/api/health")
         ident = client.get("/api/catchment")
     finally:
         client.close()
-    _offer_default(cfg, name, yes)
+    twin = next((r for r in cfg.registrations().values() if r.id and r.id == ident.get("id")),
+                None)
+    if twin is not None:
+        console.warn(f"{twin.name!r} is the same Catchment ({twin.url})")
+    cfg.add(replace(reg, id=ident.get("id")))
+    before = choose_default(cfg, name, default, yes)
     cfg.save()
     console.say(f"registered {name!r}: {url} (Catchment {ident.get('name')!r}, "
-                        f"duckstring {ident.get('version')})"
-                        + (" (default)" if cfg.default == name else ""))
+                f"duckstring {ident.get('version')}){_said_default(cfg, name, before)}")
 
 
 @app.command("list")
 def list_(json_out: bool = JSON) -> None:
     """All registrations: ● marks the default; URL, local or remote, and reachability.
+
+    Reachable means the registration's own Catchment answers there: another Catchment on
+    that URL, and a port two registrations share, are flagged.
 
     Example: [bold]duckstring catchment list[/]
     """
@@ -195,26 +297,19 @@ def list_(json_out: bool = JSON) -> None:
 
     from rich.table import Table
 
-    from duckstring.client import Client
     from duckstring.terminal import console
 
     cfg = _config()
     regs = list(cfg.registrations().values())
-
-    def reachable(reg: Registration) -> bool:
-        client = Client(reg, timeout=2)
-        try:
-            return client.health()
-        finally:
-            client.close()
-
     with ThreadPoolExecutor(max_workers=8) as pool:
-        up = list(pool.map(reachable, regs))
+        checks = list(pool.map(_reachability, regs))
+    shared = _shared_urls(regs)
     if json_out:
         print_json({"default": cfg.default, "catchments": [
-            {"name": r.name, "url": r.url, "local": r.local,
-             "root": str(r.root) if r.root else None, "reachable": ok,
-             "default": r.name == cfg.default} for r, ok in zip(regs, up, strict=True)]})
+            {"name": r.name, "url": r.url, "local": r.local, "id": r.id,
+             "root": str(r.root) if r.root else None, "reachable": state == "yes",
+             "state": state, "shares_port_with": shared.get(r.name, []),
+             "default": r.name == cfg.default} for r, state in zip(regs, checks, strict=True)]})
         return
     if not regs:
         from duckstring.config import HOW_TO_CREATE
@@ -222,14 +317,51 @@ def list_(json_out: bool = JSON) -> None:
         console.say(f"no Catchment is registered; {HOW_TO_CREATE}")
         return
     table = Table(box=None, pad_edge=False, header_style="bold")
-    for col in ("", "name", "url", "kind", "reachable"):
-        table.add_column(col)
-    for reg, ok in zip(regs, up, strict=True):
-        kind = f"local ({reg.root})" if reg.local else "remote"
-        state = "[green]yes[/]" if ok else ("[dim]no (starts on demand)[/]" if reg.local
-                                            else "[red]no[/]")
-        table.add_row("●" if reg.name == cfg.default else "", reg.name, reg.url, kind, state)
+    for col in ("", "name", "url", "reachable", "kind"):
+        table.add_column(col, no_wrap=col != "kind", overflow="fold")
+    for reg, state in zip(regs, checks, strict=True):
+        kind = f"local, root {reg.root}" if reg.local else "remote"
+        shown = {"yes": "[green]yes[/]", "no": "[dim]no (starts on demand)[/]" if reg.local
+                 else "[red]no[/]"}.get(state, f"[red]{console.escape(state)}[/]")
+        if reg.name in shared:
+            shown += f" [yellow]· port shared with {', '.join(shared[reg.name])}[/]"
+        table.add_row("●" if reg.name == cfg.default else "", reg.name, reg.url, shown, kind)
     console.out().print(table)
+
+
+def _reachability(reg: Registration) -> str:
+    """`yes` when the registration's own Catchment answers, `no` when nothing does, else
+    what is wrong (another Catchment, a refused key)."""
+    from duckstring.client import Client
+
+    client = Client(reg, timeout=2)
+    try:
+        if not client.health():
+            return "no"
+        if reg.id is None:
+            return "yes"
+        try:
+            found = client.get("/api/catchment")
+        except CliError as e:
+            return "refused" if e.code == 4 else "answers, but not as a Catchment"
+        return "yes" if found.get("id") == reg.id else f"another Catchment ({found.get('name')})"
+    finally:
+        client.close()
+
+
+def _shared_urls(regs: list[Registration]) -> dict[str, list[str]]:
+    """Registration name → the other registrations on the same host and port."""
+    from urllib.parse import urlsplit
+
+    by_addr: dict[tuple[str, int], list[str]] = {}
+    for r in regs:
+        parts = urlsplit(r.url)
+        host = parts.hostname or ""
+        host = "127.0.0.1" if host in _LOCAL_HOSTS else host
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        by_addr.setdefault((host, port), []).append(r.name)
+    return {n: [m for m in names if m != n] for names in by_addr.values() if len(names) > 1
+            for n in names}
 
 
 @app.command("set-default")
@@ -274,6 +406,7 @@ def disconnect(
                                           yes=False, default=False)
     cfg.remove(name)
     cfg.save()
+    known.path(name).unlink(missing_ok=True)
     console.say(f"unregistered {name!r}")
     if delete and root is not None:
         shutil.rmtree(root)
@@ -310,6 +443,8 @@ def download(
             raise CliError(f"{dest} is {s.reg.name!r}'s own root; choose another --path", USAGE)
         usage = s.client.get("/api/catchment/usage")
         size = console.human_bytes(usage["total_bytes"])
+        console.say(f"{s.reg.name!r} holds {size} in {usage['file_count']} files; "
+                    f"downloading writes about that much into {dest}")
         if not console.confirm(
             f"Download {size} ({usage['file_count']} files) from {s.reg.name!r} into {dest}?",
             yes=yes, default=True, refusal=f"this downloads {size}; pass -y to go ahead",

@@ -1,4 +1,4 @@
-"""`duckstring control`: act on one Pond, never propagating (model.md §10)."""
+"""`duckstring control`: act on one Pond, never propagating (docs/concepts.md §10)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from duckstring.commands._context import (
     SILENT,
     VERSION,
     WATCH,
-    Target,
     open_catchment,
+    parse_pond,
     print_json,
 )
 from duckstring.commands._verbs import one_shot, plain
@@ -33,7 +33,7 @@ def wake(
 
     Example: [bold]duckstring control wake sales[/]
     """
-    one_shot(Target(pond, major, version), "wake", name=catchment, silent=silent, watch=watch)
+    one_shot(parse_pond(pond, major, version), "wake", name=catchment, silent=silent, watch=watch)
 
 
 @app.command()
@@ -45,7 +45,7 @@ def force(
 
     Example: [bold]duckstring control force sales[/]
     """
-    one_shot(Target(pond, major, version), "force", name=catchment, silent=silent, watch=watch)
+    one_shot(parse_pond(pond, major, version), "force", name=catchment, silent=silent, watch=watch)
 
 
 @app.command()
@@ -58,7 +58,7 @@ def sleep(
 
     Example: [bold]duckstring control sleep reports --upstream[/]
     """
-    plain(Target(pond, major, version), "sleep", name=catchment, body={"upstream": upstream},
+    plain(parse_pond(pond, major, version), "sleep", name=catchment, body={"upstream": upstream},
           done="{line} is asleep" + (" with everything upstream" if upstream else ""))
 
 
@@ -71,7 +71,7 @@ def kill(
 
     Example: [bold]duckstring control kill sales[/]
     """
-    plain(Target(pond, major, version), "kill", name=catchment, body=None,
+    plain(parse_pond(pond, major, version), "kill", name=catchment, body=None,
           done="{line} is killed; `duckstring control clear` or `wake` revives it")
 
 
@@ -84,7 +84,7 @@ def clear(
 
     Example: [bold]duckstring control clear sales[/]
     """
-    plain(Target(pond, major, version), "clear", name=catchment, body=None,
+    plain(parse_pond(pond, major, version), "clear", name=catchment, body=None,
           done="{line} is cleared")
 
 
@@ -104,7 +104,7 @@ def failure_budget(
     """
     from duckstring.terminal import console
 
-    target = Target(pond, major, version)
+    target = parse_pond(pond, major, version)
     with open_catchment(catchment, target) as s:
         if immediate is None and on_change is None:
             resp = s.client.get(target.path("budget"), **target.params())

@@ -1,6 +1,7 @@
 """`python -m duckstring.commands.gendocs [--check]`: write the artefacts generated from the
-command tree — completion scripts in `completions/`, man pages in `man/`, and the command list
-in the README — or, with `--check`, fail when any of them has drifted from the tree."""
+command tree — completion scripts in `completions/`, man pages in `man/`, the CLI reference
+`docs/cli.md`, and the command list in the README — or, with `--check`, fail when any of them
+has drifted from the tree."""
 
 from __future__ import annotations
 
@@ -37,10 +38,12 @@ def generate(root: Path = ROOT) -> dict[Path, str]:
     """Every generated file under `root` with the text it should hold."""
     from duckstring.reference.completions import FILES, SHELLS, script
     from duckstring.reference.manpages import pages
+    from duckstring.reference.markdown import cli_reference
 
     tree = load()
     out = {root / "completions" / FILES[shell]: script(shell, tree) for shell in SHELLS}
     out.update({root / "man" / name: text for name, text in pages(tree).items()})
+    out[root / "docs" / "cli.md"] = cli_reference(tree)
     readme = root / "README.md"
     out[readme] = readme_text(readme.read_text(encoding="utf-8"), tree)
     return out

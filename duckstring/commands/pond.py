@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from duckstring import known
 from duckstring.cli_errors import NOT_FOUND, USAGE, CliError
-from duckstring.commands._context import CATCHMENT, YES, open_catchment
+from duckstring.commands._context import CATCHMENT, MAJOR, POND, YES, open_catchment, parse_pond
 
 if TYPE_CHECKING:
     from duckstring.local.project import LocalProject
@@ -24,30 +25,45 @@ PROJECT = typer.Option(Path("."), "--path", metavar="DIR",
 
 
 @app.command()
-def init(name: str = typer.Argument(..., metavar="NAME", help="Pond name ([a-z][a-z0-9_]*).")) -> None:
-    """Scaffold a new Pond project.
+def init(
+    name: str = typer.Argument(..., metavar="NAME", help="Pond name ([a-z][a-z0-9_]*)."),
+    directory: Path | None = typer.Argument(
+        None, metavar="[DIR]", help="Where to write it (default: NAME/; `.` for here)."),
+) -> None:
+    """Scaffold a new Pond project in NAME/ (or in DIR; `.` writes it here).
 
-    Writes pond.toml, src/pond.py (one Ripple), src/puddles.py, .gitignore and README.md in
-    the current directory when it is empty, else in NAME/.
+    Writes pond.toml, src/pond.py (one Ripple), src/puddles.py, .gitignore and README.md; a
+    README.md or .gitignore already there is kept. A directory that already holds a
+    pond.toml or src/pond.py is left alone.
 
-    Example: [bold]duckstring pond init sales[/]
+    Example: [bold]duckstring pond init hello && cd hello[/]
+    Example: [bold]duckstring pond init hello .[/]
     """
+    import os
+
     from duckstring.manifest import NAME, NAME_MAX
-    from duckstring.scaffold import write_project
+    from duckstring.scaffold import existing, write_project
     from duckstring.terminal import console
 
     if not NAME.match(name) or len(name) > NAME_MAX:
         raise typer.BadParameter(
             f"{name!r}: use lowercase letters, digits and _, starting with a letter "
             f"(max {NAME_MAX})", param_hint="NAME")
-    here = Path.cwd()
-    dest = here if not any(here.iterdir()) else here / name
-    if dest.exists() and any(dest.iterdir()):
-        raise CliError(f"{dest} is not empty; run `pond init` in an empty directory", USAGE)
-    write_project(dest, name)
-    where = "." if dest == here else name
-    console.say(f"created Pond {name!r} in {where}/ — next: "
-                        f"`{'' if dest == here else f'cd {name} && '}duckstring pond deploy`")
+    dest = Path(name) if directory is None else directory
+    if dest.exists() and not dest.is_dir():
+        raise CliError(f"{dest} is a file, not a directory", USAGE)
+    taken = existing(dest)
+    if taken:
+        raise CliError(f"{dest} already holds a Pond project ({', '.join(taken)}); pick an "
+                       "empty directory or another DIR", USAGE)
+    _, kept = write_project(dest, name)
+    for path in kept:
+        console.note(f"kept your {path.relative_to(dest)}")
+    here = dest.absolute() == Path.cwd()
+    where = "here" if here else f"{dest}{os.sep}"
+    step = "" if here else f"cd {dest} && "
+    console.say(f"created Pond {name!r} {'' if here else 'in '}{where} — next: "
+                f"`{step}duckstring pond deploy`")
 
 
 @app.command()
@@ -151,6 +167,7 @@ def deploy_project(s: Session, project: Path, *, yes: bool,
     except CliError as e:
         e.message = f"deploy refused: {project}: {e.message}"
         raise
+    known.remember(s.reg.name, [f"{resp['name']}@{resp['major']}"], complete=False)
     verb, change = "deployed", ""
     if resp.get("replaced"):
         verb, change = "replaced", "code changed; " if resp.get("changed", True) else "unchanged; "
@@ -209,6 +226,84 @@ def deploy(
                 failed.append(e)
     if failed:
         raise CliError(f"{len(failed)} of {len(projects)} deploys failed", failed[0].code)
+
+
+@app.command()
+def remove(
+    pond: str = POND, major: int | None = MAJOR,
+    wipe: bool = typer.Option(False, "--wipe",
+                              help="Also delete its deployed versions and published data."),
+    catchment: str | None = CATCHMENT, yes: bool = YES,
+) -> None:
+    """Retire a Pond line: stop its work and its Duck, and take it out of the graph.
+
+    Says first what it will stop and which Sinks it blocks (they show it as a missing
+    Source until it is deployed again), then asks. Its run history stays; [bold]--wipe[/]
+    also deletes its versions and data. A Pond with several live majors needs NAME@MAJOR.
+
+    Example: [bold]duckstring pond remove hello[/]
+    Example: [bold]duckstring pond remove sales@2 --wipe -y[/]
+    """
+    from duckstring.terminal import console
+
+    t = parse_pond(pond, major)
+    with open_catchment(catchment) as s:
+        path = f"/api/ponds/{t.pond}"
+        if t.major is None:
+            majors = [p["major"] for p in s.client.get("/api/ponds")["ponds"]
+                      if p["name"] == t.pond]
+            if len(majors) > 1:
+                listed = ", ".join(f"{t.pond}@{m}" for m in majors)
+                raise CliError(f"{t.pond} has {len(majors)} live majors ({listed}); name one",
+                               USAGE, hint=f"e.g. `duckstring pond remove {t.pond}@{majors[-1]}`")
+        plan = s.client.delete(path, major=t.major, wipe=wipe, dry_run=True)
+        line = plan["pond"]
+        for text in removal_plan(plan):
+            console.say(text)
+        question = f"Remove {line}" + (" and delete its versions and data" if wipe else "") + "?"
+        if not console.confirm(question, yes=yes, refusal=f"pass -y to remove {line}"):
+            console.note(f"{line}: left as it is")
+            raise typer.Exit(1)
+        done = s.client.delete(path, major=int(line.rpartition("@")[2]), wipe=wipe)
+        known.forget(s.reg.name, line)
+    console.say(f"removed {line}" + (" and its versions and data" if wipe else "")
+                + f"; its run history stays (`duckstring runs {line}`)")
+    if not done.get("duck_stopped", True):
+        console.warn(f"{line}'s Duck did not stop in time; it was killed")
+
+
+def removal_plan(plan: dict[str, Any]) -> list[str]:
+    """What `pond remove` will do, in a few lines."""
+    from duckstring.terminal.console import human_bytes
+    from duckstring.terminal.views import trigger_text
+
+    line = plan["pond"]
+    stops = []
+    if plan.get("running"):
+        stops.append("its run in flight")
+    if plan.get("trigger"):
+        stops.append(f"its standing {trigger_text(plan['trigger'])}")
+    if plan.get("windows"):
+        n = plan["windows"]
+        stops.append(f"its {n} Window rule{'s' * (n != 1)}")
+    if plan.get("duck"):
+        stops.append("its Duck")
+    out = [f"{line} is {plan['status']}; removing it stops "
+           + (", ".join(stops) if stops else "nothing (it is at rest)")]
+    if plan.get("blocks"):
+        out.append(f"it blocks {', '.join(plan['blocks'])}: they will show {line} as a missing "
+                   "Source until it is deployed again")
+    optional = sorted(set(plan.get("sinks") or []) - set(plan.get("blocks") or []))
+    if optional:
+        out.append(f"{', '.join(optional)} read it as an optional Source and carry on")
+    versions = ", ".join(plan.get("versions") or []) or "none"
+    if plan.get("wipe"):
+        out.append(f"--wipe deletes versions {versions} and its data "
+                   f"({human_bytes(plan.get('bytes') or 0)}); its run history stays")
+    else:
+        out.append(f"its versions ({versions}), data and run history stay; --wipe deletes "
+                   "the versions and data")
+    return out
 
 
 def rows(n: int) -> str:

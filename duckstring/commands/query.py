@@ -1,4 +1,4 @@
-"""`duckstring query` and `duckstring get`: a Pond's published tables (runtime.md §8).
+"""`duckstring query` and `duckstring get`: a Pond's published tables (docs/operating.md §8).
 
 Queries run on the Catchment, in a sandbox that sees only the Pond's published Parquet; SQL
 that tries to reach anything else is refused there (exit 2) and nothing is written.
@@ -17,7 +17,7 @@ from typing import Any
 import typer
 
 from duckstring.cli_errors import USAGE, CliError
-from duckstring.commands._context import CATCHMENT, MAJOR, VERSION, Target, open_catchment
+from duckstring.commands._context import CATCHMENT, MAJOR, POND, VERSION, open_catchment, parse_pond
 
 SHOW_ROWS = 1000  # rows printed as a table; more go to a file
 
@@ -55,7 +55,7 @@ def _records(result: dict[str, Any]) -> bytes:
 
 
 def query(
-    pond: str = typer.Argument(..., metavar="POND", help="Pond name."),
+    pond: str = POND,
     table: str | None = typer.Argument(None, metavar="[TABLE]",
                                        help="Table to preview (first 10 rows) or export."),
     sql: str | None = typer.Option(
@@ -85,7 +85,8 @@ def query(
                if f is not None]
     if len(formats) > 1:
         raise typer.BadParameter("give at most one of --csv, --json, --parquet")
-    target = Target(pond, major, version)
+    target = parse_pond(pond, major, version)
+    pond, major = target.pond, target.major
     text = sql_text(sql) if sql is not None else None
     with open_catchment(catchment, target) as s:
         if text is None and table is None:
@@ -130,7 +131,7 @@ def query(
 
 
 def get(
-    pond: str = typer.Argument(..., metavar="POND", help="Pond name."),
+    pond: str = POND,
     table: str = typer.Argument(..., metavar="TABLE", help="Published table."),
     path: Path | None = typer.Option(None, "--path", metavar="DIR",
                                      help="Directory to write into (default ./ponds/POND)."),
@@ -142,7 +143,8 @@ def get(
     """
     from duckstring.terminal import console
 
-    target = Target(pond, major, version)
+    target = parse_pond(pond, major, version)
+    pond = target.pond
     dest = (path if path is not None else Path("ponds") / pond) / f"{table}.parquet"
     with open_catchment(catchment, target) as s:
         resp = s.client.request("GET", target.path("tables", table), params=target.params())

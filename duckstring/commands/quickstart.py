@@ -1,7 +1,8 @@
-"""`duckstring quickstart`: the one-command tour (cli.md).
+"""`duckstring quickstart`: the one-command tour (docs/cli.md).
 
 1. Use the Catchment named `demo` (or `-c NAME`); when there is none, register a local one
-   under the registration home (`~/.duckstring/demo`), on port 7474 or a free one.
+   under the registration home (`~/.duckstring/demo`), on port 7474 or the next one no other
+   registration uses.
 2. Write the four demo Ponds into `--dir` (Ponds already there are kept as they are).
 3. Deploy the ones not yet deployed (an existing version is reused).
 4. Pulse `reports` with the live view — through the local Catchment started on demand when it
@@ -20,12 +21,11 @@ import typer
 from duckstring.commands._context import CATCHMENT, Target, open_catchment
 
 NAME = "demo"
-PORT = 7474
 
 
 def _registration(name: str | None, port: int | None) -> str:
-    from duckstring.config import Config, Registration, home
-    from duckstring.embedded.runner import local_url
+    from duckstring.commands.catchment import register_local
+    from duckstring.config import Config
     from duckstring.terminal import console
 
     cfg = Config.load(warn=console.warn)
@@ -34,27 +34,12 @@ def _registration(name: str | None, port: int | None) -> str:
         return name
     if NAME in cfg.registrations():
         return NAME
-    root = home() / NAME
-    reg = Registration(name=NAME, url=local_url("127.0.0.1", port or _port()), root=root)
-    cfg.add(reg)
+    reg = register_local(cfg, NAME, port=port)
     if cfg.default not in cfg.registrations():
         cfg.set_default(NAME)
-    root.mkdir(parents=True, exist_ok=True)
     cfg.save()
-    console.note(f"registered a local Catchment {NAME!r} at {reg.url} (root {root})")
+    console.note(f"registered a local Catchment {NAME!r} at {reg.url} (root {reg.root})")
     return NAME
-
-
-def _port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", PORT))
-            return PORT
-        except OSError:
-            s.bind(("127.0.0.1", 0))
-            return int(s.getsockname()[1])
 
 
 def quickstart(
@@ -63,7 +48,7 @@ def quickstart(
     catchment: str | None = CATCHMENT,
     port: int | None = typer.Option(None, "--port", "-p", min=1, max=65535,
                                     help="Port of the demo Catchment when it is created "
-                                         "(default 7474, or a free one)."),
+                                         "(default 7474, or the next one no registration uses)."),
 ) -> None:
     """The tour: a local Catchment, the demo Ponds, one Pulse of reports and its result.
 
@@ -102,7 +87,7 @@ def quickstart(
          "GROUP BY ALL\"", ""),
         (f"duckstring trigger tide reports 30s{flag}", "keep reports at most 30 s stale"),
         (f"duckstring catchment start {name}", "serve it, with the web UI at its URL"),
-        ("duckstring pond init my_pond", "start a Pond of your own"),
+        ("duckstring pond init hello", "start a Pond of your own"),
     ]
     width = max(len(cmd) for cmd, text in tips if text)
     out.print("\nNext, try:", markup=False)

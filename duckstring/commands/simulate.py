@@ -1,4 +1,4 @@
-"""`duckstring simulate`: run a scenario on the engine's virtual clock (spec/simulate.md)."""
+"""`duckstring simulate`: run a scenario on the engine's virtual clock (docs/simulate.md)."""
 
 from __future__ import annotations
 

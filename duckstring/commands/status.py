@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import typer
 
-from duckstring.commands._context import CATCHMENT, JSON, MAJOR, open_catchment, print_json
+from duckstring.commands._context import (
+    CATCHMENT,
+    JSON,
+    MAJOR,
+    open_catchment,
+    parse_pond,
+    print_json,
+)
 
 
 def status(
@@ -15,8 +22,9 @@ def status(
 ) -> None:
     """Live view of every Pond, or of one Pond and its lineage, until Ctrl+C.
 
-    Per Pond: state, version, freshness age, staleness, standing trigger and run counts,
-    redrawn on every change.
+    Per Pond: state, version, freshness age, staleness (where a Window makes it differ from
+    the age), standing trigger, runs done/started and what it is doing — an error in full, to
+    the terminal's width. Redrawn on every change, at most ten times a second.
 
     Example: [bold]duckstring status reports --once[/]
     """
@@ -24,6 +32,9 @@ def status(
     from duckstring.terminal.live import follow, poll
     from duckstring.terminal.views import StatusTable
 
+    if pond is not None:
+        t = parse_pond(pond, major)
+        pond, major = t.pond, t.major
     with open_catchment(catchment) as s:
         if json_out or once:
             doc = poll(s, {"pond": pond, "major": major}, None)

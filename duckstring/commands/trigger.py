@@ -1,4 +1,4 @@
-"""`duckstring trigger`: demand on a Pond (model.md §7) and its Window rules (§8).
+"""`duckstring trigger`: demand on a Pond (docs/concepts.md §7) and its Window rules (§8).
 
 |        | once  | standing |
 |--------|-------|----------|
@@ -22,6 +22,7 @@ from duckstring.commands._context import (
     WATCH,
     Target,
     open_catchment,
+    parse_pond,
     print_json,
 )
 from duckstring.commands._verbs import one_shot, plain, standing
@@ -41,7 +42,7 @@ def tap(
 
     Example: [bold]duckstring trigger tap sales[/]
     """
-    one_shot(Target(pond, major, version), "tap", name=catchment, silent=silent, watch=watch)
+    one_shot(parse_pond(pond, major, version), "tap", name=catchment, silent=silent, watch=watch)
 
 
 @app.command()
@@ -59,20 +60,49 @@ def pulse(
 
     Example: [bold]duckstring trigger pulse reports[/]
     """
-    one_shot(Target(pond, major, version), "pulse", name=catchment, silent=silent, watch=watch,
+    one_shot(parse_pond(pond, major, version), "pulse", name=catchment, silent=silent, watch=watch,
              at=at)
 
 
 @app.command()
 def wave(
-    pond: str = POND, catchment: str | None = CATCHMENT, major: int | None = MAJOR,
+    pond: str = POND,
+    every: str | None = typer.Option(
+        None, "--every", "-e", metavar="D",
+        help="Re-tap no sooner than D after the last tap (30s, 5m); default: as fast as the "
+             "lineage runs."),
+    catchment: str | None = CATCHMENT, major: int | None = MAJOR,
     version: str | None = VERSION, silent: bool = SILENT,
 ) -> None:
     """Standing pull: keep the Pond supplied, paced by its slowest Ripple upstream.
 
-    Example: [bold]duckstring trigger wave reports[/]
+    Without --every the cadence is emergent: the Pond runs again as soon as its lineage can
+    feed it, a hot loop on fast Ponds. --every D re-taps it no sooner than D after the last
+    tap.
+
+    Example: [bold]duckstring trigger wave reports --every 30s[/]
     """
-    standing(Target(pond, major, version), "wave", name=catchment, silent=silent)
+    from duckstring.times import format_duration
+
+    body, what = None, ""
+    if every is not None:
+        every_ms = _positive(every, "--every")
+        body, what = {"every_s": every_ms / 1000}, f" (every {format_duration(every_ms)})"
+    standing(parse_pond(pond, major, version), "wave", name=catchment, silent=silent,
+             body=body, what=what)
+
+
+def _positive(raw: str, hint: str) -> int:
+    """A compound duration in ms, longer than 0."""
+    from duckstring.times import parse_duration
+
+    try:
+        ms = parse_duration(raw)
+    except ValueError as e:
+        raise typer.BadParameter(str(e), param_hint=hint) from None
+    if ms <= 0:
+        raise typer.BadParameter("must be longer than 0", param_hint=hint)
+    return ms
 
 
 @app.command()
@@ -87,15 +117,10 @@ def tide(
 
     Example: [bold]duckstring trigger tide reports 1h30m[/]
     """
-    from duckstring.times import format_duration, parse_duration
+    from duckstring.times import format_duration
 
-    try:
-        bound_ms = parse_duration(bound)
-    except ValueError as e:
-        raise typer.BadParameter(str(e), param_hint="BOUND") from None
-    if bound_ms <= 0:
-        raise typer.BadParameter("must be longer than 0", param_hint="BOUND")
-    standing(Target(pond, major, version), "tide", name=catchment, silent=silent,
+    bound_ms = _positive(bound, "BOUND")
+    standing(parse_pond(pond, major, version), "tide", name=catchment, silent=silent,
              body={"bound_s": bound_ms / 1000}, what=f" ({format_duration(bound_ms)})")
 
 
@@ -108,7 +133,7 @@ def remove(
 
     Example: [bold]duckstring trigger remove reports[/]
     """
-    plain(Target(pond, major, version), "untrigger", name=catchment, body=None,
+    plain(parse_pond(pond, major, version), "untrigger", name=catchment, body=None,
           done="standing trigger removed from {line}")
 
 
@@ -116,7 +141,7 @@ def remove(
 
 window_app = typer.Typer(
     name="window", no_args_is_help=True,
-    help="Window rules of an Inlet: when it may mint fresh data (model.md §8).",
+    help="Window rules of an Inlet: when it may mint fresh data (docs/concepts.md §8).",
 )
 app.add_typer(window_app)
 
@@ -131,7 +156,7 @@ def window(
 
     Example: [bold]duckstring trigger window transactions add -n nightly -e 1d -s 02:00 -d 1h[/]
     """
-    ctx.obj = {"target": Target(pond, major), "catchment": catchment}
+    ctx.obj = {"target": parse_pond(pond, major), "catchment": catchment}
 
 
 def _window_rows(windows: list[dict[str, Any]]) -> None:

@@ -1,4 +1,4 @@
-"""The four demo Ponds (spec/cli.md, `pond demo`), shipped as package data.
+"""The four demo Ponds (docs/cli.md, `pond demo`), shipped as package data.
 
 `transactions` (Inlet, 1 s) and `products` (Inlet, 2 s) feed `sales` (`daily_sales` 2 s and
 `price_tiers` 1 s feeding `join_lines` 3 s), which feeds `reports` (Outlet, `monthly_summary`

@@ -1,4 +1,4 @@
-"""The Duck: the worker process that executes one Pond line (runtime.md §1–§3).
+"""The Duck: the worker process that executes one Pond line (docs/operating.md §1–§3).
 
 `python -m duckstring.duck --root ROOT --line NAME@MAJOR`, with the Catchment's address in
 `DUCKSTRING_CATCHMENT_URL` and its Duck token in `DUCKSTRING_DUCK_TOKEN`.

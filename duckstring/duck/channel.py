@@ -4,7 +4,7 @@ event batches. Every request carries `Authorization: Bearer {DUCKSTRING_DUCK_TOK
 The poller and the sender each get their own `Channel` (their own connection pool), so a
 long-poll never delays a batch of events.
 
-A Duck outlives its Catchment (runtime.md §3), and the next Catchment on the root may listen
+A Duck outlives its Catchment (docs/operating.md §3), and the next Catchment on the root may listen
 elsewhere. So when the Catchment does not answer, the channel alternates between the address it
 was started with and the one the root's current Catchment wrote to `catchment.url`.
 """

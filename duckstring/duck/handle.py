@@ -1,4 +1,4 @@
-"""The `pond` handle a Ripple receives (spec/python-api.md), one per Ripple invocation.
+"""The `pond` handle a Ripple receives (docs/authoring.md), one per Ripple invocation.
 
 Importing this module must stay cheap (it is re-exported from `duckstring`): duckdb is imported
 only inside the methods that touch the registry.

@@ -1,4 +1,4 @@
-"""Publishing a completed run (runtime.md §4, model.md §6 and §11).
+"""Publishing a completed run (docs/operating.md §4, docs/concepts.md §6 and §11).
 
 1. Export every table of the registry's `main` schema with DuckDB's own `COPY … TO (FORMAT
    parquet)`, all in one read transaction (one consistent snapshot), each to a hidden temporary

@@ -54,8 +54,11 @@ class Catchment:
                                     settings.catchment_url, settings.liveness_s,
                                     settings.poll_slots)
             coordinator = Coordinator.restore(store, supervisor, clock)
-            scheduler = Scheduler(coordinator, supervisor, idle_s=settings.duck_idle_s,
-                                  check_s=min(1.0, max(0.1, settings.liveness_s / 4)))
+            scheduler = Scheduler(
+                coordinator, supervisor, idle_s=settings.duck_idle_s,
+                check_s=min(1.0, max(0.1, settings.liveness_s / 4)),
+                prune=lambda: coordinator.prune_history(settings.history_days,
+                                                        settings.history_max_runs))
         except BaseException:
             if root_lock is not None:
                 root_lock.release()

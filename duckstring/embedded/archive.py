@@ -1,4 +1,4 @@
-"""The whole Catchment root as one tar stream, and its safe extraction (runtime.md §7).
+"""The whole Catchment root as one tar stream, and its safe extraction (docs/operating.md §7).
 
 What goes in, in a stable order:
 

@@ -1,4 +1,4 @@
-"""Authentication (runtime.md §5). Open by default; with a key, every `/api` route except
+"""Authentication (docs/operating.md §5). Open by default; with a key, every `/api` route except
 `GET /api/health` needs `Authorization: Bearer {key}`. Duck routes take only the internal Duck
 token — a user key gets 401 there. Comparisons are constant-time; keys are never logged."""
 
@@ -35,7 +35,6 @@ class AuthMiddleware:
                 raise Unauthorized("Duck routes take the Catchment's internal Duck token")
             return
         if self.api_key is not None and not _same(_bearer(req), self.api_key):
-            raise Unauthorized(
-                "this Catchment needs a key: send Authorization: Bearer <key> "
-                "(duckstring catchment connect --key …)"
-            )
+            if _bearer(req):
+                raise Unauthorized("the key was refused: it is not this Catchment's key")
+            raise Unauthorized("this Catchment needs a key: send Authorization: Bearer <key>")

@@ -33,6 +33,7 @@ from duckstring.engine import (
 )
 
 Record = Callable[[sqlite3.Connection, int], None]
+PRUNE_BATCH = 5000
 
 
 class Coordinator:
@@ -80,6 +81,8 @@ class Coordinator:
                     p = self.engine.ponds.get(line)
                     if p is not None:
                         states.put(conn, line, codec.pond_to_dict(p), now)
+                    else:  # removed from the graph
+                        states.delete(conn, line)
                 for eff in effects:
                     job = self._record(conn, eff, now)
                     if job is not None:
@@ -109,7 +112,7 @@ class Coordinator:
             runs.finish(conn, eff.line, eff.f, "failed", now, error=eff.error)
         elif isinstance(eff, RunKilled):
             runs.kill_running_attempts(conn, eff.line, now)
-            runs.finish(conn, eff.line, eff.f, "killed", now, error="killed")
+            runs.finish(conn, eff.line, eff.f, "killed", now, error=eff.reason)
         elif isinstance(eff, StopWork):
             return {"type": protocol.KILL}
         return None
@@ -167,6 +170,20 @@ class Coordinator:
             runs.fail_running_attempts(conn, line, now, reason)
 
         self.apply(events.RunLost(line, reason), record=record)
+
+    # -- history retention -----------------------------------------------------------------
+    def prune_history(self, days: float, max_runs: int) -> int:
+        """Delete run history older than `days` or beyond `max_runs` per line (0 = no limit),
+        a batch per transaction so no engine step waits long behind it."""
+        before = self.clock() - round(days * 86_400_000) if days > 0 else None
+        total = 0
+        while True:
+            with self.store.transaction() as conn:
+                n = runs.prune(conn, before=before, keep_per_line=max_runs or None,
+                               batch=PRUNE_BATCH)
+            total += n
+            if n < PRUNE_BATCH:
+                return total
 
     # -- reads -----------------------------------------------------------------------------
     def wait_changed(self, since: int, timeout: float) -> int:

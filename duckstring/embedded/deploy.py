@@ -1,4 +1,4 @@
-"""Deploying a version (model.md §11, http-api.md `POST /api/deploy`).
+"""Deploying a version (docs/concepts.md §11, docs/http-api.md `POST /api/deploy`).
 
 1. Validate the manifest (every problem listed), unpack the archive safely into the root's
    scratch space, read the Ripple topology by importing the module in a subprocess (never

@@ -1,4 +1,4 @@
-"""The Catchment's side of its Ducks (runtime.md §1–§3): one job queue per line, the Duck
+"""The Catchment's side of its Ducks (docs/operating.md §1–§3): one job queue per line, the Duck
 processes behind them, and how we notice one is gone.
 
 - A Duck is spawned on its line's first job, and adopted instead when one already holds the
@@ -250,6 +250,29 @@ class Supervisor:
         if slot.proc is not None:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 slot.proc.wait(timeout=5)
+
+    def retire(self, line: str, timeout: float = 10.0) -> bool:
+        """Stop the Duck of a line that left the graph (`pond remove`) and forget its queue:
+        SIGTERM, then SIGKILL after `timeout`. True once no Duck holds the line."""
+        with self._cond:
+            slot = self._slots.pop(line, None)
+        name, major = split_line(line)
+        lock = FileLock(self.layout.duck_lock(name, major))
+        if slot is None:
+            slot = Slot(line)
+        if not slot.running() and lock.is_held():  # a Duck we never heard from holds the line
+            slot.proc, slot.pid = None, lock.holder()
+        if slot.running():
+            self._terminate(slot, signal.SIGTERM)
+            deadline = time.monotonic() + timeout
+            while slot.running() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if slot.running():
+                self._terminate(slot)
+        deadline = time.monotonic() + timeout
+        while lock.is_held() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return not lock.is_held()
 
     def stop_all(self, timeout: float = 10.0) -> None:
         """Shut every Duck down: ask, wait, then insist."""

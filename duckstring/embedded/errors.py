@@ -1,4 +1,4 @@
-"""Domain errors of the Catchment and their single mapping to HTTP (http-api.md): each becomes
+"""Domain errors of the Catchment and their single mapping to HTTP (docs/http-api.md): each becomes
 `{"error": {"code", "message"}}` with a fitting status, in one place (`install`)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The single-brain rule (runtime.md §3): one Catchment process per root, enforced with an
+"""The single-brain rule (docs/operating.md §3): one Catchment process per root, enforced with an
 exclusive advisory lock that the OS drops when the process dies, however it dies."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Ad-hoc queries over one line's published Parquet (runtime.md §8).
+"""Ad-hoc queries over one line's published Parquet (docs/operating.md §8).
 
 Every query gets a fresh in-memory DuckDB that sees the line's published tables as views, bare
 (`sale_line`) and under the Pond's name (`sales.sale_line`), and nothing else. Two independent

@@ -1,21 +1,26 @@
-"""The scheduler thread (runtime.md §1): the engine's clock. It sends `Tick` when the engine's
-next deadline passes (Tides, Window openings, Inlets waiting on time), checks Duck liveness
-about once a second, and stops Ducks that have sat idle with no standing trigger."""
+"""The scheduler thread (docs/operating.md §1): the engine's clock. It sends `Tick` when the engine's
+next deadline passes (Tides, paced Waves, Window openings, Inlets waiting on time), checks Duck
+liveness about once a second, stops Ducks that have sat idle with no standing trigger, and
+applies the history retention at start and then hourly."""
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 from duckstring.embedded.coordinator import Coordinator
 from duckstring.embedded.ducks import Supervisor
 from duckstring.engine import events
 
+PRUNE_EVERY_S = 3600.0
+
 
 class Scheduler:
     def __init__(self, coordinator: Coordinator, supervisor: Supervisor, *, idle_s: float,
-                 check_s: float = 1.0) -> None:
+                 check_s: float = 1.0, prune: Callable[[], object] | None = None) -> None:
         self.co = coordinator
+        self.prune = prune
         self.ducks = supervisor
         self.idle_s = idle_s
         self.check_s = check_s
@@ -36,7 +41,7 @@ class Scheduler:
         self._thread.join(timeout=10)
 
     def _loop(self) -> None:
-        next_check = 0.0
+        next_check = next_prune = 0.0
         while not self._stop.is_set():
             deadline = self.co.next_deadline()
             wait = max(0.0, next_check - time.monotonic())
@@ -53,6 +58,9 @@ class Scheduler:
                 if time.monotonic() >= next_check:
                     next_check = time.monotonic() + self.check_s
                     self._check_ducks()
+                if self.prune is not None and time.monotonic() >= next_prune:
+                    next_prune = time.monotonic() + PRUNE_EVERY_S
+                    self.prune()
             except Exception:  # keep the clock running; the error is in the server log
                 import logging
 

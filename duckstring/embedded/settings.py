@@ -1,4 +1,4 @@
-"""Catchment settings, from arguments or the environment (runtime.md §6).
+"""Catchment settings, from arguments or the environment (docs/operating.md §6).
 
 | variable | meaning | default |
 |---|---|---|
@@ -13,6 +13,8 @@
 | DUCKSTRING_QUERY_MEMORY_MB | memory one query may use (and the most its result may hold) | 512 |
 | DUCKSTRING_QUERY_CONCURRENCY | queries running at once; more get 503 with Retry-After | 2 |
 | DUCKSTRING_QUERY_TIMEOUT_S | a query running longer is stopped | 60 |
+| DUCKSTRING_HISTORY_DAYS | run history older than this is deleted (0 = keep) | 31 |
+| DUCKSTRING_HISTORY_MAX_RUNS | history rows kept per line (0 = no cap) | 50000 |
 """
 
 from __future__ import annotations
@@ -48,6 +50,8 @@ class Settings:
     query_memory_mb: int = 512
     query_concurrency: int = 2
     query_timeout_s: float = 60.0
+    history_days: float = 31.0  # a month of runs …
+    history_max_runs: int = 50_000  # … at one a minute, per line
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -64,5 +68,7 @@ class Settings:
             query_memory_mb=max(16, int(_float(env, "DUCKSTRING_QUERY_MEMORY_MB", 512))),
             query_concurrency=max(1, int(_float(env, "DUCKSTRING_QUERY_CONCURRENCY", 2))),
             query_timeout_s=_float(env, "DUCKSTRING_QUERY_TIMEOUT_S", 60.0),
+            history_days=_float(env, "DUCKSTRING_HISTORY_DAYS", 31.0),
+            history_max_runs=int(_float(env, "DUCKSTRING_HISTORY_MAX_RUNS", 50_000)),
         )
         return replace(settings, **overrides)  # type: ignore[arg-type]

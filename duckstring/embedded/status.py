@@ -1,4 +1,4 @@
-"""The status document (http-api.md `GET /api/status`): every line's state in one JSON object,
+"""The status document (docs/http-api.md `GET /api/status`): every line's state in one JSON object,
 built from the engine under the coordinator's lock."""
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ def when(ms: int | None) -> str | None:
 
 def trigger_doc(p: Pond) -> dict[str, Any] | None:
     if isinstance(p.trigger, WaveTrigger):
-        return {"type": "wave"}
+        paced = {"every_s": p.trigger.every / 1000} if p.trigger.every else {}
+        return {"type": "wave", **paced}
     if isinstance(p.trigger, TideTrigger):
         return {"type": "tide", "bound_s": p.trigger.bound / 1000}
     return None

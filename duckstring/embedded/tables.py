@@ -1,4 +1,4 @@
-"""A line's published tables: `data/{table}.parquet` under its line directory (runtime.md §4).
+"""A line's published tables: `data/{table}.parquet` under its line directory (docs/operating.md §4).
 
 Only regular files named `{identifier}.parquet` count: the Duck's write-then-rename leaves
 temporary files beside them, and a link could point anywhere, so both are ignored. Listing reads

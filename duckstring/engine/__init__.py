@@ -1,4 +1,4 @@
-"""The pure orchestration engine (spec/model.md): no I/O, no clock, no threads.
+"""The pure orchestration engine (docs/concepts.md): no I/O, no clock, no threads.
 
 The Catchment, the Duck and the simulator drive it through `Engine.handle(now, *events)`, which
 returns effects; the Duck runs its Ripples with `LineExecutor`.

@@ -1,10 +1,11 @@
 """Engine state as plain JSON-ready dicts, so a Catchment can persist each changed line and
-rebuild the whole engine at start (runtime.md §3). Pure: no I/O here."""
+rebuild the whole engine at start (docs/operating.md §3). Pure: no I/O here."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from duckstring.engine import triggers
 from duckstring.engine.engine import Engine
 from duckstring.engine.freshness import Targets
 from duckstring.engine.pond import Pond, Run, SourceRef, TideTrigger, Trigger, WaveTrigger
@@ -14,7 +15,7 @@ from duckstring.engine.windows import WindowRule
 
 def trigger_to_dict(t: Trigger | None) -> dict[str, Any] | None:
     if isinstance(t, WaveTrigger):
-        return {"type": "wave"}
+        return {"type": "wave", "every": t.every, "tapped": t.tapped} if t.every else {"type": "wave"}
     if isinstance(t, TideTrigger):
         return {"type": "tide", "bound": t.bound}
     return None
@@ -23,7 +24,10 @@ def trigger_to_dict(t: Trigger | None) -> dict[str, Any] | None:
 def trigger_from_dict(d: dict[str, Any] | None) -> Trigger | None:
     if not d:
         return None
-    return WaveTrigger() if d["type"] == "wave" else TideTrigger(int(d["bound"]))
+    if d["type"] == "wave":
+        tapped = d.get("tapped")
+        return WaveTrigger(int(d.get("every") or 0), None if tapped is None else int(tapped))
+    return TideTrigger(int(d["bound"]))
 
 
 def window_to_dict(w: WindowRule) -> dict[str, Any]:
@@ -103,7 +107,7 @@ def restore(states: list[dict[str, Any]]) -> Engine:
         for s in p.sources:
             eng.sinks.setdefault(s.line, set()).add(p.line)
     for p in eng.ponds.values():
-        if p.is_inlet or isinstance(p.trigger, TideTrigger):
+        if p.is_inlet or triggers.on_clock(p):
             eng.watch_clock(p)
         eng.touch(p)
     eng.take_changed()

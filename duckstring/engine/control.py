@@ -1,4 +1,4 @@
-"""Control verbs (model.md §10) and live budgets (§9). They act on one Pond and never
+"""Control verbs (docs/concepts.md §10) and live budgets (§9). They act on one Pond and never
 propagate, except `sleep --upstream` and the blocked state they re-derive.
 
 | verb  | effect |

@@ -1,4 +1,4 @@
-"""Demand and runs of a Pond (model.md §3, §4, §6).
+"""Demand and runs of a Pond (docs/concepts.md §3, §4, §6).
 
 - P1 pull arrives (ignored while blocked): at rest (`start_f == end_f`) set `has_pull` on the
   Pond and every Ripple; with a run in flight set it on the leaf Ripples only.
@@ -102,8 +102,8 @@ def wanted(eng: Engine, p: Pond) -> bool:
     `p` keeps its own pipeline full. A busy Sink whose next run the run `p` already began will serve does
     not also get a priming run: its own start re-arms `p` (P5), and answering both would
     over-produce once per cycle (§12.4)."""
-    if isinstance(p.trigger, WaveTrigger):
-        return True
+    if isinstance(p.trigger, WaveTrigger) and not p.trigger.every:
+        return True  # a paced Wave wants one run per tap, not a primed pipeline
     return any(
         (sink.has_pull or sink.wake) and not sink.is_killed
         and (p.start_f <= sink.start_f or (sink.idle and _starved(eng, sink)))
@@ -285,8 +285,8 @@ def finish_run(eng: Engine, p: Pond, f: int, changed: bool) -> None:
 def _completed(eng: Engine, p: Pond) -> None:
     for sink in eng.sinks_of(p.line):
         eng.touch(sink)
-    if isinstance(p.trigger, WaveTrigger):
-        receive_pull(eng, p.line)
+    if isinstance(p.trigger, WaveTrigger) and not p.trigger.every:
+        receive_pull(eng, p.line)  # a paced Wave re-taps at rest, when due (`triggers`)
 
 
 def try_start(eng: Engine, p: Pond) -> bool:

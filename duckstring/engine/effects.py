@@ -49,6 +49,7 @@ class RunFailed:
 class RunKilled:
     line: str
     f: int
+    reason: str = "killed"
 
 
 @dataclass(frozen=True)

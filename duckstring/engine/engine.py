@@ -27,7 +27,7 @@ class Engine:
         self.ponds: dict[str, Pond] = {}
         self.sinks: dict[str, set[str]] = {}  # declared edges, also for absent Sources
         self.now = 0
-        self.changed: set[str] = set()  # lines touched since the caller last took them
+        self.changed: set[str] = set()  # lines touched (or removed) since the caller took them
         self._dirty: deque[str] = deque()
         self._queued: set[str] = set()
         self._clocked: set[str] = set()  # lines that may wait on time alone
@@ -58,7 +58,7 @@ class Engine:
             p = self.ponds.get(line)
             t = None if p is None else _clock_deadline(self, p)
             if t is None:
-                if p is None or not isinstance(p.trigger, TideTrigger):
+                if p is None or not triggers.on_clock(p):
                     self._clocked.discard(line)
                 continue
             if best is None or t < best:
@@ -142,6 +142,7 @@ class Engine:
 
 def _clock_deadline(eng: Engine, p: Pond) -> int | None:
     tide = triggers.tide_deadline(p)
+    wave = triggers.wave_deadline(p, eng.now)
     inlet = None
     if p.is_inlet and p.has_demand and not (p.is_killed or p.is_failed):
         if p.windows:
@@ -150,7 +151,7 @@ def _clock_deadline(eng: Engine, p: Pond) -> int | None:
             inlet = p.targets.min()
         elif p.has_pull or p.wake:
             inlet = max(eng.now, p.start_f) + 1
-    times = [t for t in (tide, inlet) if t is not None]
+    times = [t for t in (tide, wave, inlet) if t is not None]
     return min(times) if times else None
 
 
@@ -215,9 +216,10 @@ def _on(line_event: Callable[[Engine, Pond, Any], None]) -> Callable[[Engine, An
 
 _HANDLERS: dict[type, Callable[[Engine, Any], None]] = {
     events.Deploy: _deploy,
+    events.RemoveLine: lambda eng, ev: topology.remove(eng, ev.line),
     events.Tap: _on(lambda eng, p, ev: triggers.tap(eng, p)),
     events.Pulse: _on(lambda eng, p, ev: triggers.pulse(eng, p, ev.at)),
-    events.Wave: _on(lambda eng, p, ev: triggers.set_standing(eng, p, WaveTrigger())),
+    events.Wave: _on(lambda eng, p, ev: triggers.set_standing(eng, p, WaveTrigger(ev.every))),
     events.Tide: _on(lambda eng, p, ev: triggers.set_standing(eng, p, TideTrigger(ev.bound))),
     events.RemoveTrigger: _on(lambda eng, p, ev: triggers.set_standing(eng, p, None)),
     events.AddWindow: _add_window,

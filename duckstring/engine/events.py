@@ -23,6 +23,14 @@ class Deploy:
     source_retries: int = 0
 
 
+@dataclass(frozen=True)
+class RemoveLine:
+    """Take a line out of the graph (`pond remove`): its work stops and its Sinks see it as a
+    missing Source."""
+
+    line: str
+
+
 # Triggers (§7)
 @dataclass(frozen=True)
 class Tap:
@@ -38,6 +46,7 @@ class Pulse:
 @dataclass(frozen=True)
 class Wave:
     line: str
+    every: int = 0  # ms between taps at least; 0 = emergent cadence
 
 
 @dataclass(frozen=True)
@@ -156,7 +165,7 @@ class Tick:
 
 
 Event = (
-    Deploy | Tap | Pulse | Wave | Tide | RemoveTrigger | AddWindow | RemoveWindow | Wake | Force
+    Deploy | RemoveLine | Tap | Pulse | Wave | Tide | RemoveTrigger | AddWindow | RemoveWindow | Wake | Force
     | Sleep | Kill | Clear | SetBudget | RippleStarted | RippleSucceeded | RippleFailed
     | RunFinished | RunRejected | RunLost | Tick
 )

@@ -1,4 +1,4 @@
-"""The Duck's side of the engine: push-only execution of one line's Ripples (model.md §5).
+"""The Duck's side of the engine: push-only execution of one line's Ripples (docs/concepts.md §5).
 
 Given *begin run F* the Duck stamps target `F` on every Ripple (R2) and starts each Ripple
 whose parents are done (R3, push branch) at the freshest input available (R4), so a Ripple that

@@ -56,7 +56,7 @@ class Note(_Worded):
     line: str
     kind: str
     text: str  # a template over `lines`
-    rule: str  # the section or rule of model.md it comes from
+    rule: str  # the section or rule of docs/concepts.md it comes from
     lines: tuple[str, ...] = ()
     cause: Tap | Pulse | None = None
 

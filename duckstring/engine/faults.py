@@ -1,4 +1,4 @@
-"""Faults (model.md §9).
+"""Faults (docs/concepts.md §9).
 
 - A Ripple attempt fails in run `F`: while that run has immediate budget, spend one and
   re-stamp target `F` on the Ripple (it retries inside the run). Otherwise the run gives up:

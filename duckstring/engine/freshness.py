@@ -1,4 +1,4 @@
-"""Freshness values and target sets (model.md §2, §3).
+"""Freshness values and target sets (docs/concepts.md §2, §3).
 
 - A freshness `F` is integer milliseconds since the Unix epoch, UTC.
 - `NEVER` sorts below every real timestamp: a node that never ran has

@@ -1,6 +1,6 @@
 """The state of one live Pond line (`name@major`) — plain data; the rules live elsewhere.
 
-Fields follow model.md: freshness (§2), demand (§3), the standing trigger (§7), Windows (§8)
+Fields follow docs/concepts.md: freshness (§2), demand (§3), the standing trigger (§7), Windows (§8)
 and faults (§9). `start_f` is the freshness the root Ripples read, so it is stored once, on the
 Ripple graph.
 """
@@ -33,7 +33,17 @@ class SourceRef:
 
 @dataclass(frozen=True)
 class WaveTrigger:
-    pass
+    """A standing pull (§7). `every` (ms) paces it: it re-taps no sooner than `every` after
+    its last tap (`tapped`); 0 leaves the cadence emergent."""
+
+    every: int = 0
+    tapped: int | None = None
+
+    def due_at(self) -> int | None:
+        """When the next tap may happen; None when it may happen now (or is unpaced)."""
+        if not self.every or self.tapped is None:
+            return None
+        return self.tapped + self.every
 
 
 @dataclass(frozen=True)

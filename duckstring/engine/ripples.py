@@ -1,4 +1,4 @@
-"""The Ripples of one Pond (model.md §2.2, §5).
+"""The Ripples of one Pond (docs/concepts.md §2.2, §5).
 
 - §2.2 A root Ripple (no parent Ripples) reads the Pond's `start_f` (`root_f` here); any
   other reads `min(end_f of its parent Ripples)`. All intra-Pond edges are required.

@@ -1,4 +1,4 @@
-"""Source freshness of a Pond (model.md §2.1) and the window delay `d` it inherits (§2, P5.4).
+"""Source freshness of a Pond (docs/concepts.md §2.1) and the window delay `d` it inherits (§2, P5.4).
 
 ```
 Inlet, no windows:      source_f = now, d = 0

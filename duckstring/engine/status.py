@@ -1,4 +1,4 @@
-"""Derived, read-only views of a Pond for status displays (runtime.md §9).
+"""Derived, read-only views of a Pond for status displays (docs/operating.md §9).
 
 `status` precedence: failed, killed, blocked, running, queued (holds demand it cannot yet
 serve), idle.

@@ -1,15 +1,20 @@
-"""Lines and their Sources (model.md §1, §11): deploying a version replaces its line's Ripple
+"""Lines and their Sources (docs/concepts.md §1, §11): deploying a version replaces its line's Ripple
 graph, rebinds Source→Sink edges (a Source may deploy after its Sinks: the edge binds when it
 appears), rejects cycles between lines, and clears the line's failure — shipping the fix is the
 recovery — and the demand its Sinks still hold (held while it was failed, or since a `clear`)
 is offered to it again, so it is served without a new trigger. The next run of a redeployed
-line executes, since its code changed."""
+line executes, since its code changed.
+
+Removing a line stops its work (its runs in flight end killed), drops its state and its own
+Source edges, and keeps the edges its Sinks declared: they now see a missing Source and are
+blocked (§9) until a line of that name and major is deployed again."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from duckstring.engine import faults
+from duckstring.engine.effects import RunKilled, StopWork
 from duckstring.engine.errors import CycleError, TopologyError
 from duckstring.engine.pond import Pond, SourceRef
 from duckstring.engine.ripples import RippleGraph, RippleSpec
@@ -88,3 +93,17 @@ def deploy(
     faults.rederive_blocked(eng, p, why="deployed")
     eng.reopen(p)  # a new version resumes the line: demand its Sinks hold is offered again
     return p
+
+
+def remove(eng: Engine, line: str) -> None:
+    p = eng.pond(line)
+    if p.busy:
+        eng.emit(StopWork(line))
+    for f in sorted(p.runs):
+        eng.emit(RunKilled(line, f, "the Pond was removed"))
+    for s in p.sources:
+        eng.sinks.get(s.line, set()).discard(line)
+    del eng.ponds[line]
+    eng.changed.add(line)  # the caller drops what it stored for the line
+    for sink in eng.sinks_of(line):
+        faults.rederive_blocked(eng, sink)

@@ -1,4 +1,4 @@
-"""Triggers (model.md §7).
+"""Triggers (docs/concepts.md §7).
 
 |      | once      | standing |
 |------|-----------|----------|
@@ -8,6 +8,10 @@
 - Tap(p): P1 on `p`. Pulse(p[, at]): P3 on `p` with `T = at or now`.
 - Wave(p): standing pull. Re-tap `p` each time it completes a run (see `demand`) and whenever
   it sits fully at rest (no run in flight, no pull, no targets, no Ripple running).
+- Wave(p, every): a paced Wave re-taps only when `p` sits fully at rest and at least `every`
+  has passed since its last tap; `wave_deadline` tells the clock when that will be. It does
+  not re-tap on completion nor keep `p`'s own pipeline primed (`demand.wanted`), so a fast
+  Pond runs about once per `every` instead of back to back.
 - Tide(p, bound): standing push. `ref` is the newest pending target, else `start_f`; whenever
   `now + d - ref >= bound`, Pulse `p` at `now`. A pulse at or before `ref` would be covered by
   work already asked for, so a Tide also waits until `now > ref`. With `bound <= d` (a Window
@@ -19,6 +23,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from duckstring.engine import demand
@@ -39,8 +44,22 @@ def pulse(eng: Engine, p: Pond, at: int | None) -> None:
 def set_standing(eng: Engine, p: Pond, trigger: Trigger | None) -> None:
     p.trigger = trigger
     eng.touch(p)
-    if isinstance(trigger, TideTrigger):
+    if on_clock(p):
         eng.watch_clock(p)
+
+
+def on_clock(p: Pond) -> bool:
+    """Whether `p`'s standing trigger waits on time alone (a Tide, a paced Wave)."""
+    return isinstance(p.trigger, TideTrigger) or (
+        isinstance(p.trigger, WaveTrigger) and p.trigger.every > 0)
+
+
+def wave_deadline(p: Pond, now: int) -> int | None:
+    """When a paced Wave on `p` may tap again, while that is still ahead of `now`."""
+    if not isinstance(p.trigger, WaveTrigger) or p.is_blocked:
+        return None
+    due = p.trigger.due_at()
+    return due if due is not None and due > now else None
 
 
 def tide_deadline(p: Pond) -> int | None:
@@ -58,7 +77,11 @@ def tide_deadline(p: Pond) -> int | None:
 def check_standing(eng: Engine, p: Pond) -> None:
     """Fire a standing trigger whose condition holds at `now`."""
     if isinstance(p.trigger, WaveTrigger):
-        if not p.is_blocked and fully_at_rest(p):
+        due = p.trigger.due_at()
+        if not p.is_blocked and fully_at_rest(p) and (due is None or eng.now >= due):
+            if p.trigger.every:
+                p.trigger = replace(p.trigger, tapped=eng.now)
+                eng.watch_clock(p)
             tap(eng, p)
     elif isinstance(p.trigger, TideTrigger):
         deadline = tide_deadline(p)

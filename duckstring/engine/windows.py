@@ -1,4 +1,4 @@
-"""Windows (model.md §8; Inlets only).
+"""Windows (docs/concepts.md §8; Inlets only).
 
 - A rule `(name, start_anchor, every, duration, on_days?, until?)` has occurrences starting at
   `start_anchor + k·every` (k ≥ 0), kept when their UTC weekday is in `on_days` and they start

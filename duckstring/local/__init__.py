@@ -1,4 +1,4 @@
-"""Local testing of a Pond project (python-api.md "Puddles", cli.md `pond hydrate`, `pond run`,
+"""Local testing of a Pond project (docs/authoring.md §5, docs/cli.md `pond hydrate`, `pond run`,
 `puddle`): Source snapshots materialised from the project's Puddles, one Pond Run against them,
 and a look at both — all on this machine, no Catchment involved.
 

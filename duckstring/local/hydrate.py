@@ -1,4 +1,4 @@
-"""`pond hydrate`: materialise a project's Puddles as Source snapshots (python-api.md).
+"""`pond hydrate`: materialise a project's Puddles as Source snapshots (docs/authoring.md).
 
 - Each `@puddle("source.table")` function is called with a `PuddleHandle`; it either calls
   `p.write_table(data)` or returns the data: a DuckDB relation, a pyarrow Table, a pandas or

@@ -1,8 +1,9 @@
 """Static completion scripts for bash, zsh and fish, generated from the command tree.
 
-They complete commands, subcommands and options (with descriptions in zsh and fish) and the
-registered Catchment names after `-c`, read straight from `config.toml`: pressing Tab never
-starts Python. `--show-completion` prints the script for the current shell and
+They complete commands, subcommands and options (with descriptions in zsh and fish), the
+registered Catchment names after `-c`, read straight from `config.toml`, and deployed Ponds
+where a command takes one, read from the cache the CLI keeps (`duckstring.known`): pressing
+Tab never starts Python. `--show-completion` prints the script for the current shell and
 `--install-completion` installs it; the copies in `completions/` are the same scripts.
 """
 
@@ -22,6 +23,7 @@ HEADER = ("completion for duckstring and ds — generated from the command tree 
           "`python -m duckstring.commands.gendocs`; do not edit")
 
 _CATCHMENTS_SED = r"sed -n 's/^[[:space:]]*\[catchments\.\([^]]*\)\].*/\1/p'"
+_PONDS_DIR = "${DUCKSTRING_HOME:-$HOME/.duckstring}/completion"
 
 
 def _value_options(tree: Node) -> list[str]:
@@ -54,6 +56,7 @@ def bash(tree: Node) -> str:
         words = " ".join(c.path[-1] for c in n.children)
         opts = " ".join(f for o in n.options for f in o.flags)
         extra = ' words="$(_duckstring_catchments)";' if _names_registrations(n) else ""
+        extra += " ponds=1;" if n.takes_pond else ""
         cases.append(f"        {_sq(n.name)}) words={_sq(words)}; opts={_sq(opts)};{extra} ;;")
     catchment_prev = "|".join(CATCHMENT_FLAGS)
     return f"""# bash {HEADER}.
@@ -63,8 +66,12 @@ _duckstring_catchments() {{
     [[ -r "$file" ]] && {_CATCHMENTS_SED} "$file" | tr -d '"'
 }}
 
+_duckstring_ponds() {{
+    cat "{_PONDS_DIR}"/*.ponds 2>/dev/null | sort -u
+}}
+
 _duckstring() {{
-    local cur prev word cmdpath i skip=0 words="" opts=""
+    local cur prev word cmdpath i skip=0 npos=0 ponds=0 words="" opts=""
     cur="${{COMP_WORDS[COMP_CWORD]}}"
     prev="${{COMP_WORDS[COMP_CWORD-1]}}"
     cmdpath="{PROG}"
@@ -76,7 +83,8 @@ _duckstring() {{
         esac
         case "$word" in -*) continue ;; esac
         case "$cmdpath $word" in
-            {paths}) cmdpath="$cmdpath $word" ;;
+            {paths}) cmdpath="$cmdpath $word"; npos=0 ;;
+            *) npos=$((npos + 1)) ;;
         esac
     done
     if ((skip)); then
@@ -90,7 +98,9 @@ _duckstring() {{
     esac
     if [[ "$cur" == -* ]]; then
         COMPREPLY=($(compgen -W "$opts" -- "$cur"))
-    else
+    elif ((ponds && npos == 0)); then
+        COMPREPLY=($(compgen -W "$(_duckstring_ponds)" -- "$cur"))
+    elif ((!ponds || npos == 1)); then
         COMPREPLY=($(compgen -W "$words" -- "$cur"))
     fi
 }}
@@ -114,6 +124,7 @@ def zsh(tree: Node) -> str:
         cmds = " ".join(_zitem(c.path[-1], c.short) for c in n.children)
         opts = " ".join(_zitem(f, o.help.split("\n")[0]) for o in n.options for f in o.flags)
         regs = " regs=1;" if _names_registrations(n) else ""
+        regs += " ponds=1;" if n.takes_pond else ""
         cases.append(f"    ({_sq(n.name)}) cmds=({cmds}); opts=({opts});{regs} ;;")
     catchment_prev = "|".join(f"*:{f}" for f in CATCHMENT_FLAGS)
     return f"""#compdef {" ".join((PROG, *ALIASES))}
@@ -124,8 +135,12 @@ _duckstring_catchments() {{
   [[ -r "$file" ]] && {_CATCHMENTS_SED} "$file" | tr -d '"'
 }}
 
+_duckstring_ponds() {{
+  cat "{_PONDS_DIR}"/*.ponds(N) 2>/dev/null | sort -u
+}}
+
 _duckstring() {{
-  local cmdpath="{PROG}" word prev i skip=0 regs=0
+  local cmdpath="{PROG}" word prev i skip=0 regs=0 npos=0 ponds=0
   local -a cmds opts
   for (( i = 2; i < CURRENT; i++ )); do
     word=${{words[i]}}
@@ -135,7 +150,8 @@ _duckstring() {{
     esac
     [[ $word == -* ]] && continue
     case "$cmdpath $word" in
-      ({paths}) cmdpath="$cmdpath $word" ;;
+      ({paths}) cmdpath="$cmdpath $word"; npos=0 ;;
+      (*) (( npos++ )) ;;
     esac
   done
   prev=${{words[CURRENT-1]}}
@@ -151,6 +167,10 @@ _duckstring() {{
   esac
   if [[ $PREFIX == -* ]]; then
     _describe -t options 'option' opts
+  elif (( ponds && npos == 0 )); then
+    compadd -- ${{(f)"$(_duckstring_ponds)"}}
+  elif (( ponds && npos > 1 )) || (( ponds && ! ${{#cmds}} )); then
+    _files
   elif (( regs )); then
     compadd -- ${{(f)"$(_duckstring_catchments)"}}
   elif (( ${{#cmds}} )); then
@@ -178,8 +198,12 @@ def fish(tree: Node) -> str:
     lines = []
     for n in tree.walk():
         at = f"-n \"__duckstring_at '{n.name}'\""
+        after_pond = f"-n \"__duckstring_slot '{n.name}' 1\"" if n.takes_pond else at
+        if n.takes_pond:
+            lines.append(f"complete -c {PROG} -n \"__duckstring_slot '{n.name}' 0\" -f "
+                         "-a '(__duckstring_ponds)'")
         for c in n.children:
-            lines.append(f"complete -c {PROG} {at} -f -a {c.path[-1]} -d {_fq(c.short)}")
+            lines.append(f"complete -c {PROG} {after_pond} -f -a {c.path[-1]} -d {_fq(c.short)}")
         if _names_registrations(n):
             lines.append(f"complete -c {PROG} {at} -f -a '(__duckstring_catchments)'")
         for o in n.options:
@@ -197,9 +221,16 @@ function __duckstring_catchments
     test -r $home/config.toml; and {_CATCHMENTS_SED} $home/config.toml | string replace -a '"' ''
 end
 
-function __duckstring_path
+function __duckstring_ponds
+    set -l home $HOME/.duckstring
+    set -q DUCKSTRING_HOME; and set home $DUCKSTRING_HOME
+    cat $home/completion/*.ponds 2>/dev/null | sort -u
+end
+
+function __duckstring_state
     set -l cmdpath {PROG}
     set -l skip 0
+    set -l npos 0
     for word in (commandline -opc)[2..-1]
         if test $skip -eq 1
             set skip 0
@@ -212,13 +243,23 @@ function __duckstring_path
         string match -q -- '-*' $word; and continue
         if contains -- "$cmdpath $word" {paths}
             set cmdpath "$cmdpath $word"
+            set npos 0
+        else
+            set npos (math $npos + 1)
         end
     end
     echo $cmdpath
+    echo $npos
 end
 
 function __duckstring_at
-    test (__duckstring_path) = $argv[1]
+    set -l state (__duckstring_state)
+    test "$state[1]" = $argv[1]
+end
+
+function __duckstring_slot
+    set -l state (__duckstring_state)
+    test "$state[1]" = $argv[1] -a "$state[2]" = $argv[2]
 end
 
 {chr(10).join(lines)}

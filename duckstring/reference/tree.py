@@ -49,6 +49,11 @@ class Node:
     def is_group(self) -> bool:
         return bool(self.children)
 
+    @property
+    def takes_pond(self) -> bool:
+        """Whether its first argument names a deployed Pond (completed from the cache)."""
+        return bool(self.arguments) and self.arguments[0].metavar.strip("[]") == "POND"
+
     def walk(self) -> list[Node]:
         out = [self]
         for child in self.children:

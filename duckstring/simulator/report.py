@@ -1,5 +1,5 @@
 """Rendering a finished simulation: the human timeline and summary, or the JSON document of
-spec/simulate.md (every time in milliseconds from `clock.start`; `null` = never)."""
+docs/simulate.md (every time in milliseconds from `clock.start`; `null` = never)."""
 
 from __future__ import annotations
 

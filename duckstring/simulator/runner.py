@@ -213,7 +213,7 @@ class Simulation:
         made: dict[str, Any] = {
             "tap": lambda: events.Tap(line),
             "pulse": lambda: events.Pulse(line),
-            "wave": lambda: events.Wave(line),
+            "wave": lambda: events.Wave(line, ev.every or 0),
             "tide": lambda: events.Tide(line, ev.bound or 0),
             "remove": lambda: events.RemoveTrigger(line),
             "wake": lambda: events.Wake(line),
@@ -352,6 +352,8 @@ def _open_run(runs: list[RunRecord], f: int) -> RunRecord | None:
 def _describe(ev: SimEvent) -> str:
     if ev.do == "tide":
         return f"← tide {format_duration(ev.bound or 0)}"
+    if ev.do == "wave" and ev.every:
+        return f"← wave every {format_duration(ev.every)}"
     if ev.do == "sleep" and ev.upstream:
         return "← sleep --upstream"
     if ev.do == "budget":

@@ -1,4 +1,4 @@
-"""Scenario files for `duckstring simulate` (spec/simulate.md), parsed and validated.
+"""Scenario files for `duckstring simulate` (docs/simulate.md), parsed and validated.
 
 Every problem is one line naming the file, the entry and what to do; a bad file reports all
 its problems at once (`ScenarioError`, one line each), reading on past a bad entry.
@@ -29,7 +29,8 @@ _KEYS = {
     "pond": {"name", "sources", "immediate_retries", "source_retries", "ripple", "window"},
     "ripple": {"name", "duration", "parents", "always_run", "fail", "unchanged"},
     "window": {"name", "start", "every", "duration", "on", "until"},
-    "event": {"at", "do", "pond", "bound", "upstream", "immediate_retries", "source_retries"},
+    "event": {"at", "do", "pond", "bound", "every", "upstream", "immediate_retries",
+              "source_retries"},
 }
 
 
@@ -76,6 +77,7 @@ class SimEvent:
     do: str
     pond: str
     bound: int | None = None
+    every: int | None = None  # wave only: at least this long between taps
     upstream: bool = False
     immediate_retries: int | None = None
     source_retries: int | None = None
@@ -347,7 +349,10 @@ def _event(problems: list[str], path: str, i: int, data: Any, ponds: set[str]) -
     bound = e.duration("bound")
     if do == "tide" and not bound:
         e.fail("a tide needs bound (a positive duration like 10s)")
-    for key, verb in (("bound", "tide"), ("upstream", "sleep")):
+    every = e.duration("every")
+    if "every" in e.data and not every:
+        e.fail("every must be a positive duration like 10s")
+    for key, verb in (("bound", "tide"), ("every", "wave"), ("upstream", "sleep")):
         if key in e.data and do != verb:
             e.fail(f"{key} applies to {verb} events only")
     if do != "budget" and ({"immediate_retries", "source_retries"} & e.data.keys()):
@@ -357,6 +362,7 @@ def _event(problems: list[str], path: str, i: int, data: Any, ponds: set[str]) -
         do=do,
         pond=pond,
         bound=bound,
+        every=every,
         upstream=e.get("upstream", bool, False),
         immediate_retries=e.count("immediate_retries") if "immediate_retries" in e.data else None,
         source_retries=e.count("source_retries") if "source_retries" in e.data else None,

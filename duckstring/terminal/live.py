@@ -1,4 +1,4 @@
-"""Live views (cli.md): follow the status document with the `?since=V&wait=S` long-poll and
+"""Live views (docs/cli.md): follow the status document with the `?since=V&wait=S` long-poll and
 redraw on every change.
 
 - On a terminal: a rich table of the Ponds (state colours, freshness age, staleness, trigger,
@@ -11,7 +11,12 @@ A one-shot (tap, pulse, wake, force) follows its target's lineage until the targ
 - tap, wake, force: settled when the target is idle and has completed a run since the request;
 - failed: the target is failed, killed or blocked and nothing in its lineage is still running
   (a retry may yet rescue it while something runs) — then the failing Ripple's error and
-  traceback are fetched from the run history and reported, exit 1.
+  traceback are fetched from the run history and reported, exit 1;
+- waiting: nothing in the lineage runs and nothing changes for a few seconds (a Wake whose
+  Sources have nothing newer, a Pulse waiting on a closed Window) — the view ends saying what
+  the demand waits for (it stays in place), exit 1.
+
+Polls, and so redraws, are at most ten a second however fast the graph changes.
 
 Standing triggers and `status` follow until Ctrl+C; closing the view never cancels anything.
 """
@@ -22,9 +27,10 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from duckstring import known
 from duckstring.cli_errors import FAILED, UNREACHABLE, CliError
 from duckstring.terminal import console
-from duckstring.terminal.views import StatusTable, progress_lines
+from duckstring.terminal.views import StatusTable, progress_lines, short_age
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -32,6 +38,8 @@ if TYPE_CHECKING:
     from duckstring.session import Session
 
 WAIT_S = 20.0  # long-poll hold; the server answers sooner when anything changes
+QUIET_S = 3.0  # a one-shot whose lineage stays this still has nothing left to watch
+REDRAW_S = 0.1  # at most ten polls (and redraws) a second, however fast the graph changes
 BROKEN = ("failed", "killed", "blocked")
 INTERRUPTED = 130
 
@@ -40,6 +48,21 @@ INTERRUPTED = 130
 class Outcome:
     ok: bool
     summary: str
+    waiting: bool = False  # nothing runs: the demand stays, waiting for its Sources or a Window
+
+
+class Pace:
+    """Spaces polls at least `REDRAW_S` apart: a fast Wave changes the status many times a
+    second, and redrawing each change would keep a core busy."""
+
+    def __init__(self) -> None:
+        self.last = 0.0
+
+    def wait(self) -> None:
+        left = self.last + REDRAW_S - time.monotonic()
+        if left > 0:
+            time.sleep(left)
+        self.last = time.monotonic()
 
 
 def find(doc: dict[str, Any], line: str) -> dict[str, Any] | None:
@@ -84,6 +107,16 @@ class Goal:
             return Outcome(False, f"{self.line} settled without running")
         return None
 
+    def stalled(self, doc: dict[str, Any]) -> Outcome:
+        """Nothing runs and nothing changed for a while: the demand waits."""
+        p = find(doc, self.line) or {}
+        windows = any(q.get("windows") for q in doc.get("ponds", []))
+        on = "newer data from its Sources" + (" or a Window to open" if windows else "")
+        if not p.get("sources"):
+            on = "its Window to open" if p.get("windows") else "the clock"
+        return Outcome(False, f"nothing is running and {self.line} waits for {on}; the "
+                              f"{self.verb} stays in place and runs it then", waiting=True)
+
 
 class Screen:
     """What a terminal shows: a heading with the elapsed time, the table, a footer."""
@@ -100,7 +133,8 @@ class Screen:
         from rich.text import Text
 
         head = Text(self.heading, style="bold")
-        head.append(f"  {time.monotonic() - self.started:5.1f}s", style="dim")
+        head.append(f"  · watching for {short_age((time.monotonic() - self.started) * 1000)}",
+                    style="dim")
         if self.state:
             head.append(f"  {self.state}")
         parts: list[Any] = [head]
@@ -110,17 +144,21 @@ class Screen:
         return Group(*parts)
 
 
-def poll(session: Session, params: dict[str, Any], since: int | None) -> dict[str, Any]:
+def poll(session: Session, params: dict[str, Any], since: int | None,
+         wait: float = WAIT_S) -> dict[str, Any]:
     """The next status document: at once without `since`, else after the next change (or
     the wait). A local Catchment that went away is started again (or waited for)."""
     query = dict(params)
     if since is not None:
-        query.update(since=since, wait=WAIT_S)
+        query.update(since=since, wait=wait)
     for attempt in range(3):
         try:
             resp = session.client.request("GET", "/api/status", params=query,
-                                          timeout=WAIT_S + 30)
-            return dict(session.client.json(resp))
+                                          timeout=wait + 30)
+            doc = dict(session.client.json(resp))
+            known.remember(session.reg.name, [p["id"] for p in doc.get("ponds", [])],
+                           complete=not params.get("pond"))
+            return doc
         except CliError as e:
             if e.code != UNREACHABLE or not session.reg.local or attempt == 2:
                 raise
@@ -145,25 +183,39 @@ def follow(session: Session, *, heading: str, pond: str | None = None, major: in
     out.print(heading, markup=False, soft_wrap=True)
     seen: dict[str, tuple[Any, ...]] = {}
     started = time.monotonic()
+    pace = Pace()
     try:
         while True:
             for line in progress_lines(seen, doc, started):
                 out.print(line, markup=False, soft_wrap=True)
             if outcome is not None and not keep_open:
                 return outcome
-            doc = poll(session, params, doc["version"])
-            if goal is not None and outcome is None:
-                outcome = goal.check(doc)
+            doc, outcome = _next(session, params, doc, goal, outcome, pace)
     except KeyboardInterrupt:
         return outcome
 
 
+def _next(session: Session, params: dict[str, Any], doc: dict[str, Any], goal: Goal | None,
+          outcome: Outcome | None, pace: Pace) -> tuple[dict[str, Any], Outcome | None]:
+    """The next document and the goal's outcome. A one-shot whose lineage has nothing in
+    flight is given `QUIET_S` to change; if nothing does, it has nothing left to watch."""
+    pace.wait()
+    pending = goal is not None and outcome is None
+    quiet = pending and not any(in_flight(q) for q in doc.get("ponds", []))
+    new = poll(session, params, doc["version"], wait=QUIET_S if quiet else WAIT_S)
+    if goal is not None and pending:
+        outcome = goal.check(new)
+        if outcome is None and quiet and new["version"] == doc["version"]:
+            outcome = goal.stalled(new)
+    return new, outcome
+
+
 def _wait_quietly(session: Session, params: dict[str, Any], doc: dict[str, Any],
                   goal: Goal | None, outcome: Outcome | None) -> Outcome | None:
+    pace = Pace()
     try:
         while goal is not None and outcome is None:
-            doc = poll(session, params, doc["version"])
-            outcome = goal.check(doc)
+            doc, outcome = _next(session, params, doc, goal, outcome, pace)
     except KeyboardInterrupt:
         return None
     return outcome
@@ -176,17 +228,17 @@ def _live(session: Session, params: dict[str, Any], doc: dict[str, Any], goal: G
 
     screen = Screen(heading, footer)
     screen.table = StatusTable(doc)
+    pace = Pace()
     with Live(screen, console=console.out(), refresh_per_second=4, transient=False) as live:
         try:
             while True:
                 if outcome is not None:
-                    screen.state = ("[done]" if outcome.ok else "[failed]")
+                    screen.state = ("[done]" if outcome.ok else
+                                    "[waiting]" if outcome.waiting else "[failed]")
                     if not keep_open:
                         break
-                doc = poll(session, params, doc["version"])
+                doc, outcome = _next(session, params, doc, goal, outcome, pace)
                 screen.table = StatusTable(doc)
-                if goal is not None and outcome is None:
-                    outcome = goal.check(doc)
                 live.refresh()
         except KeyboardInterrupt:
             pass

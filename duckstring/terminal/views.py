@@ -1,4 +1,4 @@
-"""Rich renderings of the Catchment's documents (http-api.md): the status table, plain
+"""Rich renderings of the Catchment's documents (docs/http-api.md): the status table, plain
 progress lines for when there is no terminal, run history, query results and table listings."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from duckstring.times import format_duration, parse_instant
 
 if TYPE_CHECKING:
-    from rich.console import RenderableType
+    from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
     from rich.table import Table
 
 STATE_STYLE = {
@@ -47,6 +47,8 @@ def trigger_text(trigger: dict[str, Any] | None) -> str:
         return ""
     if trigger.get("type") == "tide":
         return f"tide {format_duration(round(float(trigger['bound_s']) * 1000))}"
+    if trigger.get("type") == "wave" and trigger.get("every_s"):
+        return f"wave every {format_duration(round(float(trigger['every_s']) * 1000))}"
     return str(trigger.get("type", ""))
 
 
@@ -62,7 +64,7 @@ def activity(p: dict[str, Any]) -> str:
     if p.get("is_blocked") and p.get("blocked_by") and not p.get("is_failed"):
         return "blocked by " + ", ".join(p["blocked_by"])
     if p.get("error") and p.get("is_failed"):
-        return str(p["error"]).splitlines()[0][:80]
+        return (str(p["error"]).strip().splitlines() or [""])[0]
     if p.get("status") == "queued":
         return "waiting for Sources" if p.get("targets") or p.get("has_pull") else "queued"
     return ""
@@ -80,33 +82,55 @@ class StatusTable:
     def now_ms(self) -> int:
         return (ms(self.doc.get("now")) or 0) + round((time.monotonic() - self.received) * 1000)
 
-    def __rich__(self) -> Table:
+    def delay_ms(self, p: dict[str, Any]) -> float:
+        """How much staleness exceeds freshness age: the Window delay `d` (0 without
+        Windows), read back from the document."""
+        end_f, stale, at = ms(p.get("end_f")), p.get("staleness_s"), ms(self.doc.get("now"))
+        if end_f is None or stale is None or at is None:
+            return 0.0
+        return float(stale) * 1000 - (at - end_f)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield self.table(options.max_width)
+
+    def table(self, width: int) -> Table:
+        """The table in `width` columns: every column as wide as its cells, and the activity
+        (an error, say) given all the room that is left, cut only at the edge."""
         from rich.table import Table
         from rich.text import Text
 
         now = self.now_ms()
+        ponds = self.doc.get("ponds", [])
+        windowed = any(self.delay_ms(p) >= 1 for p in ponds)  # else stale == age everywhere
+        heads = ["pond", "version", "state", "age", *(["stale"] if windowed else []), "trigger",
+                 "done/started"]
+        rows: list[list[str]] = []
+        for p in ponds:
+            end_f = ms(p.get("end_f"))
+            age = None if end_f is None else now - end_f
+            row = [p["id"], p.get("version") or "—", p["status"], short_age(age)]
+            if windowed:
+                delay = self.delay_ms(p)
+                row.append(short_age(age + delay) if age is not None and delay >= 1 else "")
+            row += [trigger_text(p.get("trigger")),
+                    f"{p.get('runs_completed', 0)}/{p.get('runs_started', 0)}"]
+            rows.append(row)
+        widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(heads)]
+        room = max(len("activity"), width - sum(w + 1 for w in widths))
         table = Table(title=self.title, title_justify="left", expand=False, pad_edge=False,
                       box=None, header_style="bold", padding=(0, 1, 0, 0))
-        for col, kw in (("pond", {"no_wrap": True}), ("version", {}), ("state", {}),
-                        ("fresh", {"justify": "right"}), ("stale", {"justify": "right"}),
-                        ("trigger", {}), ("runs", {"justify": "right"}),
-                        ("", {"no_wrap": True, "overflow": "ellipsis", "max_width": 22})):
-            table.add_column(col, **kw)
-        for p in self.doc.get("ponds", []):
-            end_f = ms(p.get("end_f"))
-            stale = p.get("staleness_s")
-            elapsed = now - (ms(self.doc.get("now")) or now)
-            table.add_row(
-                p["id"], p.get("version") or "—",
-                Text(p["status"], style=STATE_STYLE.get(p["status"], "")),
-                short_age(None if end_f is None else now - end_f),
-                short_age(None if stale is None else float(stale) * 1000 + elapsed),
-                trigger_text(p.get("trigger")),
-                f"{p.get('runs_completed', 0)}/{p.get('runs_started', 0)}",
-                Text(activity(p), style="dim"),
-            )
-        if not self.doc.get("ponds"):
-            table.add_row("(no Ponds deployed)", "", "", "", "", "", "", "")
+        for head, w in zip(heads, widths, strict=True):
+            right = head in ("age", "stale", "done/started")
+            table.add_column(head, no_wrap=True, min_width=w,
+                             justify="right" if right else "left")
+        table.add_column("activity", no_wrap=True, overflow="ellipsis", max_width=room)
+        for p, row in zip(ponds, rows, strict=True):
+            cells: list[Any] = list(row)
+            cells[2] = Text(p["status"], style=STATE_STYLE.get(p["status"], ""))
+            cells.append(Text(activity(p), style="red" if p.get("is_failed") else "dim"))
+            table.add_row(*cells)
+        if not ponds:
+            table.add_row("(no Ponds deployed)", *([""] * len(heads)))
         return table
 
 
@@ -142,24 +166,34 @@ def _span(start: str | None, end: str | None) -> str:
     return short_age((ms(end) or 0) - (ms(start) or 0))
 
 
-def run_lines(runs: list[dict[str, Any]], *, tracebacks: bool = True) -> list[RenderableType]:
-    """Newest first: one line per Pond Run, then its Ripple attempts; failures show error and
-    traceback."""
+def run_lines(runs: list[dict[str, Any]], *, tracebacks: bool = True,
+              logs: bool = False) -> list[RenderableType]:
+    """Newest first: one line per Pond Run (a row of consecutive passes says how many and
+    from when), then its Ripple attempts; failures show error, traceback and the attempt's
+    `pond.log` lines, and `logs` shows those lines for every attempt."""
     from rich.text import Text
 
     out: list[RenderableType] = []
     for r in runs:
         line = Text()
         line.append(f"{r['id']:<16}", style="bold")
-        line.append(f" {r['status']:<8}", style=RUN_STYLE.get(r["status"], ""))
-        line.append(f" F {r.get('f') or '—'}")
-        line.append(f"  v{r.get('version') or '?'}")
-        line.append(f"  started {r.get('started_at') or '—'}", style="dim")
-        took = _span(r.get("started_at"), r.get("finished_at"))
-        if took:
-            line.append(f"  {took}", style="dim")
+        count = int(r.get("count") or 1)
+        status = r["status"] if count == 1 else f"{r['status']} ×{count}"
+        line.append(f" {status:<8}", style=RUN_STYLE.get(r["status"], ""))
+        if count > 1:
+            line.append(f" F {r.get('first_f') or '—'} … {r.get('f') or '—'}")
+            line.append(f"  v{r.get('version') or '?'}")
+            line.append(f"  from {r.get('started_at') or '—'} to {r.get('finished_at') or '—'}",
+                        style="dim")
+        else:
+            line.append(f" F {r.get('f') or '—'}")
+            line.append(f"  v{r.get('version') or '?'}")
+            line.append(f"  started {r.get('started_at') or '—'}", style="dim")
+            took = _span(r.get("started_at"), r.get("finished_at"))
+            if took:
+                line.append(f"  {took}", style="dim")
         if not r.get("executed", True):
-            line.append("  pass (no Source changed)", style="dim")
+            line.append("  no Source changed, nothing executed", style="dim")
         out.append(line)
         for a in r.get("ripples") or []:
             att = Text("    ")
@@ -173,6 +207,9 @@ def run_lines(runs: list[dict[str, Any]], *, tracebacks: bool = True) -> list[Re
                 out.append(Text(f"      error: {a['error']}", style="red"))
                 if tracebacks and a.get("traceback"):
                     out.append(Text(_indent(a["traceback"], 6), style="dim"))
+            if a.get("log") and str(a["log"]).strip() and (logs or a["status"] == "failed"):
+                out.append(Text("      pond.log:", style="dim"))
+                out.append(Text(_indent(a["log"], 8)))
         if r.get("error") and not any(a.get("error") for a in r.get("ripples") or []):
             out.append(Text(f"    error: {r['error']}", style="red"))
             if tracebacks and r.get("traceback"):

@@ -3,6 +3,7 @@ DUCKSTRING_HOME (and HOME, so nothing touches the real one)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -11,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.e2e.harness import FAST_ENV, free_port, processes_under, wait_until
@@ -104,3 +106,29 @@ def local_demo(cli: Cli, name: str = "dev", *, key: bool = False) -> tuple[Path,
 @pytest.fixture(scope="module")
 def module_cli(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cli]:
     yield make_cli(tmp_path_factory.mktemp("cli"))
+
+
+def answers(url: str) -> bool:
+    """Whether a Catchment answers `GET /api/health` at `url`."""
+    try:
+        return httpx.get(f"{url}/api/health", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+@contextlib.contextmanager
+def serving(cli: Cli, name: str = "dev", **env: str) -> Iterator[str]:
+    """`catchment start NAME` (with extra environment) for the block; yields its URL and
+    checks that Ctrl+C stopped it cleanly."""
+    from duckstring.config import Config
+
+    url = Config.load(cli.home / "config.toml").get(name).url
+    proc = subprocess.Popen([sys.executable, "-m", "duckstring", "catchment", "start", name],
+                            cwd=cli.base, env={**cli.env, **env}, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_until(lambda: answers(url), timeout=30, what=f"{name} to serve")
+        yield url
+    finally:
+        code, _, err = stop(proc)
+        assert code == 0, err

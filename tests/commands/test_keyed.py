@@ -205,8 +205,10 @@ def test_triggers_windows_and_control(keyed: Keyed) -> None:
 
 def test_catchment_list_shows_it_reachable(keyed: Keyed) -> None:
     doc = json.loads(keyed.cli.ok("catchment", "list", "--json").out)
-    assert doc["catchments"] == [{"name": "dev", "url": keyed.url, "local": True,
-                                  "root": str(keyed.root), "reachable": True, "default": True}]
+    ident = Config.load(keyed.cli.home / "config.toml").get("dev").id
+    assert doc["catchments"] == [{"name": "dev", "url": keyed.url, "local": True, "id": ident,
+                                  "root": str(keyed.root), "reachable": True, "state": "yes",
+                                  "shares_port_with": [], "default": True}]
 
 
 def test_download_with_the_key_and_a_progress_free_log(keyed: Keyed) -> None:

@@ -21,15 +21,20 @@ def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cli]:
 
 
 def test_init_scaffolds_a_pond_that_deploys_and_runs(local: Cli) -> None:
-    work = local.base / "work"
-    work.mkdir()
-    r = local.ok("pond", "init", "hello", cwd=work)
-    assert "created Pond 'hello' in ./" in r.out
+    r = local.ok("pond", "init", "hello")
+    assert "created Pond 'hello' in hello/ — next: `cd hello && duckstring pond deploy`" in r.out
+    work = local.base / "hello"
     for rel in ("pond.toml", "src/pond.py", "src/puddles.py", ".gitignore", "README.md"):
         assert (work / rel).is_file(), rel
-    again = local("pond", "init", "other", cwd=work)  # not empty any more: into other/
-    assert again.code == 0 and (work / "other/pond.toml").is_file()
-    assert local("pond", "init", "Bad-Name", cwd=work).code == 2
+    again = local("pond", "init", "hello")  # a project already: left alone
+    assert again.code == 2 and "already holds a Pond project (pond.toml, src/pond.py)" in again.err
+    here = local.base / "here"
+    here.mkdir()
+    (here / "README.md").write_text("mine")
+    r = local.ok("pond", "init", "other", ".", cwd=here)  # in place, keeping the README
+    assert "created Pond 'other' here" in r.out and "kept your README.md" in r.err
+    assert (here / "pond.toml").is_file() and (here / "README.md").read_text() == "mine"
+    assert local("pond", "init", "Bad-Name").code == 2
 
     r = local.ok("pond", "deploy", cwd=work)
     assert "deployed hello 0.1.0 (line hello@0)" in r.out and "is new" in r.err
@@ -39,7 +44,7 @@ def test_init_scaffolds_a_pond_that_deploys_and_runs(local: Cli) -> None:
 
 
 def test_redeploying_an_existing_version_asks_first(local: Cli) -> None:
-    project = local.base / "work"
+    project = local.base / "hello"
     r = local("pond", "deploy", str(project))
     assert r.code == 2 and "already deployed" in r.err and "-y" in r.err
     r = local.ok("pond", "deploy", str(project), "-y")

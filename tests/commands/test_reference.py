@@ -104,6 +104,11 @@ t duckstring status -c ""
 t ds catchment set-default ""
 t duckstring trigger window sales ""
 t duckstring query sales --json out.json --pa
+t duckstring trigger pulse ""
+t duckstring trigger window ""
+t duckstring status -c dev s
+t duckstring trigger tide sales ""
+t duckstring pond remove r
 """
 
 
@@ -114,6 +119,9 @@ def test_bash_completion_completes(tmp_path: Path) -> None:
     home.mkdir()
     (home / "config.toml").write_text('[catchments.dev]\nurl = "http://x"\n'
                                       '[catchments."ci"]\nurl = "http://y"\n')
+    (home / "completion").mkdir()  # what the CLI caches of deployed Ponds (duckstring.known)
+    (home / "completion/dev.ponds").write_text("reports\nreports@1\nsales\nsales@1\n")
+    (home / "completion/ci.ponds").write_text("sales\nsales@2\n")
     probe = tmp_path / "probe.sh"
     probe.write_text(BASH_PROBE.format(script=gendocs.ROOT / "completions" / "duckstring.bash"))
     out = subprocess.run(["bash", str(probe)], capture_output=True, text=True, timeout=30,
@@ -127,7 +135,35 @@ def test_bash_completion_completes(tmp_path: Path) -> None:
         "dev ci",
         "add list remove",
         "--parquet --path",  # out.json was --json's value, not a command word
+        "reports reports@1 sales sales@1 sales@2",
+        "reports reports@1 sales sales@1 sales@2",  # a Window's Pond comes before its verb
+        "sales sales@1 sales@2",
+        "",  # BOUND is not a Pond
+        "reports reports@1",
     ]
+
+
+def test_fish_completion_offers_deployed_ponds(tmp_path: Path) -> None:
+    if shutil.which("fish") is None:
+        pytest.skip("no fish")
+    home = tmp_path / "home"
+    (home / "completion").mkdir(parents=True)
+    (home / "config.toml").write_text('[catchments.dev]\nurl = "http://x"\n')
+    (home / "completion/dev.ponds").write_text("sales\nsales@1\n")
+    script = gendocs.ROOT / "completions" / completions.FILES["fish"]
+    probe = "; ".join(f'echo "== {line}"; complete -C "{line}"' for line in (
+        "duckstring trigger pulse ", "duckstring trigger window ",
+        "duckstring trigger window sales ", "ds pond remove s"))
+    out = subprocess.run(["fish", "-c", f"source {script}; {probe}"], capture_output=True,
+                         text=True, timeout=30, cwd=tmp_path,
+                         env={"PATH": "/usr/bin:/bin", "DUCKSTRING_HOME": str(home),
+                              "HOME": str(tmp_path)})
+    assert out.returncode == 0, out.stderr
+    blocks = [b.strip().splitlines() for b in out.stdout.split("== ")[1:]]
+    assert blocks[0][1:] == ["sales", "sales@1"]
+    assert blocks[1][1:] == ["sales", "sales@1"]
+    assert [w.split("\t")[0] for w in blocks[2][1:]] == ["add", "list", "remove"]
+    assert blocks[3][1:] == ["sales", "sales@1"]
 
 
 @pytest.mark.parametrize("shell", ["zsh", "fish"])

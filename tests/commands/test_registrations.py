@@ -20,7 +20,7 @@ def mode(path: Path) -> int:
 
 
 def init(cli: Cli, name: str, *extra: str) -> Path:
-    r = cli.ok("catchment", "init", "-n", name, "-p", "7999", "--no-start", *extra)
+    r = cli.ok("catchment", "init", "-n", name, "--no-start", *extra)
     assert "Traceback" not in r.out + r.err
     return cli.home / name
 

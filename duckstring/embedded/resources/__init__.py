@@ -1,4 +1,4 @@
-"""The Catchment's HTTP resources (http-api.md); `add_routes` is the route table."""
+"""The Catchment's HTTP resources (docs/http-api.md); `add_routes` is the route table."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ def add_routes(app: falcon.App, c: Catchment) -> None:
     app.add_route("/api/catchment/archive", identity, suffix="archive")
     app.add_route("/api/deploy", Deploy(c))
     app.add_route("/api/ponds", ponds)
+    app.add_route("/api/ponds/{name}", ponds, suffix="item")
     app.add_route("/api/ponds/{name}/versions/{version}", ponds, suffix="version")
     app.add_route("/api/ponds/{name}/budget", Budget(c))
     app.add_route("/api/ponds/{name}/windows", windows)

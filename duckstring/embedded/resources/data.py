@@ -1,4 +1,4 @@
-"""Published data (http-api.md Data): table listing, file download and sandboxed queries."""
+"""Published data (docs/http-api.md Data): table listing, file download and sandboxed queries."""
 
 from __future__ import annotations
 

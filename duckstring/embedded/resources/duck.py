@@ -1,4 +1,4 @@
-"""The Duck channel (runtime.md §2, duckstring/protocol.py): jobs long-poll and event batches.
+"""The Duck channel (docs/operating.md §2, duckstring/protocol.py): jobs long-poll and event batches.
 Only the internal Duck token gets here (auth.py)."""
 
 from __future__ import annotations

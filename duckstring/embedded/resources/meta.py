@@ -1,4 +1,4 @@
-"""Health and identity (http-api.md)."""
+"""Health and identity (docs/http-api.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Status and run history (http-api.md)."""
+"""Status and run history (docs/http-api.md)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Any
 import falcon
 
 from duckstring.embedded import status
-from duckstring.embedded.errors import BadRequest
+from duckstring.embedded.errors import BadRequest, NotFound
 from duckstring.embedded.resources.common import resolve_line, seconds_param
 from duckstring.embedded.store import runs
-from duckstring.engine import NEVER
+from duckstring.engine import NEVER, line_id
 from duckstring.times import iso
 
 if TYPE_CHECKING:
@@ -40,6 +40,7 @@ def run_doc(r: dict[str, Any]) -> dict[str, Any]:
     doc = {
         "pond": r["name"], "major": r["major"], "id": r["line"], "run_id": r["id"],
         "version": r["version"], "f": _when(r["f"]), "executed": bool(r["executed"]),
+        "count": r["count"], "first_f": _when(r["first_f"] if r["first_f"] is not None else r["f"]),
         "started_at": _when(r["started_at"]), "finished_at": _when(r["finished_at"]),
         "duration_s": None if r["finished_at"] is None
         else (r["finished_at"] - r["started_at"]) / 1000,
@@ -69,11 +70,24 @@ class Runs:
         lines = None
         pond = req.get_param("pond")
         if pond:
-            line = resolve_line(self.c, pond, req)
-            lineage = req.get_param_as_bool("lineage", default=False)
-            lines = sorted(status.lineage(self.c.coordinator, line)) if lineage else [line]
+            try:
+                line = resolve_line(self.c, pond, req)
+            except NotFound:
+                lines = self._removed(pond, req.get_param_as_int("major"))
+            else:
+                lineage = req.get_param_as_bool("lineage", default=False)
+                lines = sorted(status.lineage(self.c.coordinator, line)) if lineage else [line]
         with self.c.store.transaction() as conn:
             rows = runs.history(conn, lines=lines, status=req.get_param("status"), limit=limit,
                                 with_ripples=req.get_param_as_bool("ripples", default=False),
                                 run_id=req.get_param_as_int("run"))
         resp.media = {"runs": [run_doc(r) for r in rows]}
+
+    def _removed(self, name: str, major: int | None) -> list[str]:
+        """The history of a Pond that is no longer deployed (`pond remove` keeps it)."""
+        with self.c.store.transaction() as conn:
+            lines = [line for line in runs.lines_named(conn, name)
+                     if major is None or line == line_id(name, major)]
+        if not lines:
+            raise NotFound(f"no Pond named {name!r} is deployed or has run history")
+        return lines

@@ -1,4 +1,4 @@
-"""Deployed Ponds, triggers, control verbs, budgets and Windows (http-api.md)."""
+"""Deployed Ponds, triggers, control verbs, budgets and Windows (docs/http-api.md)."""
 
 from __future__ import annotations
 
@@ -35,6 +35,18 @@ class Ponds:
                 })
         resp.media = {"ponds": out}
 
+    def on_delete_item(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        """Remove a line: `?major=` (required when several are live), `?wipe=true` deletes its
+        versions and data too, `?dry_run=true` only says what would happen."""
+        from duckstring.embedded import remove
+
+        line = remove.pick_line(self.c, name, req.get_param_as_int("major"))
+        wipe = req.get_param_as_bool("wipe", default=False)
+        if req.get_param_as_bool("dry_run", default=False):
+            resp.media = {"ok": True, "dry_run": True, **remove.plan(self.c, line, wipe)}
+        else:
+            resp.media = {"ok": True, **remove.remove(self.c, line, wipe)}
+
     def on_get_version(self, req: falcon.Request, resp: falcon.Response, name: str,
                        version: str) -> None:
         with self.c.store.transaction() as conn:
@@ -54,11 +66,18 @@ def _bound_ms(data: dict[str, Any]) -> int:
     return round(number(data.get("bound_s"), "bound_s", minimum=0.001) * 1000)
 
 
+def _every_ms(data: dict[str, Any]) -> int:
+    """A Wave's pacing: `every_s` (absent or null = emergent cadence)."""
+    if data.get("every_s") is None:
+        return 0
+    return round(number(data["every_s"], "every_s", minimum=0.001) * 1000)
+
+
 _VERBS: dict[str, Any] = {
     "tap": lambda line, req, data: events.Tap(line),
     "pulse": lambda line, req, data: events.Pulse(
         line, instant(req.get_param("at") or data.get("at"), "at")),
-    "wave": lambda line, req, data: events.Wave(line),
+    "wave": lambda line, req, data: events.Wave(line, _every_ms(data)),
     "tide": lambda line, req, data: events.Tide(line, _bound_ms(data)),
     "untrigger": lambda line, req, data: events.RemoveTrigger(line),
     "wake": lambda line, req, data: events.Wake(line),

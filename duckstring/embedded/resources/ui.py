@@ -1,4 +1,4 @@
-"""The web UI's static files, served at `/` (runtime.md §9). Every reference in them is
+"""The web UI's static files, served at `/` (docs/operating.md §9). Every reference in them is
 relative, so the UI works wherever the app is mounted (e.g. under `/content/abc/`)."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The `meta` table: the Catchment's identity (a UUID minted on first start), its name, and
-the internal Duck token (runtime.md §2: not a user key, so rotating keys never breaks Ducks)."""
+the internal Duck token (docs/operating.md §2: not a user key, so rotating keys never breaks Ducks)."""
 
 from __future__ import annotations
 

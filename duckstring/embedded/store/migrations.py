@@ -72,4 +72,11 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE versions ADD COLUMN digest TEXT NOT NULL DEFAULT ''
     """,
+    # 3: consecutive passes of a line collapse into one row (its count and first F; started_at
+    # is the first pass, finished_at the last), and history is read per line, newest first
+    """
+    ALTER TABLE runs ADD COLUMN count INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE runs ADD COLUMN first_f INTEGER;
+    CREATE INDEX runs_by_line_id ON runs (line, id)
+    """,
 ]

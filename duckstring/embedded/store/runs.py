@@ -1,6 +1,11 @@
 """Run history: one `runs` row per Pond Run and one `attempts` row per Ripple attempt, with
-error, traceback and log (runtime.md §4). Attempts are keyed `(line, f, ripple, attempt)`, so a
-replayed Duck report updates the same row instead of adding one."""
+error, traceback and log (docs/operating.md §4). Attempts are keyed `(line, f, ripple, attempt)`, so a
+replayed Duck report updates the same row instead of adding one.
+
+Consecutive no-change passes of a line share one row: `count` passes from `first_f` (at
+`started_at`) to `f` (at `finished_at`), so a fast Wave over an unchanged graph does not bury
+the runs that did work. `prune` applies the Catchment's retention (age and rows per line),
+always keeping each line's newest row."""
 
 from __future__ import annotations
 
@@ -12,12 +17,31 @@ FINAL = ("success", "failed", "killed", "passed")
 
 def begin(conn: sqlite3.Connection, line: str, name: str, major: int, version: str | None,
           f: int, executed: bool, at: int) -> int:
+    if not executed:
+        merged = _extend_passes(conn, line, version, f, at)
+        if merged is not None:
+            return merged
     cur = conn.execute(
         "INSERT INTO runs (line, name, major, version, f, executed, status, started_at) "
         "VALUES (?, ?, ?, ?, ?, ?, 'running', ?)",
         (line, name, major, version, f, int(executed), at),
     )
     return int(cur.lastrowid or 0)
+
+
+def _extend_passes(conn: sqlite3.Connection, line: str, version: str | None, f: int,
+                   at: int) -> int | None:
+    """Fold a pass into the line's newest row when that is a pass of the same version."""
+    last = conn.execute(
+        "SELECT id, status, version FROM runs WHERE line = ? ORDER BY id DESC LIMIT 1", (line,)
+    ).fetchone()
+    if last is None or last["status"] != "passed" or last["version"] != version:
+        return None
+    conn.execute(
+        "UPDATE runs SET count = count + 1, first_f = coalesce(first_f, f), f = ?, "
+        "finished_at = ? WHERE id = ?", (f, at, last["id"]),
+    )
+    return int(last["id"])
 
 
 def latest_id(conn: sqlite3.Connection, line: str, f: int) -> int | None:
@@ -125,3 +149,36 @@ def history(conn: sqlite3.Connection, *, lines: list[str] | None, status: str | 
         for r in rows:
             r["ripples"] = attempts[r["id"]]
     return rows
+
+
+def prune(conn: sqlite3.Connection, *, before: int | None, keep_per_line: int | None,
+          batch: int = 5000) -> int:
+    """Delete up to `batch` finished runs (with their attempts) that ended before `before` or
+    fall outside the newest `keep_per_line` of their line; each line's newest row stays.
+    Returns how many runs went; call again while it returns `batch`."""
+    clauses, params = [], []  # type: ignore[var-annotated]
+    if before is not None:
+        clauses.append("finished_at < ?")
+        params.append(before)
+    if keep_per_line:
+        clauses.append("rn > ?")
+        params.append(keep_per_line)
+    if not clauses:
+        return 0
+    ids = [r[0] for r in conn.execute(
+        "SELECT id FROM (SELECT id, finished_at, status, row_number() OVER "
+        "(PARTITION BY line ORDER BY id DESC) AS rn FROM runs) "
+        f"WHERE rn > 1 AND status != 'running' AND ({' OR '.join(clauses)}) LIMIT ?",
+        (*params, batch),
+    )]
+    if ids:
+        marks = ", ".join("?" for _ in ids)
+        conn.execute(f"DELETE FROM attempts WHERE run_id IN ({marks})", ids)
+        conn.execute(f"DELETE FROM runs WHERE id IN ({marks})", ids)
+    return len(ids)
+
+
+def lines_named(conn: sqlite3.Connection, name: str) -> list[str]:
+    """The lines of `name` that have history (also after `pond remove`), by major."""
+    return [r[0] for r in conn.execute(
+        "SELECT DISTINCT line, major FROM runs WHERE name = ? ORDER BY major", (name,))]

@@ -16,5 +16,9 @@ def put(conn: sqlite3.Connection, line: str, state: dict[str, Any], at: int) -> 
     )
 
 
+def delete(conn: sqlite3.Connection, line: str) -> None:
+    conn.execute("DELETE FROM line_state WHERE line = ?", (line,))
+
+
 def all_states(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     return [json.loads(r[0]) for r in conn.execute("SELECT state FROM line_state ORDER BY line")]

@@ -1,5 +1,5 @@
 """Deployed versions (immutable, one row each) and the selection per line `(name, major)`;
-keeping them apart is what makes a deploy atomic and majors concurrent (runtime.md §4)."""
+keeping them apart is what makes a deploy atomic and majors concurrent (docs/operating.md §4)."""
 
 from __future__ import annotations
 
@@ -78,3 +78,15 @@ def lines(conn: sqlite3.Connection) -> list[VersionRow]:
         "SELECT v.* FROM lines l JOIN versions v ON v.name = l.name AND v.version = l.version "
         "ORDER BY l.name, l.major"
     )]
+
+
+def unselect(conn: sqlite3.Connection, name: str, major: int) -> None:
+    """Take the line out of service (`pond remove`); its versions stay deployable."""
+    conn.execute("DELETE FROM lines WHERE name = ? AND major = ?", (name, major))
+
+
+def delete_major(conn: sqlite3.Connection, name: str, major: int) -> list[VersionRow]:
+    """Forget every version of one major (`pond remove --wipe`); returns what was there."""
+    gone = [v for v in of_pond(conn, name) if v.major == major]
+    conn.execute("DELETE FROM versions WHERE name = ? AND major = ?", (name, major))
+    return gone
