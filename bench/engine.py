@@ -108,7 +108,7 @@ def scenario(graph: str, trigger: str | None) -> Scenario:
 
 def timed(sc: Scenario) -> tuple[Simulation, float, float, float]:
     """Run `sc`; return the simulation, wall, CPU and garbage-collector seconds."""
-    sim = Simulation(sc)
+    sim = Simulation(sc, explain=False)  # the engine alone: no timeline notes
     collecting = collected = 0.0
 
     def on_gc(phase: str, info: dict[str, int]) -> None:
@@ -226,7 +226,7 @@ def ratios(rows: list[dict[str, Any]]) -> list[str]:
 def calls(graph: str, trigger: str | None) -> int:
     """Python function calls made by `Simulation.run()`: a count of the work done that load,
     caches and the garbage collector do not disturb."""
-    sim = Simulation(scenario(graph, trigger))
+    sim = Simulation(scenario(graph, trigger), explain=False)
     count = 0
 
     def tally(frame: object, event: str, arg: object) -> None:
@@ -269,7 +269,7 @@ def main() -> None:
         import pstats
 
         graph, trigger = args.profile.split(":")
-        sim = Simulation(scenario(graph, trigger))
+        sim = Simulation(scenario(graph, trigger), explain=False)
         profiler = cProfile.Profile()
         profiler.runcall(sim.run)
         pstats.Stats(profiler).sort_stats("tottime").print_stats(25)

@@ -24,9 +24,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
 
-from duckstring import semver
+from duckstring import semver, tomlfile
 
 NAME_MAX = 64
 NAME = re.compile(rf"^[a-z][a-z0-9_]{{0,{NAME_MAX - 1}}}$")  # a Pond name, wherever it arrives
@@ -121,13 +120,10 @@ class _Checker:
 
 
 def parse(text: str, path: str = FILENAME) -> Manifest:
-    import tomlkit
-    from tomlkit.exceptions import ParseError
-
     check = _Checker(text, path)
     try:
-        data: dict[str, Any] = tomlkit.parse(text).unwrap()
-    except ParseError as e:
+        data = tomlfile.loads(text)
+    except tomlfile.TomlSyntaxError as e:
         raise ManifestError([Problem(path, e.line, "syntax", f"not valid TOML ({e}); fix the line")]) from None
 
     for key in data:

@@ -29,6 +29,7 @@ def simulate(
     try:
         sim = Simulation(load(scenario), until=horizon).run()
     except ScenarioError as e:
-        typer.echo(f"error: {e}", err=True)
+        for problem in str(e).splitlines():
+            typer.echo(f"error: {problem}", err=True)
         raise typer.Exit(2) from None
     typer.echo(to_json(sim) if json_out else to_text(sim), nl=json_out)

@@ -23,26 +23,28 @@ if TYPE_CHECKING:
     from duckstring.engine.engine import Engine
 
 
-def clear(eng: Engine, p: Pond) -> None:
+def clear(eng: Engine, p: Pond, reopen: bool = False, why: str = "cleared") -> None:
+    """`reopen` (wake, force): the line resumes work, so the demand its Sinks hold is offered
+    to it again (`demand.reopen`); a bare clear leaves it held until demand reaches the line."""
     if not (p.is_failed or p.is_killed):
         return
     faults.reset(p)
     if not p.runs:  # abandon the halted run; a retry run in flight (§9) carries on
         p.start_f = p.end_f
         p.graph.halt(keep_running=True)
-    faults.rederive_blocked(eng, p)
+    faults.rederive_blocked(eng, p, reopen, why)
     eng.touch(p)
 
 
 def wake(eng: Engine, p: Pond) -> None:
-    clear(eng, p)
+    clear(eng, p, reopen=True, why="woken")
     p.wake = True
     eng.touch(p)
     eng.watch_clock(p)
 
 
 def force(eng: Engine, p: Pond) -> None:
-    clear(eng, p)
+    clear(eng, p, reopen=True, why="forced")
     p.end_f = NEVER
     for r in p.graph:
         r.end_f = NEVER

@@ -5,9 +5,9 @@
   Marking every Ripple primes the Pond's internal pipeline: each Ripple, as it starts,
   re-arms its parents (R4), and a re-arm that reaches a root asks for another Pond Run. Such an
   internal refill is honoured only while the Pond's output is wanted — it holds a Wave, or a
-  Sink holds pull it cannot yet serve — so a bottleneck Pond keeps its Ripples busy back to
-  back while a Pond upstream of a slower consumer runs once per consumption, not once per
-  Ripple level (invariant §12.4). Demand is binary: once a pull has reached the Pond through
+  Sink holds pull it cannot yet serve and whoever asked that Sink waits too (`_starved`) — so
+  a bottleneck Pond keeps its Ripples busy back to back while a Pond upstream of a slower
+  consumer runs once per consumption, not once per Ripple level (invariant §12.4). Demand is binary: once a pull has reached the Pond through
   one leaf, the pulls other leaves hold are served by the same run.
 - P2 `has_pull` becomes true: every Source with `start_f <= this.start_f` receives pull.
   A blocked Pond never re-arms its Sources.
@@ -28,13 +28,16 @@
   `sources`). Otherwise it is a pass: complete at once, `changed_f` held.
 - P6 completion: `end_f` advances to the published run's `F`; every run with `F <= end_f` is
   complete; a Wave re-taps.
+- Reopening (§9): a line that stops being blocked, or is redeployed, gets the demand held
+  around it anew — its own, and its Sinks' — since nothing passed upstream while it was
+  blocked and a failed Pond dropped what it held (`reopen`).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from duckstring.engine import faults, sources
+from duckstring.engine import explain, faults, sources
 from duckstring.engine.effects import BeginRun, RunCompleted
 from duckstring.engine.freshness import NEVER
 from duckstring.engine.pond import Pond, Run, WaveTrigger
@@ -49,7 +52,11 @@ def receive_pull(eng: Engine, line: str) -> None:
     while queue:
         p = eng.ponds.get(queue.pop())
         if p is None or p.is_blocked:
+            if p is not None and eng.cause is not None:
+                eng.note(explain.Note(p.line, "stopped", "blocked: takes no new demand", "§9"))
             continue
+        if eng.cause is not None:
+            _note_pull(eng, p)
         if p.at_rest:
             p.graph.pull_all()
             queue.extend(_set_pull(eng, p))
@@ -61,6 +68,20 @@ def receive_pull(eng: Engine, line: str) -> None:
                 p.graph.leaves_served()
                 queue.extend(_set_pull(eng, p))
         eng.touch(p)
+
+
+def _note_pull(eng: Engine, p: Pond) -> None:
+    """Where a trigger's pull goes at `p` (P1, P2): it is taken, or `p` already had it; and
+    which Sources it does not reach because they already run ahead of `p`."""
+    if p.has_pull:
+        eng.note(explain.Note(p.line, "stopped", "already pulled", "P1"))
+        return
+    eng.note(explain.Note(p.line, "reached", "pulled", "P1"))
+    ahead = [s.line for s in p.sources
+             if (src := eng.ponds.get(s.line)) is not None and src.start_f > p.start_f]
+    for line in ahead:
+        eng.note(explain.Note(line, "stopped", "already ahead of {0}: its newer run serves "
+                              "the pull", "P2", (p.line,)))
 
 
 def pull_pond(eng: Engine, p: Pond, primed: bool) -> None:
@@ -76,18 +97,41 @@ def pull_pond(eng: Engine, p: Pond, primed: bool) -> None:
 
 def wanted(eng: Engine, p: Pond) -> bool:
     """Whether more output of `p` would be taken now: it holds a Wave, or a Sink waits on it
-    with pull (cleared when the Sink starts, so held pull means waiting) and either sits idle
-    — `p` is its bottleneck, so `p` keeps its own pipeline full — or holds nothing `p` has
-    begun (P2's rule). A busy Sink whose next run the run `p` already began will serve does
+    with pull (cleared when the Sink starts, so held pull means waiting) and either holds
+    nothing `p` has begun (P2's rule) or sits idle and starved — `p` is the bottleneck, so
+    `p` keeps its own pipeline full. A busy Sink whose next run the run `p` already began will serve does
     not also get a priming run: its own start re-arms `p` (P5), and answering both would
     over-produce once per cycle (§12.4)."""
     if isinstance(p.trigger, WaveTrigger) and not p.trigger.every:
         return True  # a paced Wave wants one run per tap, not a primed pipeline
     return any(
         (sink.has_pull or sink.wake) and not sink.is_killed
-        and (sink.idle or p.start_f <= sink.start_f)
+        and (p.start_f <= sink.start_f or (sink.idle and _starved(eng, sink)))
         for sink in eng.sinks_of(p.line)
     )
+
+
+def _starved(eng: Engine, p: Pond) -> bool:
+    """`p` sits idle holding pull, and whoever asked for it waits now. The pull is `p`'s own
+    (a Tap or a Wave on `p`: no Sink holds pull or runs) or an idle Sink's that is starved in
+    turn. A pull that a busy Sink's start left behind (P5) is not urgent: that Sink is the
+    bottleneck and takes `p`'s next output when it finishes, so priming ahead of it would
+    over-produce behind a fast middle Pond (§12.4)."""
+    seen: set[str] = set()
+    stack = [p]
+    while stack:
+        node = stack.pop()
+        if isinstance(node.trigger, WaveTrigger):
+            return True
+        claimants = [s for s in eng.sinks_of(node.line)
+                     if (s.has_pull or s.busy) and not s.is_killed]
+        if not claimants:
+            return True
+        for sink in claimants:
+            if sink.has_pull and sink.idle and sink.line not in seen:
+                seen.add(sink.line)
+                stack.append(sink)
+    return False
 
 
 def _set_pull(eng: Engine, p: Pond) -> list[str]:
@@ -97,6 +141,35 @@ def _set_pull(eng: Engine, p: Pond) -> list[str]:
     p.has_pull = True
     if p.is_blocked:
         return []
+    return _pulled_sources(eng, p)
+
+
+def reopen(eng: Engine, p: Pond) -> None:
+    """`p` stopped being blocked (§9): while it was, it passed no demand upstream, and a
+    failed Source dropped what it held. Send again what `p` holds, and what each Sink of `p`
+    holds (an optional Sink was never blocked, a Sink with another blocked Source is not yet
+    unblocked and stays quiet), as if it had just arrived (P2, P3)."""
+    for node in (p, *eng.sinks_of(p.line)):
+        if node.is_blocked:
+            continue
+        to: list[str] = []
+        for t in node.targets:
+            for line in _feeding(node):
+                if receive_target(eng, line, t):
+                    to.append(line)
+        if node.has_pull:
+            for line in _pulled_sources(eng, node):
+                receive_pull(eng, line)
+                to.append(line)
+        if to and eng.notes is not None:
+            lines = tuple(dict.fromkeys(to))
+            names = ", ".join("{" + str(i) + "}" for i in range(len(lines)))
+            eng.note(explain.Note(node.line, "resent", f"sends its held demand again to {names}",
+                                  "§9", lines))
+
+
+def _pulled_sources(eng: Engine, p: Pond) -> list[str]:
+    """P2: the Sources a pull on `p` reaches: those not already running ahead of it."""
     return [
         s.line
         for s in p.sources
@@ -104,17 +177,41 @@ def _set_pull(eng: Engine, p: Pond) -> list[str]:
     ]
 
 
+def _feeding(p: Pond) -> list[str]:
+    """P3: the Sources a target of `p` travels to: the required ones, or when every Source is
+    optional each of them (they alone make `source_f`, §2.1)."""
+    return [s.line for s in p.sources if s.required] or [s.line for s in p.sources]
+
+
 # P3
-def receive_target(eng: Engine, line: str, t: int) -> None:
+def receive_target(eng: Engine, line: str, t: int) -> bool:
+    """P3; True when the first Pond took `t`."""
     queue = [line]
+    taken = False
     while queue:
-        p = eng.ponds.get(queue.pop())
+        at = queue.pop()
+        p = eng.ponds.get(at)
         if p is None or p.is_blocked or t <= p.start_f or t <= p.end_f or t in p.targets:
+            if eng.cause is not None and p is not None:
+                eng.note(_stopped_target(eng, p, t))
             continue
+        taken |= at == line
         p.targets.add(t)
-        feeding = [s.line for s in p.sources if s.required] or [s.line for s in p.sources]
-        queue.extend(feeding)
+        queue.extend(_feeding(p))
+        if eng.cause is not None:
+            eng.note(explain.Note(p.line, "reached", "holds the target", "P3"))
         eng.touch(p)
+    return taken
+
+
+def _stopped_target(eng: Engine, p: Pond, t: int) -> explain.Note:
+    if p.is_blocked:
+        return explain.Note(p.line, "stopped", "blocked: takes no new demand", "§9")
+    if t <= p.end_f:
+        return explain.Note(p.line, "stopped", "already as fresh as the target", "P3")
+    if t <= p.start_f:
+        return explain.Note(p.line, "stopped", "its run in flight covers the target", "P3")
+    return explain.Note(p.line, "stopped", "already holds the target", "P3")
 
 
 # P4
@@ -138,6 +235,10 @@ def start_freshness(eng: Engine, p: Pond) -> int | None:
 def begin_run(eng: Engine, p: Pond, sf: int) -> None:
     prior_f = p.start_f
     idle = p.idle
+    changed = sources.changed(eng, p, prior_f)
+    reason = explain.execute_reason(p, changed, idle)
+    if eng.notes is not None:
+        eng.notes.append(explain.run_note(p, explain.demand_kind(p, sf), reason, changed))
     if p.has_pull and not p.is_inlet and not p.is_blocked:
         for s in p.sources:
             receive_pull(eng, s.line)
@@ -145,13 +246,10 @@ def begin_run(eng: Engine, p: Pond, sf: int) -> None:
     p.has_pull = p.wake = False
     p.targets.drop_upto(sf)
     p.d = sources.source_d(eng, p, sf)
-    changed = sources.max_changed_f(eng, p)
-    optional_changed = sources.optional_changed(eng, p)
-    sources_changed = p.is_inlet or optional_changed or (changed is not None and changed > prior_f)
+    sources.record_reads(eng, p)
+    sources_changed = p.is_inlet or bool(changed)
     force = p.forcing
-    execute = (
-        sources_changed or force or p.code_changed or p.graph.always_run or not idle
-    )
+    execute = reason is not None
     p.forcing = p.code_changed = False
     p.runs_started += 1
     eng.emit(BeginRun(p.line, sf, execute, p.immediate_retries, force, sources_changed))

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from duckstring.engine import control, demand, events, faults, topology, triggers, windows
 from duckstring.engine.effects import Effect
 from duckstring.engine.errors import UnknownPond, WindowError
+from duckstring.engine.explain import Note
 from duckstring.engine.pond import Pond, TideTrigger, WaveTrigger
 
 
@@ -29,14 +31,22 @@ class Engine:
         self._dirty: deque[str] = deque()
         self._queued: set[str] = set()
         self._clocked: set[str] = set()  # lines that may wait on time alone
+        self._reopened: set[str] = set()  # lines unblocked: re-send the demand around them
         self._clock_seen: int | None = None
         self._effects: list[Effect] = []
+        # Why things happen (explain.Note), recorded only when a caller sets a list here; a
+        # note on where a trigger's demand went names the Tap or Pulse being handled (`cause`).
+        self.notes: list[Note] | None = None
+        self.cause: events.Tap | events.Pulse | None = None
 
     # -- the entry point -------------------------------------------------------------------
     def handle(self, now: int, *evs: events.Event) -> list[Effect]:
         self.now = now
         for ev in evs:
+            if self.notes is not None and isinstance(ev, (events.Tap, events.Pulse)):
+                self.cause = ev
             _HANDLERS[type(ev)](self, ev)
+            self.cause = None
         self._settle()
         out, self._effects = self._effects, []
         return out
@@ -66,6 +76,16 @@ class Engine:
         except KeyError:
             raise UnknownPond(f"no Pond line {line!r}") from None
 
+    def note(self, note: Note) -> None:
+        if self.notes is not None:
+            self.notes.append(note if self.cause is None else replace(note, cause=self.cause))
+
+    def take_notes(self) -> list[Note]:
+        out = self.notes or []
+        if self.notes is not None:
+            self.notes = []
+        return out
+
     def emit(self, effect: Effect) -> None:
         self._effects.append(effect)
 
@@ -75,6 +95,12 @@ class Engine:
         if p.line not in self._queued:
             self._queued.add(p.line)
             self._dirty.append(p.line)
+
+    def reopen(self, p: Pond) -> None:
+        """`p` stopped being blocked: before the instant ends, offer it the demand held
+        around it (see `demand.reopen`)."""
+        self._reopened.add(p.line)
+        self.touch(p)
 
     def watch_clock(self, p: Pond) -> None:
         self._clocked.add(p.line)
@@ -106,6 +132,9 @@ class Engine:
             p = self.ponds.get(line)
             if p is None:
                 continue
+            if line in self._reopened:
+                self._reopened.discard(line)
+                demand.reopen(self, p)
             triggers.check_standing(self, p)
             if not demand.try_start(self, p) and p.is_inlet and p.has_demand:
                 self.watch_clock(p)

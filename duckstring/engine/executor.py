@@ -51,8 +51,14 @@ class LineExecutor:
         return done
 
     def failed(self, ripple: str) -> list[int]:
-        """Record a failed attempt; return the runs abandoned ([] when it retries)."""
-        if attempt_failed(self.runs, self.graph, self.graph[ripple]):
+        """Record a failed attempt; return the runs abandoned ([] when it retries, or when the
+        attempt belonged to a run already abandoned: its failure ends there, and must not
+        take down the run begun since)."""
+        r = self.graph[ripple]
+        if r.start_f not in self.runs:
+            r.running = False
+            return []
+        if attempt_failed(self.runs, self.graph, r):
             return []
         abandoned = sorted(self.runs)
         self.runs.clear()

@@ -12,6 +12,11 @@
   `failures <= source_retries` and `source_f > start_f` — one retry run at a time, so an
   Inlet (whose `source_f` is always `now`) does not start a run at every re-check.
 - Recovery: a run completing with `end_f > failed_f` clears the fault fields.
+- Reopening: a Pond that stops being blocked (its failure cleared by a deploy, wake, force or
+  a recovering run; a missing Source deployed) could not pass on the demand it held, and its
+  failed Source dropped what it had: the demand it and its Sinks still hold is sent upstream
+  again (`demand.reopen`), so a held Pulse or pull is served without a new trigger. `clear`
+  alone resets without running: held demand waits for the next demand on the line.
 - A lost Duck (dead, silent, or stuck) fails the in-flight attempt through the same path.
 """
 
@@ -19,6 +24,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from duckstring.engine import explain
 from duckstring.engine.effects import ResendRun, RunFailed
 from duckstring.engine.freshness import NEVER
 from duckstring.engine.pond import Pond, Run
@@ -96,7 +102,7 @@ def reset(p: Pond) -> None:
 def recover(eng: Engine, p: Pond) -> None:
     if p.failures and p.end_f > p.failed_f:
         reset(p)
-        rederive_blocked(eng, p)
+        rederive_blocked(eng, p, why="a run succeeded")
 
 
 def blocked(eng: Engine, p: Pond) -> bool:
@@ -111,14 +117,22 @@ def blocked(eng: Engine, p: Pond) -> bool:
     return False
 
 
-def rederive_blocked(eng: Engine, p: Pond) -> None:
-    """Re-derive `is_blocked` on `p` and carry any change down to its Sinks."""
+def rederive_blocked(eng: Engine, p: Pond, reopen: bool = True, why: str = "recovered") -> None:
+    """Re-derive `is_blocked` on `p` and carry any change down to its Sinks. With `reopen`, a
+    Pond that can take demand again gets the demand held around it anew (not after `clear`,
+    which resets without running). `why` says what happened to `p`, for the notes."""
     queue = [p]
     while queue:
         node = queue.pop()
         now_blocked = blocked(eng, node)
         if now_blocked == node.is_blocked and node is not p:
             continue
-        node.is_blocked = now_blocked
+        was_blocked, node.is_blocked = node.is_blocked, now_blocked
+        if was_blocked and not now_blocked:
+            eng.note(explain.unblocked_note(node, p, why))
+            if reopen:
+                eng.reopen(node)
+        elif now_blocked and not was_blocked and eng.notes is not None and node is not p:
+            eng.note(explain.blocked_note(eng, node))
         eng.touch(node)
         queue.extend(eng.sinks_of(node.line))

@@ -56,18 +56,24 @@ def source_d(eng: Engine, p: Pond, f: int) -> int:
     return max(ds) if ds else p.d
 
 
-def max_changed_f(eng: Engine, p: Pond) -> int | None:
-    changed = [src.changed_f for s in p.sources if (src := eng.ponds.get(s.line)) is not None]
-    return max(changed) if changed else None
-
-
-def optional_changed(eng: Engine, p: Pond) -> bool:
-    """Whether an optional Source changed since `p` last read it; records what `p` reads now."""
-    changed = False
+def changed(eng: Engine, p: Pond, prior_f: int) -> list[str]:
+    """§6: the Sources whose output changed since `p` last ran at `prior_f`; an optional one
+    also when it changed past the `end_f` `p` read from it at its previous start."""
+    out = []
     for s in p.sources:
         src = eng.ponds.get(s.line)
-        if s.required or src is None:
+        if src is None:
             continue
-        changed |= src.changed_f > p.optional_read.get(s.line, NEVER)
-        p.optional_read[s.line] = src.end_f
-    return changed
+        if src.changed_f > prior_f or (
+            not s.required and src.changed_f > p.optional_read.get(s.line, NEVER)
+        ):
+            out.append(s.line)
+    return out
+
+
+def record_reads(eng: Engine, p: Pond) -> None:
+    """At a start: remember the `end_f` `p` reads from each optional Source (see `changed`)."""
+    for s in p.sources:
+        src = eng.ponds.get(s.line)
+        if not s.required and src is not None:
+            p.optional_read[s.line] = src.end_f

@@ -1,7 +1,9 @@
 """Lines and their Sources (docs/concepts.md §1, §11): deploying a version replaces its line's Ripple
 graph, rebinds Source→Sink edges (a Source may deploy after its Sinks: the edge binds when it
 appears), rejects cycles between lines, and clears the line's failure — shipping the fix is the
-recovery. The next run of a redeployed line executes, since its code changed.
+recovery — and the demand its Sinks still hold (held while it was failed, or since a `clear`)
+is offered to it again, so it is served without a new trigger. The next run of a redeployed
+line executes, since its code changed.
 
 Removing a line stops its work (its runs in flight end killed), drops its state and its own
 Source edges, and keeps the edges its Sinks declared: they now see a missing Source and are
@@ -88,8 +90,8 @@ def deploy(
                 p.start_f = p.end_f
                 p.graph.halt(keep_running=True)
     p.code_changed = True
-    faults.rederive_blocked(eng, p)
-    eng.touch(p)
+    faults.rederive_blocked(eng, p, why="deployed")
+    eng.reopen(p)  # a new version resumes the line: demand its Sinks hold is offered again
     return p
 
 

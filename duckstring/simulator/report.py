@@ -9,8 +9,9 @@ import statistics
 from typing import Any
 
 from duckstring.engine import NEVER
+from duckstring.engine.explain import explain
 from duckstring.engine.status import status
-from duckstring.simulator.runner import Simulation, line_of
+from duckstring.simulator.runner import Simulation, line_of, name_of
 from duckstring.times import format_duration, format_offset
 
 
@@ -37,6 +38,7 @@ def to_dict(sim: Simulation) -> dict[str, Any]:
                 for ripple, attempts in sim.timeline.attempts[p.name].items()
             },
             "final": {
+                "why": [r.render(name_of) for r in explain(sim.engine, state.line).reasons],
                 "start_f": _rel(sim, state.start_f),
                 "end_f": _rel(sim, state.end_f),
                 "changed_f": _rel(sim, state.changed_f),
@@ -103,6 +105,12 @@ def to_text(sim: Simulation) -> str:
     out.append("")
     out.extend(_table(summary_rows(sim)))
     out.append("")
+    for p in sim.scenario.ponds:  # why each Pond that did not come to rest is where it is
+        line = line_of(p.name)
+        if status(sim.engine.ponds[line]) != "idle":
+            out.append(f"{p.name.ljust(name_w)}  {explain(sim.engine, line).render(name_of)}")
+    if out[-1]:
+        out.append("")
     if sim.settled_at is not None:
         out.append(f"settled at {format_offset(sim.settled_at)}")
     else:

@@ -26,6 +26,7 @@ from duckstring.engine import (
     StopWork,
     events,
 )
+from duckstring.engine.explain import Note
 from duckstring.simulator.scenario import CAP, Scenario, ScenarioError, SimEvent, SimPond
 from duckstring.times import format_duration, format_offset
 
@@ -34,6 +35,11 @@ MAX_EVENTS = 5_000_000  # a guard against scenarios that never let virtual time 
 
 def line_of(name: str) -> str:
     return f"{name}@1"
+
+
+def name_of(line: str) -> str:
+    """A scenario's Ponds are all major 1: the timeline names them without it."""
+    return line.rpartition("@")[0]
 
 
 @dataclass(slots=True)
@@ -79,11 +85,17 @@ class SimDuck:
 
 
 class Simulation:
-    def __init__(self, scenario: Scenario, until: int | None = None) -> None:
+    def __init__(self, scenario: Scenario, until: int | None = None,
+                 explain: bool = True) -> None:
+        """`explain`: the timeline says why (the engine's notes); off, only what happened."""
         self.scenario = scenario
         self.until = until if until is not None else scenario.until
         self.horizon = self.until if self.until is not None else CAP
         self.engine = Engine()
+        self.engine.notes = [] if explain else None
+        self._event_lines: dict[int, int] = {}  # id(trigger event) -> its timeline line
+        self._run_notes: dict[str, list[Note]] = {}  # line -> why its next runs began
+        self._after: list[tuple[int, str, str]] = []  # timeline lines due after the effects
         self.ducks = {p.name: SimDuck(p) for p in scenario.ponds}
         self.timeline = Timeline(
             runs={p.name: [] for p in scenario.ponds},
@@ -114,16 +126,7 @@ class Simulation:
 
     def _run(self) -> Simulation:
         start = self.scenario.start
-        deploys = [
-            events.Deploy(
-                line_of(p.name),
-                tuple(SourceRef(line_of(s), req) for s, req in p.sources),
-                tuple(r.spec for r in p.ripples),
-                p.immediate_retries,
-                p.source_retries,
-            )
-            for p in self.scenario.ponds
-        ]
+        deploys = [_deploy(p) for p in self.scenario.ponds]
         windows = [
             events.AddWindow(line_of(p.name), w) for p in self.scenario.ponds for w in p.windows
         ]
@@ -177,9 +180,31 @@ class Simulation:
     def _apply(self, batch: list[events.Event]) -> list[Any]:
         self.events_processed += len(batch)
         try:
-            return self.engine.handle(self._abs(self.now), *batch)
+            effects = self.engine.handle(self._abs(self.now), *batch)
         except EngineError as e:
             raise ScenarioError(f"the engine refused an event: {e}") from None
+        if self.engine.notes:
+            self._explain(self.engine.take_notes())
+        return effects
+
+    def _explain(self, notes: list[Note]) -> None:
+        """Put the engine's notes on the timeline: where each Tap's or Pulse's demand went, on
+        its own line; why each run began, kept for its start line; the rest as lines."""
+        reach: dict[int, list[Note]] = {}
+        for note in notes:
+            if note.cause is not None:
+                reach.setdefault(id(note.cause), []).append(note)
+            elif note.kind in ("run", "pass"):
+                self._run_notes.setdefault(note.line, []).append(note)
+            elif note.kind == "blocked":  # after the failure that caused it
+                self._after.append((self.now, name_of(note.line), note.render(name_of)))
+            else:
+                self.timeline.lines.append((self.now, name_of(note.line), note.render(name_of)))
+        for cause, found in reach.items():
+            index = self._event_lines.get(cause)
+            if index is not None:
+                at, pond, text = self.timeline.lines[index]
+                self.timeline.lines[index] = (at, pond, text + _reach(found))
 
     # -- scenario events -------------------------------------------------------------------
     def _scenario_event(self, index: int, ev: SimEvent) -> list[events.Event]:
@@ -196,9 +221,11 @@ class Simulation:
             "sleep": lambda: events.Sleep(line, ev.upstream),
             "kill": lambda: events.Kill(line),
             "clear": lambda: events.Clear(line),
+            "deploy": lambda: _deploy(self.ducks[ev.pond].pond),
             "budget": lambda: events.SetBudget(line, ev.immediate_retries, ev.source_retries),
         }
         event: events.Event = made[ev.do]()
+        self._event_lines[id(event)] = len(self.timeline.lines) - 1
         return [event]
 
     # -- simulated Ducks -------------------------------------------------------------------
@@ -210,7 +237,12 @@ class Simulation:
             runs = self.timeline.runs[name]
             if isinstance(eff, BeginRun):
                 runs.append(RunRecord(eff.f, self.now, eff.execute))
-                verb = "started" if eff.execute else "passed (no change upstream)"
+                why = self._run_notes.get(eff.line)
+                if why:
+                    note = why.pop(0)
+                    verb = ("passed" if not eff.execute else "started") + f" ({note.render(name_of)})"
+                else:
+                    verb = "started" if eff.execute else "passed (no change upstream)"
                 self._say(name, eff.f, verb)
                 if eff.execute:
                     duck.executor.begin(eff.f, eff.retries, eff.force)
@@ -239,6 +271,9 @@ class Simulation:
                     for a in attempts:
                         if a.status == "running":
                             a.finished, a.status = self.now, "killed"
+
+        self.timeline.lines.extend(self._after)
+        self._after.clear()
         return out
 
     def _start_ready(self, duck: SimDuck) -> list[events.Event]:
@@ -266,8 +301,10 @@ class Simulation:
         if rec.attempt in spec.fail:
             rec.status = "failed"
             out.append(events.RippleFailed(line, ripple, f, f"{ripple} raised (attempt {rec.attempt})"))
+            abandoned = f not in duck.executor.runs  # its run already gave up
             if not duck.executor.failed(ripple):
-                self._say(name, f, f"{ripple} attempt {rec.attempt} failed, retrying")
+                verb = "ends with its abandoned run" if abandoned else "retrying"
+                self._say(name, f, f"{ripple} attempt {rec.attempt} failed, {verb}")
         else:
             rec.status = "success"
             duck.successes[ripple] += 1
@@ -283,6 +320,26 @@ class Simulation:
 
     def _say(self, pond: str, f: int, text: str) -> None:
         self.timeline.lines.append((self.now, pond, f"run F={format_offset(f - self.scenario.start)} {text}"))
+
+
+def _reach(notes: list[Note]) -> str:
+    """`: reaches A, B; not C (blocked: …)` — where a trigger's demand went."""
+    reached = list(dict.fromkeys(name_of(n.line) for n in notes if n.kind == "reached"))
+    stopped = list(dict.fromkeys(f"not {name_of(n.line)} ({n.render(name_of)})"
+                                 for n in notes if n.kind == "stopped"
+                                 and name_of(n.line) not in reached))
+    parts = ([f"reaches {', '.join(reached)}"] if reached else []) + stopped
+    return ": " + "; ".join(parts) if parts else ""
+
+
+def _deploy(p: SimPond) -> events.Deploy:
+    return events.Deploy(
+        line_of(p.name),
+        tuple(SourceRef(line_of(s), req) for s, req in p.sources),
+        tuple(r.spec for r in p.ripples),
+        p.immediate_retries,
+        p.source_retries,
+    )
 
 
 def _open_run(runs: list[RunRecord], f: int) -> RunRecord | None:

@@ -1,14 +1,18 @@
 """Scenario files for `duckstring simulate` (docs/simulate.md), parsed and validated.
 
-Every problem is one `ScenarioError` line naming the file, the entry and what to do.
+Every problem is one line naming the file, the entry and what to do; a bad file reports all
+its problems at once (`ScenarioError`, one line each), reading on past a bad entry.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from duckstring import tomlfile
 from duckstring.engine import RippleSpec, WindowRule, order_ripples
 from duckstring.engine.errors import TopologyError, WindowError
 from duckstring.engine.windows import WEEKDAYS, check_add
@@ -17,7 +21,7 @@ from duckstring.times import DAY, parse_duration, parse_instant
 DEFAULT_START = "2026-01-01T00:00:00Z"
 CAP = 7 * DAY
 VERBS = ("tap", "pulse", "wave", "tide", "remove", "wake", "force", "sleep", "kill", "clear",
-         "budget")
+         "budget", "deploy")
 
 _KEYS = {
     "top": {"clock", "pond", "event"},
@@ -30,8 +34,17 @@ _KEYS = {
 }
 
 
+# A scenario repeats a few durations thousands of times ("1s" on every Ripple).
+_parse_duration = functools.lru_cache(maxsize=1024)(parse_duration)
+
+
 class ScenarioError(ValueError):
-    """A scenario that cannot be simulated; the message is the whole explanation."""
+    """A scenario that cannot be simulated; the message is the whole explanation, one line
+    per problem."""
+
+
+class _Skip(Exception):
+    """The entry has a problem, already recorded: read on at the next entry."""
 
 
 @dataclass(frozen=True)
@@ -81,18 +94,24 @@ class Scenario:
 class _Entry:
     """One table of the file, with the words an error should use to name it."""
 
-    def __init__(self, path: str, where: str, kind: str, data: Any) -> None:
-        self.path, self.where, self.kind = path, where, kind
+    def __init__(self, problems: list[str], path: str, where: str, kind: str, data: Any) -> None:
+        self.problems, self.path, self.where, self.kind = problems, path, where, kind
         if not isinstance(data, dict):
             self.fail(f"must be a table, not {type(data).__name__}")
         self.data: dict[str, Any] = data
         for key in data:
             if key not in _KEYS[kind]:
                 allowed = ", ".join(sorted(_KEYS[kind]))
-                self.fail(f"unknown key {key!r} (allowed: {allowed})")
+                self.note(f"unknown key {key!r} (allowed: {allowed})")
+
+    def note(self, what: str) -> None:
+        """Record a problem and read on."""
+        self.problems.append(f"{self.path}: {self.where}: {what}")
 
     def fail(self, what: str) -> None:
-        raise ScenarioError(f"{self.path}: {self.where}: {what}")
+        """Record a problem that stops this entry."""
+        self.note(what)
+        raise _Skip
 
     def get(self, key: str, kind: type | tuple[type, ...], default: Any = None) -> Any:
         if key not in self.data:
@@ -113,7 +132,7 @@ class _Entry:
         if raw is None:
             return default
         try:
-            ms = parse_duration(raw) if isinstance(raw, str) else round(float(raw) * 1000)
+            ms = _parse_duration(raw) if isinstance(raw, str) else round(float(raw) * 1000)
         except ValueError as e:
             self.fail(f"{key}: {e}")
         if ms < 0:
@@ -147,34 +166,48 @@ def load(path: str | Path) -> Scenario:
 
 
 def parse(text: str, path: str = "<scenario>") -> Scenario:
-    import tomlkit
-    from tomlkit.exceptions import ParseError
-
     try:
-        raw = tomlkit.parse(text).unwrap()
-    except ParseError as e:
-        raise ScenarioError(f"{path}:{e.line}: not valid TOML: {e}") from None
-    top = _Entry(path, "top level", "top", raw)
-    clock = _Entry(path, "[clock]", "clock", top.get("clock", dict, {}))
-    start = clock.instant("start") or parse_instant(DEFAULT_START)
-    until = clock.duration("until")
+        raw = tomlfile.loads(text)
+    except tomlfile.TomlSyntaxError as e:
+        raise ScenarioError(f"{path}:{e.line}: not valid TOML: {e}; fix the line") from None
+    problems: list[str] = []
+    top = _Entry(problems, path, "top level", "top", raw)
+    start, until = parse_instant(DEFAULT_START), None
+    try:
+        clock = _Entry(problems, path, "[clock]", "clock", top.get("clock", dict, {}))
+        start = clock.instant("start") or start
+        until = clock.duration("until")
+    except _Skip:
+        pass
     scenario = Scenario(start=start, until=until)
 
-    for i, data in enumerate(top.get("pond", list, []), 1):
-        scenario.ponds.append(_pond(path, i, data, start))
-    if not scenario.ponds:
-        raise ScenarioError(f"{path}: no [[pond]] entries; a scenario needs at least one Pond")
-    _check_graph(path, scenario.ponds)
+    raw_ponds = _list(top, "pond")
+    known = {d["name"] for d in raw_ponds if isinstance(d, dict) and isinstance(d.get("name"), str)}
+    for i, data in enumerate(raw_ponds, 1):
+        with contextlib.suppress(_Skip):
+            scenario.ponds.append(_pond(problems, path, i, data, start))
+    if not raw_ponds and "pond" not in raw:
+        problems.append(f"{path}: no [[pond]] entries; a scenario needs at least one Pond")
+    _check_graph(problems, path, scenario.ponds, known)
 
-    names = {p.name for p in scenario.ponds}
-    for i, data in enumerate(top.get("event", list, []), 1):
-        scenario.events.append(_event(path, i, data, names))
+    for i, data in enumerate(_list(top, "event"), 1):
+        with contextlib.suppress(_Skip):
+            scenario.events.append(_event(problems, path, i, data, known))
+    if problems:
+        raise ScenarioError("\n".join(problems))
     scenario.events.sort(key=lambda ev: ev.at)  # stable: same instant keeps file order
     return scenario
 
 
-def _pond(path: str, i: int, data: Any, day: int) -> SimPond:
-    entry = _Entry(path, f"[[pond]] #{i}", "pond", data)
+def _list(top: _Entry, key: str) -> list[Any]:
+    try:
+        return list(top.get(key, list, []))
+    except _Skip:
+        return []
+
+
+def _pond(problems: list[str], path: str, i: int, data: Any, day: int) -> SimPond:
+    entry = _Entry(problems, path, f"[[pond]] #{i}", "pond", data)
     name = entry.require("name", str)
     entry.where = f"[[pond]] {name!r}"
     sources = []
@@ -182,37 +215,29 @@ def _pond(path: str, i: int, data: Any, day: int) -> SimPond:
         if not isinstance(s, str) or not s.rstrip("?"):
             entry.fail(f"sources must be Pond names ('name' or 'name?'), not {s!r}")
         sources.append((s.rstrip("?"), not s.endswith("?")))
+    bad = False
     ripples = []
     for j, rdata in enumerate(entry.get("ripple", list, []), 1):
-        r = _Entry(path, f"[[pond]] {name!r} [[pond.ripple]] #{j}", "ripple", rdata)
-        rname = r.require("name", str)
-        r.where = f"[[pond]] {name!r} ripple {rname!r}"
-        fail = r.get("fail", list, [])
-        if not all(isinstance(n, int) and n >= 1 for n in fail):
-            r.fail("fail must list attempt numbers (1, 2, …)")
-        parents = r.get("parents", list, [])
-        if not all(isinstance(x, str) for x in parents):
-            r.fail("parents must list Ripple names")
-        ripples.append(SimRipple(
-            name=rname,
-            duration=r.duration("duration", 1000) or 0,
-            parents=tuple(parents),
-            always_run=r.get("always_run", bool, False),
-            fail=frozenset(fail),
-            unchanged=r.get("unchanged", bool, False),
-        ))
-    if not ripples:
+        try:
+            ripples.append(_ripple(problems, path, name, j, rdata))
+        except _Skip:
+            bad = True
+    if not ripples and not bad:
         entry.fail("has no [[pond.ripple]]; add at least one Ripple")
-    try:
-        order_ripples(r.spec for r in ripples)
-    except TopologyError as e:
-        entry.fail(str(e))
+    if not bad:
+        try:
+            order_ripples(r.spec for r in ripples)
+        except TopologyError as e:
+            entry.fail(str(e))
     windows: list[WindowRule] = []
     for j, wdata in enumerate(entry.get("window", list, []), 1):
         if sources:
             entry.fail("has Sources, so it cannot have Windows (Windows are for Inlets only)")
-        windows.append(_window(path, name, j, wdata, day, windows))
-    return SimPond(
+        try:
+            windows.append(_window(problems, path, name, j, wdata, day, windows))
+        except _Skip:
+            bad = True
+    pond = SimPond(
         name=name,
         sources=tuple(sources),
         ripples=tuple(ripples),
@@ -220,10 +245,34 @@ def _pond(path: str, i: int, data: Any, day: int) -> SimPond:
         immediate_retries=entry.count("immediate_retries"),
         source_retries=entry.count("source_retries"),
     )
+    if bad:
+        raise _Skip
+    return pond
 
 
-def _window(path: str, pond: str, j: int, data: Any, day: int, prior: list[WindowRule]) -> WindowRule:
-    w = _Entry(path, f"[[pond]] {pond!r} [[pond.window]] #{j}", "window", data)
+def _ripple(problems: list[str], path: str, pond: str, j: int, data: Any) -> SimRipple:
+    r = _Entry(problems, path, f"[[pond]] {pond!r} [[pond.ripple]] #{j}", "ripple", data)
+    rname = r.require("name", str)
+    r.where = f"[[pond]] {pond!r} ripple {rname!r}"
+    fail = r.get("fail", list, [])
+    if not all(isinstance(n, int) and n >= 1 for n in fail):
+        r.fail("fail must list attempt numbers (1, 2, …)")
+    parents = r.get("parents", list, [])
+    if not all(isinstance(x, str) for x in parents):
+        r.fail("parents must list Ripple names")
+    return SimRipple(
+        name=rname,
+        duration=r.duration("duration", 1000) or 0,
+        parents=tuple(parents),
+        always_run=r.get("always_run", bool, False),
+        fail=frozenset(fail),
+        unchanged=r.get("unchanged", bool, False),
+    )
+
+
+def _window(problems: list[str], path: str, pond: str, j: int, data: Any, day: int,
+            prior: list[WindowRule]) -> WindowRule:
+    w = _Entry(problems, path, f"[[pond]] {pond!r} [[pond.window]] #{j}", "window", data)
     name = w.require("name", str)
     w.where = f"[[pond]] {pond!r} window {name!r}"
     every = w.duration("every")
@@ -252,37 +301,44 @@ def _window(path: str, pond: str, j: int, data: Any, day: int, prior: list[Windo
     return rule
 
 
-def _check_graph(path: str, ponds: list[SimPond]) -> None:
+def _check_graph(problems: list[str], path: str, ponds: list[SimPond], known: set[str]) -> None:
+    """Duplicates, unknown or self Sources, and cycles; `known` names every [[pond]] entry,
+    read or not, so a bad Pond does not make its Sinks' Sources unknown too."""
     by_name: dict[str, SimPond] = {}
     for p in ponds:
         if p.name in by_name:
-            raise ScenarioError(f"{path}: [[pond]] {p.name!r} is declared twice")
+            problems.append(f"{path}: [[pond]] {p.name!r} is declared twice")
         by_name[p.name] = p
     for p in ponds:
         for src, _ in p.sources:
             if src == p.name:
-                raise ScenarioError(f"{path}: [[pond]] {p.name!r} lists itself as a Source")
-            if src not in by_name:
-                raise ScenarioError(f"{path}: [[pond]] {p.name!r} names unknown Source {src!r}")
+                problems.append(f"{path}: [[pond]] {p.name!r} lists itself as a Source")
+            elif src not in known:
+                problems.append(f"{path}: [[pond]] {p.name!r} names unknown Source {src!r}")
     state: dict[str, int] = {}
 
-    def visit(name: str, trail: list[str]) -> None:
-        if state.get(name) == 2:
-            return
+    def visit(name: str, trail: list[str]) -> bool:
+        """False once a cycle is reported (one is enough to fix first)."""
+        if state.get(name) == 2 or name not in by_name:
+            return True
         if state.get(name) == 1:
             cycle = " → ".join([*trail[trail.index(name):], name])
-            raise ScenarioError(f"{path}: Sources form a cycle: {cycle}")
+            problems.append(f"{path}: Sources form a cycle: {cycle}")
+            return False
         state[name] = 1
         for src, _ in by_name[name].sources:
-            visit(src, [*trail, name])
+            if src != name and not visit(src, [*trail, name]):
+                return False
         state[name] = 2
+        return True
 
     for p in ponds:
-        visit(p.name, [])
+        if not visit(p.name, []):
+            break
 
 
-def _event(path: str, i: int, data: Any, ponds: set[str]) -> SimEvent:
-    e = _Entry(path, f"[[event]] #{i}", "event", data)
+def _event(problems: list[str], path: str, i: int, data: Any, ponds: set[str]) -> SimEvent:
+    e = _Entry(problems, path, f"[[event]] #{i}", "event", data)
     do = e.require("do", str)
     if do not in VERBS:
         e.fail(f"do = {do!r} is not one of {', '.join(VERBS)}")

@@ -130,3 +130,26 @@ def test_a_missing_file_is_one_line_too(tmp_path: Path) -> None:
     code, out, err = simulate(str(tmp_path / "nope.toml"))
     assert code == 2 and out == ""
     assert err == f"error: {tmp_path / 'nope.toml'}: cannot read the scenario: No such file or directory\n"
+
+
+def test_a_bad_scenario_reports_every_problem_not_only_the_first(tmp_path: Path) -> None:
+    path = tmp_path / "broken.toml"
+    path.write_text(
+        '[clock]\nspeed = 2\n'
+        '[[pond]]\nname = "A"\n[[pond.ripple]]\nname = "a"\nduration = "soon"\n'
+        '[[pond]]\nname = "B"\nsources = ["A", "Q"]\n[[pond.ripple]]\nname = "b"\n'
+        '[[event]]\nat = "0s"\ndo = "poke"\npond = "A"\n'
+        '[[event]]\nat = "0s"\ndo = "tap"\npond = "Z"\n', encoding="utf-8")
+    code, out, err = simulate(str(path))
+    assert code == 2 and out == ""
+    lines = err.splitlines()
+    assert all(line.startswith(f"error: {path}: ") for line in lines), err
+    assert [line.split(": ", 2)[2] for line in lines] == [
+        "[clock]: unknown key 'speed' (allowed: start, until)",
+        "[[pond]] 'A' ripple 'a': duration: 'soon' is not a duration; use forms like 250ms, "
+        "30s, 90m, 1h30m, 1d, 1w",
+        "[[pond]] 'B' names unknown Source 'Q'",  # A is known although it could not be read
+        "[[event]] #1: do = 'poke' is not one of tap, pulse, wave, tide, remove, wake, force, "
+        "sleep, kill, clear, budget, deploy",
+        "[[event]] #2: names unknown Pond 'Z'",
+    ]

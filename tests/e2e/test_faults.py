@@ -101,6 +101,31 @@ def test_failure_budgets_block_clear_and_redeploy(start_catchment, tmp_path: Pat
         assert rows == [[5]]
 
 
+def test_deploying_a_fixed_source_brings_the_pulsed_sink_to_its_target(
+        start_catchment, tmp_path: Path) -> None:
+    """Issue 8 item 2: the Sink keeps its Pulse while its Source is failed; deploying the fix
+    is the recovery — the held Pulse reaches the Source and is served, no new trigger."""
+    c = start_catchment()
+    with c.client() as client:
+        _deploy(client, write_pond(tmp_path, "numbers", "1.0.0", SOURCE, kind="inlet"))
+        _deploy(client, write_pond(tmp_path, "check", "1.0.0", FLAKY, sources={"numbers": "1.0.0"}))
+        _deploy(client, write_pond(tmp_path, "report", "1.0.0", SINK, sources={"check": "1.0.0"},
+                                   kind="outlet"))
+        target = client.post("/api/ponds/report/pulse").json()["target"]
+        wait_until(lambda: pond(client, "check")["status"] == "failed", 60, what="check to fail")
+        assert pond(client, "report")["status"] == "blocked"
+
+        _deploy(client, write_pond(tmp_path, "check", "1.0.1", FIXED, sources={"numbers": "1.0.0"}))
+        wait_until(lambda: (p := pond(client, "report"))["status"] == "idle"
+                   and p["end_f"] and p["end_f"] >= target, 60,
+                   what="the held Pulse to be served")
+        assert [r["status"] for r in _runs(client, "check")] == ["success", "failed"]
+        assert [r["status"] for r in _runs(client, "report")] == ["success"]
+        assert pond(client, "numbers")["end_f"] == target  # served at its own freshness
+        rows = client.post("/api/query", json={"pond": "report", "table": "report"}).json()["rows"]
+        assert rows == [[5]]
+
+
 def test_kill_terminates_a_long_ripple(start_catchment, tmp_path: Path) -> None:
     c = start_catchment()
     with c.client() as client:

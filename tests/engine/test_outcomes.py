@@ -136,7 +136,7 @@ def test_example_scenario_runs_and_is_deterministic(path: Path) -> None:
 def test_examples_cover_every_worked_outcome() -> None:
     assert {p.stem for p in EXAMPLES} >= {
         "cold-tap", "wave-bottleneck", "pulse-chain", "push-demanded-paths", "optional-source",
-        "window-wave", "tide", "failure-budgets",
+        "window-wave", "tide", "failure-budgets", "fix-and-redeploy",
     }
 
 
@@ -148,3 +148,6 @@ def test_the_examples_show_their_outcomes() -> None:
     assert runs["pulse-chain"] == {"A": 1, "B": 1, "C": 1}
     assert runs["push-demanded-paths"] == {"A": 0, "B": 1, "C": 0, "D": 1}
     assert runs["window-wave"] == {"feed": 3, "clean": 3, "report": 3}
+    assert runs["fix-and-redeploy"] == {"feed": 1, "prices": 2, "reports": 1}
+    fixed = by_name["fix-and-redeploy"]
+    assert fixed.timeline.runs["reports"][0].status == "success"
