@@ -15,6 +15,7 @@ from duckstring.embedded.auth import AuthMiddleware
 from duckstring.embedded.coordinator import Coordinator
 from duckstring.embedded.ducks import Launcher, ProcessLauncher, Supervisor
 from duckstring.embedded.lock import FileLock, lock_root
+from duckstring.embedded.longpoll import LongPolls
 from duckstring.embedded.scheduler import Scheduler
 from duckstring.embedded.settings import Settings
 from duckstring.embedded.store import Store, meta
@@ -52,7 +53,7 @@ class Catchment:
                 ident, name, token = meta.ensure_identity(conn, layout.root.name)
             supervisor = Supervisor(layout, launcher or ProcessLauncher(layout), token,
                                     settings.catchment_url, settings.liveness_s,
-                                    settings.poll_slots)
+                                    LongPolls(settings.poll_slots), settings.stuck_s)
             coordinator = Coordinator.restore(store, supervisor, clock)
             scheduler = Scheduler(
                 coordinator, supervisor, idle_s=settings.duck_idle_s,
