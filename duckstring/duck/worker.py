@@ -150,7 +150,7 @@ class Worker:
         try:
             while True:
                 try:
-                    msg = self.inbox.get(timeout=self.settings.tick_s)
+                    msg = self.inbox.get(timeout=self._tick())
                 except queue.Empty:
                     msg = None
                 if msg is not None:
@@ -158,6 +158,13 @@ class Worker:
                 self.housekeeping()
         except Leave as leave:
             return self.leave(leave)
+
+    def _tick(self) -> float:
+        """How long the loop may sleep: its timers matter only while there is work (an idle
+        Duck only checks, now and then, whether it is orphaned)."""
+        if self.has_work():
+            return self.settings.tick_s
+        return max(self.settings.tick_s, min(5.0, self.settings.orphan_s / 10))
 
     def dispatch(self, msg: tuple[Any, ...]) -> None:
         kind = msg[0]

@@ -53,7 +53,9 @@ class Catchment:
                 ident, name, token = meta.ensure_identity(conn, layout.root.name)
             supervisor = Supervisor(layout, launcher or ProcessLauncher(layout), token,
                                     settings.catchment_url, settings.liveness_s,
-                                    LongPolls(settings.poll_slots), settings.stuck_s)
+                                    LongPolls(settings.poll_slots),
+                                    # a Duck with work reports every heartbeat: never sooner
+                                    max(settings.stuck_s, 3 * settings.heartbeat_s))
             coordinator = Coordinator.restore(store, supervisor, clock)
             scheduler = Scheduler(
                 coordinator, supervisor, idle_s=settings.duck_idle_s,
