@@ -28,6 +28,7 @@ from duckstring.commands import (
     simulate,
     status,
     trigger,
+    why,
 )
 
 
@@ -145,6 +146,7 @@ app.add_typer(trigger.app)
 app.add_typer(control.app)
 app.command(name="status")(status.status)
 app.command(name="runs")(runs.runs)
+app.command(name="why")(why.why)
 app.command(name="query")(query.query)
 app.command(name="get")(query.get)
 app.command(name="simulate")(simulate.simulate)
