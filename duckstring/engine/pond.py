@@ -14,15 +14,6 @@ from duckstring.engine.ripples import RippleGraph
 from duckstring.engine.windows import WindowRule
 
 
-def line_id(name: str, major: int) -> str:
-    return f"{name}@{major}"
-
-
-def split_line(line: str) -> tuple[str, int]:
-    name, _, major = line.rpartition("@")
-    return name, int(major)
-
-
 @dataclass(frozen=True)
 class SourceRef:
     """A declared Source: the line it reads and whether it is required (else optional)."""
