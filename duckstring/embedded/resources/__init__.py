@@ -39,6 +39,9 @@ def add_routes(app: falcon.App, c: Catchment) -> None:
     app.add_route("/api/query", Query(c))
     app.add_route("/api/duck/{name}/{major}/jobs", duck, suffix="jobs")
     app.add_route("/api/duck/{name}/{major}/events", duck, suffix="events")
+    from duckstring.embedded.resources.team import add_team_routes
     from duckstring.embedded.resources.ui import add_ui
+
+    add_team_routes(app, c)
 
     add_ui(app)
