@@ -230,3 +230,22 @@ def test_a_stale_alert_fires_once_and_recovers_after_a_pulse(
         assert [r.json()["kind"] for r in hook.got] == ["stale", "recovered"]
         text = admin.get("/metrics").text
         assert 'duckstring_alerts_total{result="sent",target="webhook"} 2.0' in text
+
+
+def test_a_wrong_secrets_key_stops_the_start_with_the_fix(start_catchment, env, root) -> None:
+    import subprocess
+    import sys
+
+    from cryptography.fernet import Fernet
+
+    c = start_catchment(key=ADMIN)
+    with c.client() as admin:
+        assert admin.put("/api/secrets/TOKEN", json={"value": VALUE}).status_code == 200
+    c.stop()
+    started = subprocess.run(
+        [sys.executable, "-m", "duckstring.embedded", "--root", str(root), "--port", "0"],
+        env={**env, "DUCKSTRING_SECRETS_KEY": Fernet.generate_key().decode()},
+        capture_output=True, text=True, timeout=60)
+    assert started.returncode == 1, started
+    assert "DUCKSTRING_SECRETS_KEY does not open this Catchment's secrets" in started.stderr
+    assert "Traceback" not in started.stderr and VALUE not in started.stderr
