@@ -45,6 +45,7 @@ from duckstring.layout import Layout
 from duckstring.wake import fifo_path, poke
 
 RETIRED_KEEP = 8  # instance ids remembered per line as no longer current
+STARTUP_LIVENESS = 3
 
 
 class Launcher(Protocol):
@@ -96,6 +97,7 @@ class Slot:
     last_contact: float = 0.0
     last_report: float = 0.0  # the Duck's last event (heartbeats come only while it has work)
     polling: int = 0  # long-polls in progress
+    heard: bool = False  # the current process has reached us (else it is still starting)
     lost: bool = False  # reported lost; quiet until it is heard from or replaced
 
     def running(self) -> bool:
@@ -233,6 +235,7 @@ class Supervisor:
             slot.instance = instance
         slot.last_contact = self.monotonic()
         slot.lost = False
+        slot.heard = True
         return True
 
     @staticmethod
@@ -265,6 +268,7 @@ class Supervisor:
             return  # spawned by set_url once we know where Ducks should dial
         slot.proc = self.launcher.spawn(slot.line, self.url, self.token)
         slot.pid = slot.proc.pid
+        slot.heard = False
         slot.last_contact = self.monotonic()
         slot.lost = False
 
@@ -283,8 +287,8 @@ class Supervisor:
                     slot.proc = None
                 elif slot.proc is None and slot.pid is not None and not pid_alive(slot.pid):
                     reason = "the Duck process is gone"
-                elif slot.polling == 0 and now - slot.last_contact > self.liveness_s:
-                    reason = f"no contact from the Duck for {self.liveness_s:g} s"
+                elif slot.polling == 0 and now - slot.last_contact > self._silence(slot):
+                    reason = f"no contact from the Duck for {self._silence(slot):g} s"
                     self._terminate(slot)
                 elif not slot.jobs and now - slot.last_report > self.stuck_s:
                     # the Duck is there but not running the run we hold (it lost the job):
@@ -303,6 +307,11 @@ class Supervisor:
                     slot.proc = None
                     self._forget(slot)
         return lost
+
+    def _silence(self, slot: Slot) -> float:
+        """How long the line's Duck may be silent: a Duck still starting (100 of them starting
+        at once on two cores take a while to import) gets STARTUP_LIVENESS times as long."""
+        return self.liveness_s * (1 if slot.heard else STARTUP_LIVENESS)
 
     @staticmethod
     def _forget(slot: Slot) -> None:

@@ -71,7 +71,8 @@ def test_a_hundred_pond_cold_pulse_settles_under_waitress_defaults(wsgi: str, tm
             assert httpx.get(f"{wsgi}/api/health", timeout=30).status_code == 200
             slowest = max(slowest, time.monotonic() - start)
             doc = client.get("/api/status").raise_for_status().json()
-            bad = [p["id"] for p in doc["ponds"] if p["status"] in ("failed", "killed", "blocked")]
+            bad = [(p["id"], p["status"], p.get("error")) for p in doc["ponds"]
+                   if p["status"] in ("failed", "killed", "blocked")]
             assert not bad, f"Ponds ended badly: {bad}"
             return all(p["status"] == "idle" and (p["end_f"] or "") >= target
                        for p in doc["ponds"])

@@ -159,3 +159,17 @@ def test_a_queued_job_is_never_stuck_and_pokes_the_ducks_fifo(tmp_path: Path, sl
         assert sup.check({LINE}) == []
     finally:
         waker.close()
+
+
+def test_a_duck_still_starting_gets_longer_to_make_contact(tmp_path: Path, sleepers: Sleepers):
+    clock = Clock()
+    sup = supervisor(tmp_path, sleepers, monotonic=clock)
+    sup.send(LINE, begin())
+    clock.now += 61
+    assert sup.check({LINE}) == []  # 100 Ducks importing at once on two cores are slow
+    clock.now += 120
+    assert sup.check({LINE}) == [(LINE, "no contact from the Duck for 180 s")]
+    sup.send(LINE, begin())
+    sup.take(LINE, 0, sleepers.procs[1].pid, "b")  # made contact: the usual bound from now
+    clock.now += 61
+    assert sup.check({LINE}) == [(LINE, "no contact from the Duck for 60 s")]
