@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from duckstring.embedded.store import runs
 from duckstring.engine import codec, events
+from duckstring.times import iso
 
 if TYPE_CHECKING:
     from duckstring.embedded.app import Catchment
@@ -51,6 +52,10 @@ class Forecasts:
             return self._armed.pop(line, None)
 
 
+def when(ms: int | None) -> str | None:
+    return None if ms is None else iso(ms)
+
+
 def _median(values: list[int]) -> int:
     values = sorted(values)
     return values[len(values) // 2]
@@ -66,7 +71,6 @@ def _delays(seen: list[tuple[int, int]], live: bool) -> tuple[int, int]:
 
 
 def dry_run(c: Catchment, line: str, event: events.Event, verb: str) -> dict[str, Any]:
-    from duckstring.embedded.status import when
     from duckstring.simulator.predict import predict
 
     co = c.coordinator
