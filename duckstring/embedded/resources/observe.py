@@ -58,6 +58,11 @@ def run_doc(r: dict[str, Any]) -> dict[str, Any]:
         "changed": None if r["changed"] is None else bool(r["changed"]),
         "error": r["error"], "traceback": r["traceback"],
     }
+    predicted = r.get("predicted_at")
+    if predicted is not None:  # a dry-run's forecast of this run: how close it came
+        doc["predicted_finished_at"] = _when(predicted)
+        doc["prediction_error_s"] = (None if r["finished_at"] is None
+                                     else (r["finished_at"] - predicted) / 1000)
     if "ripples" in r:
         doc["ripples"] = [
             {"ripple": a["ripple"], "attempt": a["attempt"], "status": a["status"],
