@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from duckstring import known
-from duckstring.cli_errors import NOT_FOUND, USAGE, CliError
+from duckstring.api_error import ApiError
+from duckstring.cli_errors import NOT_FOUND, USAGE, CliError, from_api
 from duckstring.commands._context import CATCHMENT, MAJOR, POND, YES, open_catchment, parse_pond
 
 if TYPE_CHECKING:
@@ -129,8 +130,8 @@ def load_manifest(project: Path) -> Manifest:
 def version_exists(s: Session, m: Manifest) -> bool:
     try:
         s.client.get(f"/api/ponds/{m.name}/versions/{m.version}")
-    except CliError as e:
-        if e.code == NOT_FOUND:
+    except ApiError as e:
+        if e.not_found:
             return False
         raise
     return True
@@ -164,7 +165,7 @@ def deploy_project(s: Session, project: Path, *, yes: bool,
             "manifest": ("pond.toml", manifest_text, "text/plain"),
             "archive": ("project.zip", archive, "application/zip"),
         }, timeout=300))
-    except CliError as e:
+    except ApiError as e:
         e.message = f"deploy refused: {project}: {e.message}"
         raise
     known.remember(s.reg.name, [f"{resp['name']}@{resp['major']}"], complete=False)
@@ -219,7 +220,8 @@ def deploy(
         for project in projects:
             try:
                 deploy_project(s, project, yes=yes)
-            except CliError as e:
+            except (CliError, ApiError) as raised:
+                e = from_api(raised) if isinstance(raised, ApiError) else raised
                 if not all_ or e.code not in (USAGE, NOT_FOUND):
                     raise
                 console.report(e)
