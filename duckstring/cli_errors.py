@@ -53,3 +53,14 @@ def exit_code(status: int | None) -> int:
 
 def from_api(e: ApiError) -> CliError:
     return CliError(e.message, exit_code(e.status), e.details, hint=e.hint)
+
+
+def reader_gone() -> None:
+    """Whoever read our output left (`duckstring --help | head`): stop quietly, with stdout
+    pointed at /dev/null so the interpreter's last flush has nowhere to fail."""
+    import os
+    import sys
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    raise SystemExit(1)  # as click and rich do for a closed pipe

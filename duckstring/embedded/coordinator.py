@@ -16,6 +16,7 @@ from typing import Any
 
 from duckstring import protocol
 from duckstring.embedded.ducks import Supervisor
+from duckstring.embedded.forecast import Forecasts
 from duckstring.embedded.store import Store, runs, states, versions
 from duckstring.engine import (
     BeginRun,
@@ -33,6 +34,8 @@ from duckstring.engine import (
 )
 
 Record = Callable[[sqlite3.Connection, int], None]
+Observe = Callable[[sqlite3.Connection, int, list[Effect]], None]
+Batch = list[dict[str, Any]]
 PRUNE_BATCH = 5000
 
 
@@ -48,7 +51,13 @@ class Coordinator:
         self._changed = threading.Condition(self.lock)
         self.closing = False  # set on shutdown: status long-polls return at once
         self.selected: dict[str, versions.VersionRow] = {}
+        self.forecasts = Forecasts()  # dry-runs' predictions, for the next real run
         self.on_step: Callable[[], None] = lambda: None  # wakes the scheduler
+        # team hooks (team.py): alerts and metrics inside a step, secrets out of Duck reports
+        self.observe: Observe = lambda conn, now, effects: None
+        self.scrub: Callable[[str, Batch], Batch] = lambda line, batch: batch
+        self.ingested: Callable[[str, Batch], None] = lambda line, batch: None
+        self.timed: Callable[[float], None] = lambda seconds: None
         with store.transaction() as conn:
             for row in versions.lines(conn):
                 self.selected[line_id(row.name, row.major)] = row
@@ -70,6 +79,7 @@ class Coordinator:
     # -- the step --------------------------------------------------------------------------
     def apply(self, *evs: events.Event, record: Record | None = None) -> list[Effect]:
         with self.lock:
+            started = time.perf_counter()
             now = self.clock()
             jobs: list[tuple[str, dict[str, Any]]] = []
             with self.store.transaction() as conn:
@@ -87,11 +97,13 @@ class Coordinator:
                     job = self._record(conn, eff, now)
                     if job is not None:
                         jobs.append((eff.line, job))
+                self.observe(conn, now, effects)
             for line, job in jobs:  # committed: now tell the Ducks
                 self.supervisor.send(line, job)
             if changed or effects or record is not None:
                 self.version += 1
                 self._changed.notify_all()
+            self.timed(time.perf_counter() - started)
         self.on_step()
         return effects
 
@@ -100,7 +112,7 @@ class Coordinator:
         if isinstance(eff, BeginRun):
             sel = self.selected.get(eff.line)
             runs.begin(conn, eff.line, name, major, sel.version if sel else None, eff.f,
-                       eff.execute, now)
+                       eff.execute, now, self.forecasts.take(eff.line))
             if eff.execute:
                 return self._run_job(eff.line, eff.f, eff.retries, eff.force, eff.sources_changed)
         elif isinstance(eff, ResendRun):
@@ -129,6 +141,7 @@ class Coordinator:
     # -- Duck reports ----------------------------------------------------------------------
     def ingest(self, line: str, batch: list[dict[str, Any]]) -> None:
         """Apply a Duck's event batch: history rows and engine events in one step."""
+        batch = self.scrub(line, batch)
         evs: list[events.Event] = []
         for ev in batch:
             kind = ev["type"]
@@ -162,6 +175,7 @@ class Coordinator:
 
         if evs or any(ev["type"] != protocol.HEARTBEAT for ev in batch):
             self.apply(*evs, record=record)
+            self.ingested(line, batch)
 
     def lost(self, line: str, reason: str) -> None:
         """A line's Duck is gone: its running attempts fail with the reason, then the run."""

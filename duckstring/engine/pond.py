@@ -69,6 +69,7 @@ class Pond:
     code_changed: bool = True  # a new version deployed: the next run executes
     targets: Targets = field(default_factory=Targets)
     trigger: Trigger | None = None
+    trigger_removed: int | None = None  # when its standing trigger was last removed (`why`)
     windows: list[WindowRule] = field(default_factory=list)
     # faults
     immediate_retries: int = 0
