@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from duckstring.cli_errors import FAILED, CliError
-from duckstring.commands._context import Target, open_catchment
+from duckstring.commands._context import open_catchment
+from duckstring.target import Target
 
 if TYPE_CHECKING:
     from duckstring.session import Session
