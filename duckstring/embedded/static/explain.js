@@ -3,6 +3,7 @@
 // dry-run of a trigger (`POST api/ponds/{name}/{verb}?dry_run=true`): which Ponds would run or
 // pass, in order, and when the target would settle. Nothing here changes the live state.
 
+import { VERB_NEEDS } from './access.js';
 import { act, resultLine } from './action.js';
 import { api, pondPath } from './api.js';
 import { clear, h } from './dom.js';
@@ -89,7 +90,8 @@ export function previewSection(pond) {
     return `Preview: ${planSummary(plan)}`;
   };
   const button = (verb, label) => {
-    const b = h('button', { type: 'button', 'data-preview': verb, title: `What a ${label} would run and when (changes nothing)` }, label);
+    // A dry-run needs the level of its verb (the server's rule: levels.py).
+    const b = h('button', { type: 'button', 'data-preview': verb, 'data-need': VERB_NEEDS[verb], title: `What a ${label} would run and when (changes nothing)` }, label);
     b.addEventListener('click', () => act(b, out,
       () => api(pondPath(pond, `${verb}?dry_run=true`), { method: 'POST' }), show));
     return b;
