@@ -1,13 +1,14 @@
 // The sidebar: the selected Pond's state (for a failed one, the failing Ripple's message with
-// its traceback a click away), its triggers (model.md §7) and control verbs (§10), retry
-// budgets, Windows, and Remove. Built once per selection; each status update refreshes the
-// state and leaves forms being edited alone. With nothing selected it shows the legend.
+// its traceback a click away), why it is in it, its triggers (model.md §7) with a preview of
+// what one would run, control verbs (§10), retry budgets, Windows, and Remove. Built once per
+// selection; each status update refreshes the state and leaves forms being edited alone. With nothing selected it shows the legend.
 
 import { VERB_NEEDS, applyLevel, callerLevel } from './access.js';
 import { act, resultLine } from './action.js';
 import { api, pondPath } from './api.js';
 import { budgetSection } from './budget.js';
 import { clear, h } from './dom.js';
+import { previewSection, whySection } from './explain.js';
 import { age, clock, noOutput, parseSpan, span, staleness, statusLine, triggerLabel } from './format.js';
 import { elapsed, pondOf } from './store.js';
 import { trendSection } from './trendchart.js';
@@ -229,6 +230,7 @@ export function createSidebar(el, store, { onSelect }) {
     const windows = p.sources && p.sources.length ? null : windowsSection(p);
     const close = h('button', { type: 'button', class: 'icon', 'aria-label': 'Close', title: 'Close (Esc)', onClick: () => onSelect(null) }, '✕');
     const error = errorBox();
+    const why = whySection(p);
     const trend = trendSection(p);
     budget.el.dataset.need = 'full';
     if (windows) windows.el.dataset.need = 'full';
@@ -238,8 +240,10 @@ export function createSidebar(el, store, { onSelect }) {
         close),
       error.el,
       h('section', { class: 'panel-section', 'aria-labelledby': 'state-h' }, h('h3', { id: 'state-h', class: 'sr-only' }, 'State'), state),
+      why.el,
       trend.el,
       triggersSection(p),
+      previewSection(p),
       controlSection(p),
       budget.el,
       windows ? windows.el : h('section', { class: 'panel-section' }, h('h3', {}, 'Windows'),
@@ -248,7 +252,7 @@ export function createSidebar(el, store, { onSelect }) {
         notice = said;
         if (!current) clear(el).append(legend()); // the line left the status before the answer came
       }));
-    return { state, error, budget, windows, trend };
+    return { state, error, why, budget, windows, trend };
   };
 
   const show = (state) => {
@@ -260,9 +264,10 @@ export function createSidebar(el, store, { onSelect }) {
     }
     const key = `${pond.id}/${pond.version}`;
     if (!current || current.key !== key) current = { key, parts: build(pond) };
-    const { state: rows, error, budget, windows, trend } = current.parts;
+    const { state: rows, error, why, budget, windows, trend } = current.parts;
     clear(rows).append(...stateRows(pond, state.doc, onSelect, elapsed(state)).flat());
     error.update(pond);
+    why.update(pond);
     budget.update(pond);
     if (windows) windows.update(pond);
     trend.update(pond);
