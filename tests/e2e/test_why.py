@@ -166,6 +166,6 @@ def test_why_waits_for_a_window_and_idle_after_its_wave_is_removed(
         idle = doc["reasons"][0]
         assert (idle["kind"], idle["rule"]) == ("idle", "§3, §7")
         assert before <= idle["at"] <= doc["now"]  # when the Wave was removed
-        assert "its standing trigger was removed at" in idle["text"]
+        assert "its Wave was removed at" in idle["text"]
 
         assert client.get("/api/ponds/nowhere/why").status_code == 404
