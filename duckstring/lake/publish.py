@@ -12,7 +12,7 @@
    new copies inserted). A new table is written whole. Commits carry the run's freshness, run id
    and fingerprint as commit metadata.
 3. The run manifest (`runs`) is committed last; a run none of whose tables moved commits
-   nothing and is `changed=false`.
+   nothing and is `changed=false`. Then `retention` vacuums what no kept version needs.
 
 Never enables deletion vectors or column mapping: other Delta readers would fail on them.
 """
@@ -31,6 +31,7 @@ import duckdb
 from duckstring.duck.publish import Published, contract_violations
 from duckstring.duck.registry import RESERVED, quote
 from duckstring.lake import runs
+from duckstring.lake.retention import Retention, vacuum
 from duckstring.lake.where import Line
 
 KEYS = f"{RESERVED}keys"  # registry table: {name, key} of tables written with a key
@@ -227,9 +228,10 @@ def _create(con: duckdb.DuckDBPyConnection, plan: Plan, line: Line, f: int, run:
 
 
 def publish(con: duckdb.DuckDBPyConnection, line: Line, *, f: int, run: str,
-            label: str = "this line", now_ms: int | None = None) -> Published:
-    """Plan, commit and record one run (see the module docstring). `con` is a cursor of the
-    registry used only for this publish."""
+            label: str = "this line", now_ms: int | None = None,
+            keep: Retention | None = None) -> Published:
+    """Plan, commit and record one run (see the module docstring), then apply retention. `con`
+    is a cursor of the registry used only for this publish."""
     if line.local:
         from pathlib import Path
 
@@ -261,7 +263,10 @@ def publish(con: duckdb.DuckDBPyConnection, line: Line, *, f: int, run: str,
     versions = {p.table: int(p.version or 0) for p in plans}
     changed = (before is None and bool(plans)) or (before is not None and versions != before.tables)
     if changed:
-        runs.record(line, runs.Manifest(f, run, now_ms or int(time.time() * 1000), versions))
+        now_ms = now_ms or int(time.time() * 1000)
+        runs.record(line, runs.Manifest(f, run, now_ms, versions))
+        vacuum(line, [p.table for p in plans if p.state != "same"],
+               keep or Retention.from_env(), now_ms)
     tables = {p.table: {"rows": p.rows, "columns": p.columns, "version": versions[p.table]}
               for p in plans}
     return Published(changed, tables)

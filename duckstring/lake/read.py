@@ -71,13 +71,21 @@ def changes(line: Line, table: str, since: int | None, upto: int) -> tuple[Any, 
     """(pyarrow Table of every change after version `since` up to `upto`, complete). With no
     `since`, or when retention removed the versions in between, the whole table at `upto` as
     inserts and complete False."""
+    import time
+
     import pyarrow as pa
     from deltalake import DeltaTable
+
+    from duckstring.lake.retention import Retention, kept
 
     dt = DeltaTable(line.table(table), version=upto, storage_options=line.options())
     if since is not None and since >= upto:
         empty = dt.to_pyarrow_dataset().schema.empty_table()
         return _with_meta(empty, "insert", upto).slice(0, 0), True
+    if since is not None:
+        latest = DeltaTable(line.table(table), storage_options=line.options())
+        if since + 1 < min(kept(latest, Retention.from_env(), int(time.time() * 1000))):
+            since = None  # retention removed versions in between: a full read
     if since is not None:
         try:
             feed = pa.table(dt.load_cdf(starting_version=since + 1, ending_version=upto))

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from duckstring.embedded.app import Catchment
 
 RETRY_S = 1.0
+RUNS_SHOWN = 20  # published runs listed with a line's tables, newest first
 FORMATS = {"json": "application/json", "csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
 
 
@@ -26,7 +27,7 @@ class Tables:
         self.c = c
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
-        from duckstring.embedded.tables import list_tables
+        from duckstring.embedded.tables import history, list_tables
 
         line = resolve_line(self.c, name, req)
         _, major = split_line(line)
@@ -35,17 +36,19 @@ class Tables:
         tables = list_tables(self.c.layout, name, major)
         for t in tables:
             t["freshness"] = when(end_f)
-        resp.media = {"pond": line, "freshness": when(end_f), "tables": tables}
+        resp.media = {"pond": line, "freshness": when(end_f), "tables": tables,
+                      "runs": history(self.c.layout, name, major)[:RUNS_SHOWN]}
 
     def on_get_file(self, req: falcon.Request, resp: falcon.Response, name: str,
                     table: str) -> None:
-        """One Parquet file of the table: of the latest run, or `?version=N` / `?as_of=WHEN`."""
+        """One Parquet file of the table: of the latest run, or `?table_version=N` (`?version`
+        is the Pond's code version here) / `?as_of=WHEN`."""
         from duckstring.embedded.tables import NotFound as NoTable
         from duckstring.embedded.tables import dataset, snapshot
 
         line = resolve_line(self.c, name, req)
         _, major = split_line(line)
-        pin = pinned(req.params.get("as_of"), req.params.get("version"))
+        pin = pinned(req.params.get("as_of"), req.params.get("table_version"))
         try:
             data = dataset(snapshot(self.c.layout, name, major, table=table, **pin),
                            name, major, table)
