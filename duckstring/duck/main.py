@@ -2,7 +2,8 @@
 
 Secrets never go on the command line (it shows in `ps`): the Catchment's address comes from
 `DUCKSTRING_CATCHMENT_URL` and the Duck token from `DUCKSTRING_DUCK_TOKEN`. Logs go to stderr,
-which the Catchment redirects to the line's `duck.log`.
+which the Catchment redirects to the line's `duck.log`. The secrets the Duck was launched with
+(their names in `DUCKSTRING_SECRET_NAMES`) are masked in everything it writes there.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     from duckstring.layout import Layout
 
     layout = Layout(args.root)
+    _redact_output()
     logging.basicConfig(
         level=os.environ.get("DUCKSTRING_DUCK_LOG_LEVEL", "INFO").upper(),
         stream=sys.stderr,
@@ -77,6 +79,17 @@ def main(argv: list[str] | None = None) -> int:
         reexec=lambda: reexec(layout.root, args.line),
     )
     return worker.run()
+
+
+def _redact_output() -> None:
+    """stdout and stderr (a Ripple's print, a log line, a traceback) with secrets masked."""
+    from duckstring.duck.attempt import redactor
+    from duckstring.redact import RedactingStream
+
+    redact = redactor()
+    if redact:
+        sys.stdout = RedactingStream(sys.stdout, redact)
+        sys.stderr = RedactingStream(sys.stderr, redact)
 
 
 def reexec(root: Path, line: str) -> NoReturn:

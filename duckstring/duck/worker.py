@@ -39,7 +39,7 @@ from typing import Any
 from duckstring import protocol
 from duckstring.duck import ledger as L
 from duckstring.duck import project as project_mod
-from duckstring.duck.attempt import Outcome, attempt_logger, invoke, one_line
+from duckstring.duck.attempt import Outcome, attempt_logger, invoke, one_line, redactor
 from duckstring.duck.channel import Channel
 from duckstring.duck.handle import PondHandle
 from duckstring.duck.poller import MAX_WAIT_S, Poller
@@ -441,6 +441,10 @@ class Worker:
 
     # -- leaving -------------------------------------------------------------------------------
     def emit(self, event: dict[str, Any]) -> None:
+        redact = redactor()
+        if redact:  # a load error or a refused publish may quote a secret too
+            event = {k: redact(v) if k in ("error", "traceback", "log") and isinstance(v, str)
+                     else v for k, v in event.items()}
         self.ledger.post(event)
         self.sender.wake()
 
