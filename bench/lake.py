@@ -134,6 +134,7 @@ def main() -> None:
     n, m = (2_000_000, 10_000_000) if args.full else (200_000, 1_000_000)
     with tempfile.TemporaryDirectory(prefix="duckstring-lake-bench-") as tmp:
         work = Path(tmp)
+        publish_vs_copy(work / "warm-up", 1000)  # a Duck imports pyarrow and delta-rs once
         copy_s, publish_s, again_s = publish_vs_copy(work, n)
         merge_s, rewrite_s, changes_s, full_read_s = merge_vs_rewrite(work, m)
         s3 = s3_vs_disk(work, n)

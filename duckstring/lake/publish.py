@@ -156,12 +156,17 @@ def _changes(con: duckdb.DuckDBPyConnection, plan: Plan, key: list[str] | None) 
                     for c, t in plan.columns.items())
     old_sel = f"SELECT {old} FROM {quote(OLD)}"
     listed = ", ".join(quote(c) for c in cols)
-    if key:
-        on = " AND ".join(f"o.{quote(k)} IS NOT DISTINCT FROM n.{quote(k)}" for k in key)
-        return (f"SELECT 'delete' AS _op, o.* FROM ({old_sel}) o "
-                f"WHERE NOT EXISTS (SELECT 1 FROM ({plan.select}) n WHERE {on}) "
-                f"UNION ALL SELECT 'upsert' AS _op, {listed} FROM "
-                f"(({plan.select}) EXCEPT ({old_sel}))")
+    if key:  # one hash join on the key: rows only on one side, or differing in any column
+        here = quote(f"{RESERVED}here")
+        on = " AND ".join(f"n.{quote(k)} = o.{quote(k)}" for k in key)
+        picked = ", ".join(f"CASE WHEN n.{here} THEN n.{quote(c)} ELSE o.{quote(c)} END AS {quote(c)}"
+                           for c in cols)
+        differs = (f"row({', '.join(f'n.{quote(c)}' for c in cols)}) IS DISTINCT FROM "
+                   f"row({', '.join(f'o.{quote(c)}' for c in cols)})")
+        return (f"SELECT CASE WHEN n.{here} THEN 'upsert' ELSE 'delete' END AS _op, {picked} "
+                f"FROM (SELECT *, true AS {here} FROM ({plan.select})) n "
+                f"FULL JOIN (SELECT *, true AS {here} FROM ({old_sel})) o ON {on} "
+                f"WHERE n.{here} IS NULL OR o.{here} IS NULL OR {differs}")
     same = " AND ".join(f"n.{quote(c)} IS NOT DISTINCT FROM d.{quote(c)}" for c in cols)
     return (f"WITH d AS ((({plan.select}) EXCEPT ALL ({old_sel})) UNION "
             f"(({old_sel}) EXCEPT ALL ({plan.select}))) "
@@ -180,12 +185,15 @@ def _merge(con: duckdb.DuckDBPyConnection, plan: Plan, line: Line, key: list[str
         if key and (set(key) - set(plan.columns) or set(key) - set(plan.old_columns)):
             key = None  # the key is not (yet) in both: compare whole rows
         if key:
-            dupes = con.execute(
-                f"SELECT count(*) - count(DISTINCT ({', '.join(quote(k) for k in key)})) "
-                f"FROM ({plan.select})").fetchall()[0][0]
-            if dupes:
-                raise ValueError(f"table {plan.table!r} has {dupes} row(s) with a duplicate key "
-                                 f"({', '.join(key)}); a key must identify one row")
+            listed = ", ".join(quote(k) for k in key)
+            dupes, nulls = con.execute(
+                f"SELECT count(*) - count(DISTINCT ({listed})), "
+                f"count(*) FILTER (WHERE {' OR '.join(f'{quote(k)} IS NULL' for k in key)}) "
+                f"FROM ({plan.select})").fetchall()[0]
+            if dupes or nulls:
+                what = f"{dupes} row(s) with a duplicate key" if dupes else f"{nulls} row(s) with a NULL key"
+                raise ValueError(f"table {plan.table!r} has {what} ({', '.join(key)}); a key "
+                                 "must identify one row")
         changes = con.sql(_changes(con, plan, key)).to_arrow_table()
     finally:
         con.unregister(OLD)
@@ -193,7 +201,7 @@ def _merge(con: duckdb.DuckDBPyConnection, plan: Plan, line: Line, key: list[str
         return dt.version()
     cols = {quote(c): f"{NEW}.{quote(c)}" for c in plan.columns}
     if key:
-        on = " AND ".join(f"({OLD}.{quote(k)} IS NOT DISTINCT FROM {NEW}.{quote(k)})" for k in key)
+        on = " AND ".join(f"({OLD}.{quote(k)} = {NEW}.{quote(k)})" for k in key)
         merger = (dt.merge(changes, on, source_alias=NEW, target_alias=OLD,
                            merge_schema=bool(set(plan.columns) - set(plan.old_columns)),
                            commit_properties=_metadata(f, run, plan.fingerprint))
