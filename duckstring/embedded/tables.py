@@ -43,7 +43,25 @@ def snapshot(layout: Layout, name: str, major: int, *, as_of: int | None = None,
         raise NotFound(f"{name}@{major} has no {what} (retention may have removed it)")
     if found is not None and as_of is not None and found.manifest.f > as_of:
         raise NotFound(f"{name}@{major} has no run at or before {times.iso(as_of)}")
+    if found is not None and (version is not None or as_of is not None):
+        _check_retained(found, name, major)
     return found
+
+
+def _check_retained(snap: Any, name: str, major: int) -> None:
+    """An older run whose versions retention has vacuumed is gone, not half-readable."""
+    import time
+
+    from deltalake import DeltaTable
+
+    from duckstring.lake.retention import Retention, kept
+
+    keep, now = Retention.from_env(), int(time.time() * 1000)
+    for table, version in snap.tables.items():
+        latest = DeltaTable(snap.line.table(table), storage_options=snap.line.options())
+        if version < latest.version() and version < min(kept(latest, keep, now)):
+            raise NotFound(f"{name}@{major}: retention removed version {version} of {table!r} "
+                           "(DUCKSTRING_RETENTION_DAYS / DUCKSTRING_RETENTION_VERSIONS)")
 
 
 def check_table(table: Any) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 from duckstring.lake.where import RUNS, Line
 
 DAY_MS = 86_400_000
+COMPACT_AT = 32  # run-manifest files before they are compacted into one
 log = logging.getLogger("duckstring.lake")
 
 
@@ -47,6 +48,9 @@ def vacuum(line: Line, tables: list[str], keep: Retention, now_ms: int) -> None:
     for table in [*tables, RUNS]:
         try:
             dt = DeltaTable(line.table(table), storage_options=line.options())
+            if table == RUNS and len(dt.file_uris()) > COMPACT_AT:
+                dt.optimize.compact()  # one small file per run: keep reading it cheap
+                dt = DeltaTable(line.table(table), storage_options=line.options())
             dt.vacuum(retention_hours=0, keep_versions=kept(dt, keep, now_ms), dry_run=False,
                       enforce_retention_duration=False)
         except Exception:  # retention is housekeeping: the run is published regardless
