@@ -105,7 +105,11 @@ class PondHandle:
             self.con.execute(f"CREATE OR REPLACE TEMP VIEW {quote(name)} AS "
                              f"SELECT * FROM read_parquet({literal(str(path))})")
         else:
-            self.con.register(name, self._pinned(source, name, self._f_ms)[0].dataset(name))
+            from duckstring.lake.read import register
+
+            snap, version = self._pinned(source, name, self._f_ms)
+            published = next(t for t in snap.tables if t.lower() == name.lower())
+            register(self.con, name, where, published, version)
         return self.con.sql(f"SELECT * FROM {quote(name)}")
 
     def _pinned(self, source: str, table: str, f: int | None) -> tuple[Any, int]:

@@ -31,6 +31,7 @@ import duckdb
 from duckstring.duck.publish import Published, contract_violations
 from duckstring.duck.registry import RESERVED, quote
 from duckstring.lake import runs
+from duckstring.lake.read import register, unregister
 from duckstring.lake.retention import Retention, vacuum
 from duckstring.lake.where import Line
 
@@ -112,11 +113,11 @@ def _plan(con: duckdb.DuckDBPyConnection, qualified: str, table: str, line: Line
     old: dict[str, str] = {}
     if dt is not None:
         view = f"{RESERVED}old_{table}"
-        con.register(view, dt.to_pyarrow_dataset())
+        register(con, view, line, table, dt.version())
         try:
             old = _describe(con, f"SELECT * FROM {quote(view)}")
         finally:
-            con.unregister(view)
+            unregister(con, view)
         for col, old_type in old.items():
             new_type = columns.get(col)
             if (new_type is not None and new_type != old_type and _NUMBER.match(new_type)
@@ -180,7 +181,7 @@ def _merge(con: duckdb.DuckDBPyConnection, plan: Plan, line: Line, key: list[str
     from deltalake import DeltaTable
 
     dt = DeltaTable(plan.uri, storage_options=line.options())
-    con.register(OLD, dt.to_pyarrow_dataset())
+    register(con, OLD, line, plan.table, dt.version())
     try:
         if key and (set(key) - set(plan.columns) or set(key) - set(plan.old_columns)):
             key = None  # the key is not (yet) in both: compare whole rows
@@ -196,7 +197,7 @@ def _merge(con: duckdb.DuckDBPyConnection, plan: Plan, line: Line, key: list[str
                                  "must identify one row")
         changes = con.sql(_changes(con, plan, key)).to_arrow_table()
     finally:
-        con.unregister(OLD)
+        unregister(con, OLD)
     if changes.num_rows == 0:
         return dt.version()
     cols = {quote(c): f"{NEW}.{quote(c)}" for c in plan.columns}
