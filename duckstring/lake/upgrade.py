@@ -1,4 +1,4 @@
-"""Migration 5: a root made before Delta tables kept each published table as one
+"""Migration 6: a root made before Delta tables kept each published table as one
 `ponds/{name}/m{major}/data/{table}.parquet`; each becomes version 0 of its Delta table, and one
 run manifest per line makes them visible (docs/operating.md §4). Idempotent: a table already
 converted is skipped, so a migration interrupted half-way completes on the next start."""

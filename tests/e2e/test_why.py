@@ -95,6 +95,16 @@ def test_why_blocked_names_the_failed_source_its_error_and_the_fix(
         assert own["status"] == "failed"
         assert own["reasons"][0]["kind"] == "failed" and own["reasons"][0]["failed_at"]
 
+        # a Source that is not deployed: the fix is to deploy it
+        _deploy(client, write_pond(tmp_path, "orphan", "1.0.0", SINK.format(src="ghost"),
+                                   sources={"ghost": "1.0.0"}))
+        doc = _why(client, "orphan")
+        assert doc["status"] == "blocked"
+        missing = doc["reasons"][0]
+        assert (missing["kind"], missing["pond"], missing["rule"]) == ("blocked", "ghost@1", "§9")
+        assert missing["fix"] == "duckstring pond deploy PATH/TO/ghost"
+        assert "ghost@1 is not deployed" in missing["text"]
+
 
 def test_why_queued_behind_a_running_source_then_will_pass(start_catchment,
                                                            tmp_path: Path) -> None:
@@ -156,6 +166,6 @@ def test_why_waits_for_a_window_and_idle_after_its_wave_is_removed(
         idle = doc["reasons"][0]
         assert (idle["kind"], idle["rule"]) == ("idle", "§3, §7")
         assert before <= idle["at"] <= doc["now"]  # when the Wave was removed
-        assert "its standing trigger was removed at" in idle["text"]
+        assert "its Wave was removed at" in idle["text"]
 
         assert client.get("/api/ponds/nowhere/why").status_code == 404

@@ -154,6 +154,11 @@ MIGRATIONS: list[str | Callable[[sqlite3.Connection, Path], None]] = [
     );
     CREATE INDEX audit_by_at ON audit (at)
     """,
-    # 5: published tables become Delta tables: each data/{table}.parquet is version 0 (issue 11)
+    # 5: a dry-run's prediction of when a run would finish, kept on the next real run of its
+    # target (docs/concepts.md §14), so history says how close it was
+    """
+    ALTER TABLE runs ADD COLUMN predicted_at INTEGER
+    """,
+    # 6: published tables become Delta tables: each data/{table}.parquet is version 0 (issue 11)
     _parquet_to_delta,
 ]
