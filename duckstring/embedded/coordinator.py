@@ -97,7 +97,8 @@ class Coordinator:
                     job = self._record(conn, eff, now)
                     if job is not None:
                         jobs.append((eff.line, job))
-                self.observe(conn, now, effects)
+                if changed or effects:  # nothing moved: nothing to alert on or count
+                    self.observe(conn, now, effects)
             for line, job in jobs:  # committed: now tell the Ducks
                 self.supervisor.send(line, job)
             if changed or effects or record is not None:
