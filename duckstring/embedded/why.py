@@ -105,7 +105,7 @@ def _reason_doc(line: str, r: Reason, now: int, history: _History,
             elapsed = max(0, now - since)
             doc.update(since=iso(since), elapsed_s=elapsed / 1000, ripples=ripples,
                        ripples_since={k: iso(v) for k, v in history.ripple_since(src).items()})
-            what = ", ".join(ripples)
+            what = ", ".join(ripples) if r.kind == "waits" else ""  # `running` names them
             text += (f" since {clock_time(since, now)} ("
                      + (f"{what}, " if what else "") + f"{format_duration(elapsed)} so far)")
     elif r.kind == "failed":

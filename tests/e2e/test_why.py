@@ -125,6 +125,10 @@ def test_why_queued_behind_a_running_source_then_will_pass(start_catchment,
         assert waits["since"] <= doc["now"] and waits["elapsed_s"] >= 0.2
         assert "waits for Source slow@1, running since" in waits["text"]
         assert "(crawl, " in waits["text"] and "so far)" in waits["text"]
+        running = _why(client, "slow")["reasons"][0]
+        assert (running["kind"], running["rule"], running["ripples"]) == ("running", "P5", ["crawl"])
+        assert running["text"].startswith("Ripples crawl running since ")
+        assert running["text"].endswith(" so far)") and running["elapsed_s"] >= 0.2
 
         gate.touch()
         wait_until(lambda: settled(client, "slow_sink", target), 60, what="slow_sink to settle")
