@@ -11,6 +11,7 @@ import argparse
 import logging
 import os
 import re
+import signal
 import sys
 from pathlib import Path
 from typing import IO, NoReturn
@@ -76,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
         settings=Settings.from_env(),
         reexec=lambda: reexec(layout.root, args.line),
     )
+    # SIGTERM (a Catchment insisting, systemd, docker stop): leave as on `shutdown`
+    signal.signal(signal.SIGTERM, lambda signum, frame: worker.inbox.put(("signal", "SIGTERM")))
     return worker.run()
 
 

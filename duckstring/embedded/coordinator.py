@@ -34,6 +34,7 @@ from duckstring.engine import (
 
 Record = Callable[[sqlite3.Connection, int], None]
 PRUNE_BATCH = 5000
+LOST = "the Duck exited during the attempt"
 
 
 class Coordinator:
@@ -157,6 +158,9 @@ class Coordinator:
                         "success" if ok else "failed", at, error=ev.get("error"),
                         traceback=ev.get("traceback"), log=ev.get("log"),
                     )
+                elif kind == protocol.RIPPLE_LOST:
+                    runs.attempt_finished(conn, line, ev["f"], ev["ripple"], ev["attempt"],
+                                          "failed", at, error=ev.get("error") or LOST)
                 elif kind == protocol.STUCK:
                     runs.fail_running_attempts(conn, line, at, ev.get("error") or "stuck")
 

@@ -4,6 +4,7 @@ Configured only by the environment (`DUCKSTRING_ROOT`, `DUCKSTRING_API_KEY`,
 `DUCKSTRING_CATCHMENT_URL`, …; see settings.py). Importing it takes the root's lock, so a
 second server on the same root refuses to start. Give the host enough threads for your Ducks'
 long-polls (e.g. `--threads=16`); with few threads Ducks poll without waiting instead.
+SIGTERM and SIGINT stop the Ducks, then the host (signals.py); `atexit` finishes the close.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import atexit
 
 from duckstring.embedded.app import create_app
 from duckstring.embedded.settings import Settings
+from duckstring.embedded.signals import stop_on_signals
 
 app = create_app(Settings.from_env())
+stop_on_signals(app.catchment)
 atexit.register(app.catchment.close)
