@@ -27,7 +27,9 @@ from duckstring.commands import (
     runs,
     simulate,
     status,
+    team,
     trigger,
+    why,
 )
 
 
@@ -138,6 +140,7 @@ def root(
 
 
 app.command(name="quickstart")(quickstart.quickstart)
+catchment.app.add_typer(team.key_app)
 app.add_typer(catchment.app)
 app.add_typer(pond.app)
 app.add_typer(puddle.app)
@@ -145,9 +148,13 @@ app.add_typer(trigger.app)
 app.add_typer(control.app)
 app.command(name="status")(status.status)
 app.command(name="runs")(runs.runs)
+app.command(name="why")(why.why)
 app.command(name="query")(query.query)
 app.command(name="get")(query.get)
 app.command(name="simulate")(simulate.simulate)
+app.add_typer(team.secret_app)
+app.add_typer(team.alert_app)
+app.command(name="audit")(team.audit)
 
 
 def _reader_gone() -> None:

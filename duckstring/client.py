@@ -112,7 +112,10 @@ class Client:
         hint = None
         if code == AUTH:
             message = f"{self.who} refused the request ({resp.status_code}): {message}"
-            hint = self._auth_hint()
+            need = extra.get("level_needed")
+            hint = self._auth_hint() if not need else (
+                f"use a {need} key with {self.reg.name!r} (someone with a full key makes one: "
+                f"duckstring catchment key add NAME --level {need})")
         elif resp.status_code == 503 and resp.headers.get("Retry-After"):
             message = f"{self.who} is busy: {message}"
             hint = f"try again in {resp.headers['Retry-After']} s"

@@ -13,6 +13,8 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
+from duckstring.lines import pond_name
+
 _written: dict[str, frozenset[str]] = {}  # what this process last wrote, per registration
 
 
@@ -26,7 +28,7 @@ def _words(lines: Iterable[str]) -> set[str]:
     out = set()
     for line in lines:
         out.add(line)
-        out.add(line.rpartition("@")[0] or line)
+        out.add(pond_name(line))
     return out
 
 
@@ -46,7 +48,7 @@ def remember(registration: str, lines: Iterable[str], *, complete: bool) -> None
 
 
 def forget(registration: str, line: str) -> None:
-    name = line.rpartition("@")[0]
+    name = pond_name(line)
     words = (_written.get(registration) or read(registration)) - {line}
     if not any(w.startswith(f"{name}@") for w in words):
         words.discard(name)

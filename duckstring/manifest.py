@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from duckstring import semver, tomlfile
+from duckstring.lines import line_id
 
 NAME_MAX = 64
 NAME = re.compile(rf"^[a-z][a-z0-9_]{{0,{NAME_MAX - 1}}}$")  # a Pond name, wherever it arrives
@@ -47,7 +48,7 @@ class _Line:
 
     @property
     def line(self) -> str:
-        return f"{self.name}@{self.major}"
+        return line_id(self.name, self.major)
 
 
 @dataclass(frozen=True)

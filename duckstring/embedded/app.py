@@ -1,5 +1,6 @@
 """Wiring: `Catchment.open` brings up a root's services (lock, duck.db, coordinator, Ducks,
-scheduler); `create_app` builds the Falcon app over them. Nothing here serves a port: the
+scheduler, and the team services of team.py: keys, secrets, alerts, metrics, audit);
+`create_app` builds the Falcon app over them. Nothing here serves a port: the
 runner (CLI) and hosts (wsgi.py) do."""
 
 from __future__ import annotations
@@ -12,13 +13,15 @@ from dataclasses import dataclass, field
 import falcon
 
 from duckstring.embedded import errors
-from duckstring.embedded.auth import AuthMiddleware
+from duckstring.embedded.access.gate import GateMiddleware
+from duckstring.embedded.audit import AuditMiddleware
 from duckstring.embedded.coordinator import Coordinator
 from duckstring.embedded.ducks import Launcher, ProcessLauncher, Supervisor
 from duckstring.embedded.lock import FileLock, lock_root
 from duckstring.embedded.scheduler import Scheduler
 from duckstring.embedded.settings import Settings
 from duckstring.embedded.store import Store, meta
+from duckstring.embedded.team import Team, duck_environ
 from duckstring.layout import Layout
 
 
@@ -38,6 +41,7 @@ class Catchment:
     name: str
     duck_token: str
     root_lock: FileLock | None
+    team: Team
     _closing: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _closed: bool = False
 
@@ -53,22 +57,29 @@ class Catchment:
             store = Store(layout.db)
             with store.transaction() as conn:
                 ident, name, token = meta.ensure_identity(conn, layout.root.name)
-            supervisor = Supervisor(layout, launcher or ProcessLauncher(layout), token,
+            team = Team(settings, store, token, {"id": ident, "name": name}, clock)
+            launcher = launcher or ProcessLauncher(layout, duck_environ(team.secrets))
+            supervisor = Supervisor(layout, launcher, token,
                                     settings.catchment_url, settings.liveness_s,
                                     settings.poll_slots)
             coordinator = Coordinator.restore(store, supervisor, clock)
+            team.attach(coordinator, supervisor)
+
+            def prune() -> None:
+                coordinator.prune_history(settings.history_days, settings.history_max_runs)
+                team.prune(settings.history_days)
+
             scheduler = Scheduler(
                 coordinator, supervisor, idle_s=settings.duck_idle_s,
-                check_s=min(1.0, max(0.1, settings.liveness_s / 4)),
-                prune=lambda: coordinator.prune_history(settings.history_days,
-                                                        settings.history_max_runs))
+                check_s=min(1.0, max(0.1, settings.liveness_s / 4)), prune=prune,
+                watch=team.watch)
         except BaseException:
             if root_lock is not None:
                 root_lock.release()
             raise
         scheduler.start()
         return cls(settings, layout, store, coordinator, supervisor, scheduler, ident, name,
-                   token, root_lock)
+                   token, root_lock, team)
 
     def close(self, duck_timeout: float = 10.0, *,
               stop_serving: Callable[[], None] | None = None) -> None:
@@ -83,6 +94,7 @@ class Catchment:
             if self._closed:
                 return
             self._closed = True
+            self.team.close()
             self.store.close()
             if self.root_lock is not None:
                 self.root_lock.release()
@@ -124,7 +136,8 @@ def create_app(settings: Settings | None = None, *, catchment: Catchment | None 
         catchment = Catchment.open(settings or Settings.from_env(), launcher=launcher, clock=clock)
     app = CatchmentApp(
         middleware=[_LearnUrl(catchment.supervisor),
-                    AuthMiddleware(catchment.settings.api_key, catchment.duck_token)],
+                    GateMiddleware(catchment.team.gate, catchment.coordinator.clock),
+                    AuditMiddleware(catchment.team)],
         cors_enable=False,
     )
     app.req_options.strip_url_path_trailing_slash = True

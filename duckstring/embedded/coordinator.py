@@ -33,6 +33,8 @@ from duckstring.engine import (
 )
 
 Record = Callable[[sqlite3.Connection, int], None]
+Observe = Callable[[sqlite3.Connection, int, list[Effect]], None]
+Batch = list[dict[str, Any]]
 PRUNE_BATCH = 5000
 LOST = "the Duck exited during the attempt"
 
@@ -50,6 +52,11 @@ class Coordinator:
         self.closing = False  # set on shutdown: status long-polls return at once
         self.selected: dict[str, versions.VersionRow] = {}
         self.on_step: Callable[[], None] = lambda: None  # wakes the scheduler
+        # team hooks (team.py): alerts and metrics inside a step, secrets out of Duck reports
+        self.observe: Observe = lambda conn, now, effects: None
+        self.scrub: Callable[[str, Batch], Batch] = lambda line, batch: batch
+        self.ingested: Callable[[str, Batch], None] = lambda line, batch: None
+        self.timed: Callable[[float], None] = lambda seconds: None
         with store.transaction() as conn:
             for row in versions.lines(conn):
                 self.selected[line_id(row.name, row.major)] = row
@@ -71,6 +78,7 @@ class Coordinator:
     # -- the step --------------------------------------------------------------------------
     def apply(self, *evs: events.Event, record: Record | None = None) -> list[Effect]:
         with self.lock:
+            started = time.perf_counter()
             now = self.clock()
             jobs: list[tuple[str, dict[str, Any]]] = []
             with self.store.transaction() as conn:
@@ -88,11 +96,13 @@ class Coordinator:
                     job = self._record(conn, eff, now)
                     if job is not None:
                         jobs.append((eff.line, job))
+                self.observe(conn, now, effects)
             for line, job in jobs:  # committed: now tell the Ducks
                 self.supervisor.send(line, job)
             if changed or effects or record is not None:
                 self.version += 1
                 self._changed.notify_all()
+            self.timed(time.perf_counter() - started)
         self.on_step()
         return effects
 
@@ -130,6 +140,7 @@ class Coordinator:
     # -- Duck reports ----------------------------------------------------------------------
     def ingest(self, line: str, batch: list[dict[str, Any]]) -> None:
         """Apply a Duck's event batch: history rows and engine events in one step."""
+        batch = self.scrub(line, batch)
         evs: list[events.Event] = []
         for ev in batch:
             kind = ev["type"]
@@ -166,6 +177,7 @@ class Coordinator:
 
         if evs or any(ev["type"] != protocol.HEARTBEAT for ev in batch):
             self.apply(*evs, record=record)
+            self.ingested(line, batch)
 
     def lost(self, line: str, reason: str) -> None:
         """A line's Duck is gone: its running attempts fail with the reason, then the run."""

@@ -21,7 +21,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -36,16 +36,19 @@ class Launcher(Protocol):
 
 
 class ProcessLauncher:
-    """Starts `python -m duckstring.duck` for a line, logging to the line's duck.log."""
+    """Starts `python -m duckstring.duck` for a line, logging to the line's duck.log; its
+    environment is `environ(line)` (the server's, with the line's secrets: team.py)."""
 
-    def __init__(self, layout: Layout) -> None:
+    def __init__(self, layout: Layout,
+                 environ: Callable[[str], Mapping[str, str]] | None = None) -> None:
         self.layout = layout
+        self.environ = environ or (lambda line: os.environ)
 
     def spawn(self, line: str, url: str, token: str) -> subprocess.Popen[bytes]:
         name, major = split_line(line)
         log_path = self.layout.duck_log(name, major)
         log_path.parent.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, protocol.URL_ENV: url, protocol.TOKEN_ENV: token}
+        env = {**self.environ(line), protocol.URL_ENV: url, protocol.TOKEN_ENV: token}
         env.pop("DUCKSTRING_API_KEY", None)  # a Duck never needs the user key
         with open(log_path, "ab") as log:
             return subprocess.Popen(

@@ -1,6 +1,6 @@
 """The scheduler thread (docs/operating.md §1): the engine's clock. It sends `Tick` when the engine's
 next deadline passes (Tides, paced Waves, Window openings, Inlets waiting on time), checks Duck
-liveness about once a second, stops Ducks that have sat idle with no standing trigger, and
+liveness (and the alert rules' staleness bounds) about once a second, stops Ducks that have sat idle with no standing trigger, and
 applies the history retention at start and then hourly."""
 
 from __future__ import annotations
@@ -18,9 +18,11 @@ PRUNE_EVERY_S = 3600.0
 
 class Scheduler:
     def __init__(self, coordinator: Coordinator, supervisor: Supervisor, *, idle_s: float,
-                 check_s: float = 1.0, prune: Callable[[], object] | None = None) -> None:
+                 check_s: float = 1.0, prune: Callable[[], object] | None = None,
+                 watch: Callable[[], object] = lambda: None) -> None:
         self.co = coordinator
         self.prune = prune
+        self.watch = watch
         self.ducks = supervisor
         self.idle_s = idle_s
         self.check_s = check_s
@@ -58,6 +60,7 @@ class Scheduler:
                 if time.monotonic() >= next_check:
                     next_check = time.monotonic() + self.check_s
                     self._check_ducks()
+                    self.watch()
                 if self.prune is not None and time.monotonic() >= next_prune:
                     next_prune = time.monotonic() + PRUNE_EVERY_S
                     self.prune()

@@ -15,12 +15,17 @@
 | DUCKSTRING_QUERY_TIMEOUT_S | a query running longer is stopped | 60 |
 | DUCKSTRING_HISTORY_DAYS | run history older than this is deleted (0 = keep) | 31 |
 | DUCKSTRING_HISTORY_MAX_RUNS | history rows kept per line (0 = no cap) | 50000 |
+| DUCKSTRING_SECRETS_KEY | the secrets' master key (else the file `ROOT.secrets-key`) | — |
+| DUCKSTRING_SMTP_URL | where e-mail alerts go out (`smtp://user:pass@host:587`) | — |
+| DUCKSTRING_ALERT_ATTEMPTS | tries per alert delivery before it is `failed` | 8 |
+| DUCKSTRING_ALERT_RETRY_S | first retry delay (doubling, at most 10 min) | 5 |
+| DUCKSTRING_ALERT_TIMEOUT_S | one delivery attempt's timeout | 10 |
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 
@@ -37,7 +42,7 @@ def _float(env: dict[str, str], key: str, default: float) -> float:
 @dataclass(frozen=True)
 class Settings:
     root: Path
-    api_key: str | None = None
+    api_key: str | None = field(default=None, repr=False)
     catchment_url: str | None = None
     liveness_s: float = 60.0
     duck_idle_s: float = 60.0
@@ -52,6 +57,11 @@ class Settings:
     query_timeout_s: float = 60.0
     history_days: float = 31.0  # a month of runs …
     history_max_runs: int = 50_000  # … at one a minute, per line
+    secrets_key: str | None = field(default=None, repr=False)
+    smtp_url: str | None = field(default=None, repr=False)
+    alert_attempts: int = 8
+    alert_retry_s: float = 5.0
+    alert_timeout_s: float = 10.0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -70,5 +80,10 @@ class Settings:
             query_timeout_s=_float(env, "DUCKSTRING_QUERY_TIMEOUT_S", 60.0),
             history_days=_float(env, "DUCKSTRING_HISTORY_DAYS", 31.0),
             history_max_runs=int(_float(env, "DUCKSTRING_HISTORY_MAX_RUNS", 50_000)),
+            secrets_key=env.get("DUCKSTRING_SECRETS_KEY") or None,
+            smtp_url=env.get("DUCKSTRING_SMTP_URL") or None,
+            alert_attempts=max(1, int(_float(env, "DUCKSTRING_ALERT_ATTEMPTS", 8))),
+            alert_retry_s=max(0.01, _float(env, "DUCKSTRING_ALERT_RETRY_S", 5.0)),
+            alert_timeout_s=max(0.1, _float(env, "DUCKSTRING_ALERT_TIMEOUT_S", 10.0)),
         )
         return replace(settings, **overrides)  # type: ignore[arg-type]

@@ -27,9 +27,10 @@ from duckstring.engine.errors import (
 )
 from duckstring.engine.executor import LineExecutor
 from duckstring.engine.freshness import NEVER
-from duckstring.engine.pond import Pond, SourceRef, TideTrigger, WaveTrigger, line_id, split_line
+from duckstring.engine.pond import Pond, SourceRef, TideTrigger, WaveTrigger
 from duckstring.engine.ripples import RippleSpec, order_ripples
 from duckstring.engine.windows import WindowRule
+from duckstring.lines import line_id, split_line
 
 __all__ = [
     "NEVER",

@@ -58,7 +58,8 @@ def sleep(eng: Engine, p: Pond, upstream: bool) -> None:
     for node in [p, *(eng.ancestors(p) if upstream else [])]:
         node.has_pull = node.wake = False
         node.targets.clear()
-        node.trigger = None
+        if node.trigger is not None:
+            node.trigger, node.trigger_removed = None, eng.now
         node.graph.drop_pull()
         eng.touch(node)
 

@@ -12,8 +12,10 @@ UI) says the same thing:
   demand, its next run will pass.
 
 Texts name other lines as `{0}`, `{1}`, … (`lines`), so each caller prints names its own way
-(`sales@1`, or `sales` in a one-major simulation); they carry no times, since the engine does
-not know how its caller shows them.
+(`sales@1`, or `sales` in a one-major simulation); a time the engine knows (a target, a Window's
+next opening, when a trigger was removed) is the reason's `at`, shown as `{at}` the caller's
+way (an ISO time, an offset into a simulation). What only the history knows (since when a
+Source runs, when a root cause failed) the caller adds from there.
 """
 
 from __future__ import annotations
@@ -43,8 +45,11 @@ class _Worded:
     text: str  # a template over `lines`
     lines: tuple[str, ...]
 
-    def render(self, name: Callable[[str], str] = str) -> str:
-        return self.text.format(*(name(x) for x in self.lines))
+    def render(self, name: Callable[[str], str] = str,
+               when: Callable[[int], str] = str) -> str:
+        at = getattr(self, "at", None)
+        return self.text.format(*(name(x) for x in self.lines),
+                                at="" if at is None else when(at))
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +75,7 @@ class Reason(_Worded):
     text: str
     rule: str
     lines: tuple[str, ...] = ()
+    at: int | None = None  # a time (ms) the text shows as `{at}`
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,8 +84,9 @@ class Explanation:
     status: str
     reasons: tuple[Reason, ...]
 
-    def render(self, name: Callable[[str], str] = str) -> str:
-        return f"{self.status}: " + "; ".join(r.render(name) for r in self.reasons)
+    def render(self, name: Callable[[str], str] = str,
+               when: Callable[[int], str] = str) -> str:
+        return f"{self.status}: " + "; ".join(r.render(name, when) for r in self.reasons)
 
 
 def root_cause(eng: Engine, root: str) -> str:
@@ -170,7 +177,9 @@ def explain(eng: Engine, line: str) -> Explanation:
     held = _held(p)
     if held:
         kept = ", kept until it unblocks" if p.is_blocked else ""
-        out.append(Reason("holds", "holds " + " and ".join(held) + kept, "§3, §9"))
+        real = [t for t in p.targets if t != NEVER]
+        out.append(Reason("holds", "holds " + " and ".join(held) + kept, "§3, §9",
+                          at=min(real) if real else None))
         if not (p.is_failed or p.is_killed or p.is_blocked) and not p.busy:
             out.extend(_waits(eng, p))
     elif not p.busy and not (p.is_failed or p.is_killed or p.is_blocked):
@@ -184,8 +193,9 @@ def explain(eng: Engine, line: str) -> Explanation:
 def _held(p: Pond) -> list[str]:
     held = []
     real = [t for t in p.targets if t != NEVER]
-    if real:
-        held.append("a push target" if len(real) == 1 else f"{len(real)} push targets")
+    if real:  # a Pulse's (a Tide pulses too), its own or one a Sink sent upstream (P3)
+        held.append("a push target {at}" if len(real) == 1
+                    else f"{len(real)} push targets, the oldest {{at}}")
     if p.has_pull:
         held.append("pull")
     if p.wake:
@@ -204,9 +214,10 @@ def _waits(eng: Engine, p: Pond) -> list[Reason]:
                  if (t := windows.next_opening(w, eng.now)) is not None),
                 default=None,
             )
-            text = ("waits for Window " + literal(nxt[1]) + " to open" if nxt
-                    else "waits for a Window, but none opens again")
-            return [Reason("window", text, "§8")]
+            if nxt is None:
+                return [Reason("window", "waits for a Window, but none opens again", "§8")]
+            return [Reason("window", "waits for Window " + literal(nxt[1]) + " to open at {at}",
+                           "§8", at=nxt[0])]
         return [Reason("clock", "waits for the clock to reach its target", "P4")]
     required = [s.line for s in p.sources if s.required] or [s.line for s in p.sources]
     real = [t for t in p.targets if t != NEVER]
@@ -238,6 +249,9 @@ def _idle(p: Pond) -> Reason:
         return Reason("standing", "its Wave waits for fresher Source output", "§7")
     if isinstance(p.trigger, TideTrigger):
         return Reason("standing", "its Tide pulses when staleness reaches the bound", "§7")
+    if p.trigger_removed is not None:
+        return Reason("idle", "no demand: no pull, no push target; its standing trigger was "
+                      "removed at {at}", "§3, §7", at=p.trigger_removed)
     return Reason("idle", "no demand: no pull, no push target, no standing trigger", "§3")
 
 

@@ -14,15 +14,6 @@ from duckstring.engine.ripples import RippleGraph
 from duckstring.engine.windows import WindowRule
 
 
-def line_id(name: str, major: int) -> str:
-    return f"{name}@{major}"
-
-
-def split_line(line: str) -> tuple[str, int]:
-    name, _, major = line.rpartition("@")
-    return name, int(major)
-
-
 @dataclass(frozen=True)
 class SourceRef:
     """A declared Source: the line it reads and whether it is required (else optional)."""
@@ -78,6 +69,7 @@ class Pond:
     code_changed: bool = True  # a new version deployed: the next run executes
     targets: Targets = field(default_factory=Targets)
     trigger: Trigger | None = None
+    trigger_removed: int | None = None  # when its standing trigger was last removed (`why`)
     windows: list[WindowRule] = field(default_factory=list)
     # faults
     immediate_retries: int = 0

@@ -42,6 +42,8 @@ def pulse(eng: Engine, p: Pond, at: int | None) -> None:
 
 
 def set_standing(eng: Engine, p: Pond, trigger: Trigger | None) -> None:
+    if trigger is None and p.trigger is not None:
+        p.trigger_removed = eng.now
     p.trigger = trigger
     eng.touch(p)
     if on_clock(p):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import statistics
+from collections.abc import Callable
 from typing import Any
 
 from duckstring.engine import NEVER
@@ -17,6 +18,11 @@ from duckstring.times import format_duration, format_offset
 
 def _rel(sim: Simulation, f: int) -> int | None:
     return None if f == NEVER else f - sim.scenario.start
+
+
+def _offset(sim: Simulation) -> Callable[[int], str]:
+    """Times in a simulation's words: an offset from its clock's start."""
+    return lambda ms: format_offset(ms - sim.scenario.start)
 
 
 def to_dict(sim: Simulation) -> dict[str, Any]:
@@ -38,7 +44,8 @@ def to_dict(sim: Simulation) -> dict[str, Any]:
                 for ripple, attempts in sim.timeline.attempts[p.name].items()
             },
             "final": {
-                "why": [r.render(name_of) for r in explain(sim.engine, state.line).reasons],
+                "why": [r.render(name_of, _offset(sim))
+                        for r in explain(sim.engine, state.line).reasons],
                 "start_f": _rel(sim, state.start_f),
                 "end_f": _rel(sim, state.end_f),
                 "changed_f": _rel(sim, state.changed_f),
@@ -108,7 +115,7 @@ def to_text(sim: Simulation) -> str:
     for p in sim.scenario.ponds:  # why each Pond that did not come to rest is where it is
         line = line_of(p.name)
         if status(sim.engine.ponds[line]) != "idle":
-            out.append(f"{p.name.ljust(name_w)}  {explain(sim.engine, line).render(name_of)}")
+            out.append(f"{p.name.ljust(name_w)}  {explain(sim.engine, line).render(name_of, _offset(sim))}")
     if out[-1]:
         out.append("")
     if sim.settled_at is not None:

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from duckstring import known
 from duckstring.cli_errors import FAILED, UNREACHABLE, CliError
+from duckstring.lines import pond_name, split_line
 from duckstring.terminal import console
 from duckstring.terminal.views import StatusTable, progress_lines, short_age
 
@@ -248,7 +249,8 @@ def _live(session: Session, params: dict[str, Any], doc: dict[str, Any], goal: G
 
 def failure(session: Session, line: str, outcome: Outcome) -> CliError:
     """Why a one-shot did not succeed: the failing Pond's error and its Ripple traceback."""
-    doc = poll(session, {"pond": line.rpartition("@")[0], "major": line.rpartition("@")[2]}, None)
+    name, major = split_line(line)
+    doc = poll(session, {"pond": name, "major": major}, None)
     p = find(doc, line) or {}
     missing = list(p.get("missing_sources") or [])
     culprits = [line] if p.get("is_failed") or p.get("is_killed") else [
@@ -263,7 +265,7 @@ def failure(session: Session, line: str, outcome: Outcome) -> CliError:
         reasons.append("missing Source " + ", ".join(missing) + " (not deployed)")
     message = f"{outcome.summary}: " + "; ".join(reasons) if reasons else outcome.summary
     if culprits:
-        first = culprits[0].rpartition("@")[0]
+        first = pond_name(culprits[0])
         hint = (f"`duckstring runs {first} --failed` shows the history; after a fix, "
                 f"`duckstring pond deploy` or `duckstring control wake {first}` runs it again")
     else:
@@ -273,7 +275,7 @@ def failure(session: Session, line: str, outcome: Outcome) -> CliError:
 
 
 def _why(session: Session, line: str, p: dict[str, Any] | None) -> tuple[str, list[str]]:
-    name, _, major = line.rpartition("@")
+    name, major = split_line(line)
     if p is not None and p.get("is_killed"):
         return f"{line} was killed", []
     try:

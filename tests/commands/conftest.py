@@ -40,11 +40,11 @@ class Cli:
         return Path(self.env["DUCKSTRING_HOME"])
 
     def __call__(self, *args: str, timeout: float = 100, cwd: Path | None = None,
-                 env: dict[str, str] | None = None) -> Result:
+                 env: dict[str, str] | None = None, input: str | None = None) -> Result:
         proc = subprocess.run(
             [sys.executable, "-m", "duckstring", *args], cwd=cwd or self.base,
-            env={**self.env, **(env or {})}, stdin=subprocess.DEVNULL, capture_output=True,
-            text=True, timeout=timeout,
+            env={**self.env, **(env or {})}, capture_output=True, text=True, timeout=timeout,
+            **({"input": input} if input is not None else {"stdin": subprocess.DEVNULL}),
         )
         return Result(proc.returncode, proc.stdout, proc.stderr)
 

@@ -5,6 +5,7 @@ root cause, passes, where a Tap's pull reached), from the engine's own notes; an
 from __future__ import annotations
 
 from duckstring.engine.explain import explain
+from duckstring.times import format_offset
 from tests.engine.simkit import clock, event, pond, ripple, scenario, simulate, window
 
 
@@ -21,7 +22,8 @@ def lines_of(text: str, pond_name: str) -> list[str]:
 def why(out: object, name: str) -> list[tuple[str, str]]:
     """(kind, text) of each reason `explain` gives for `name` at the end of the run."""
     sim = out.sim  # type: ignore[attr-defined]
-    return [(r.kind, r.render(lambda line: line.rpartition("@")[0]))
+    return [(r.kind, r.render(lambda line: line.rpartition("@")[0],
+                              lambda ms: format_offset(ms - sim.scenario.start)))
             for r in explain(sim.engine, f"{name}@1").reasons]
 
 
@@ -95,7 +97,7 @@ def test_the_report_ends_with_why_each_pond_is_not_at_rest() -> None:
     ))
     text = out.text()
     assert "\nA  failed: a raised (attempt 1); runs again after a deploy of a fix" in text
-    assert "\nB  blocked: A failed (a raised (attempt 1)); holds a push target, kept until" in text
+    assert "\nB  blocked: A failed (a raised (attempt 1)); holds a push target +0.000s, kept until" in text
     assert out.final("B")["why"][0] == "A failed (a raised (attempt 1))"
 
 
@@ -114,7 +116,7 @@ def test_explains_a_pond_queued_behind_a_running_source() -> None:
         pond("B", ripple("b"), sources=["A"]),
         event("0s", "pulse", "B"),
     ), until="2s")
-    assert why(out, "B") == [("holds", "holds a push target"),
+    assert why(out, "B") == [("holds", "holds a push target +0.000s"),
                              ("waits", "waits for Source A, running")]
     assert why(out, "A") == [("running", "Ripples a running")]
 
@@ -125,7 +127,20 @@ def test_explains_waiting_for_a_window() -> None:
         pond("A", ripple("a"), window("nightly", "02:00", "1d", duration="1h")),
         event("0s", "tap", "A"),
     ))
-    assert ("window", "waits for Window nightly to open") in why(out, "A")
+    assert ("window", "waits for Window nightly to open at +2h00m00.000s") in why(out, "A")
+    reason = explain(out.sim.engine, "A@1").reasons[-1]  # type: ignore[attr-defined]
+    assert (reason.kind, reason.rule, reason.at) == ("window", "§8",
+                                                     out.sim.scenario.start + 2 * 3_600_000)
+
+
+def test_explains_idle_since_its_standing_trigger_was_removed() -> None:
+    out = simulate(scenario(
+        pond("A", ripple("a")),
+        event("0s", "wave", "A"),
+        event("3500ms", "remove", "A"),
+    ))
+    assert why(out, "A")[0] == (
+        "idle", "no demand: no pull, no push target; its standing trigger was removed at +3.500s")
 
 
 def test_explains_idle_without_demand_and_a_run_that_will_pass() -> None:

@@ -21,7 +21,6 @@ import falcon
 from duckstring.embedded.access import levels
 from duckstring.embedded.access.keys import OPEN_CALLER, Caller, KeyRing
 from duckstring.embedded.access.levels import Level, Need
-from duckstring.embedded.auth import _bearer
 from duckstring.embedded.errors import Forbidden, Unauthorized
 
 DUCK_CALLER = Caller("duck", Level.READ)  # Duck routes are their own realm (levels rule 5)
@@ -64,6 +63,12 @@ class Gate:
         return self.ring.authenticate(key, now)
 
 
+def bearer(req: falcon.Request) -> str:
+    header = req.get_header("Authorization") or ""
+    scheme, _, value = header.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" else ""
+
+
 class GateMiddleware:
     """The Falcon side: after routing (so the route template is known), admit the request
     and leave its caller in `req.context.caller` for responders and the audit trail."""
@@ -76,5 +81,6 @@ class GateMiddleware:
                          params: dict[str, Any]) -> None:
         if resource is None:  # no route: Falcon answers 404, naming nothing
             return
+        req.context.params = params  # for the audit trail (audit.py)
         req.context.caller = self.gate.admit(req.method, req.uri_template or "",
-                                             params.get("verb"), _bearer(req), self.clock())
+                                             params.get("verb"), bearer(req), self.clock())

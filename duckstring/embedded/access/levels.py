@@ -1,7 +1,7 @@
 """Access levels and the level each route needs — the one place that says so.
 
 1. `read` < `demand` < `full`; a key of a level may do everything a lower one may.
-2. `read`: look — status, runs, tables, queries, table files, versions, metrics, the audit
+2. `read`: look — status, `why`, runs, tables, queries, table files, versions, metrics, the audit
    trail, key/secret/alert listings (names only; never a key or a value).
 3. `demand`: `read` plus asking for data — the trigger verbs (`tap`, `pulse`, `wave`, `tide`,
    `untrigger`) and `wake`, `force`, `sleep`.
@@ -56,6 +56,7 @@ ROUTES: dict[tuple[str, str], Need] = {
     ("GET", "/api/ponds/{name}/budget"): READ,
     ("POST", "/api/ponds/{name}/budget"): FULL,
     ("GET", "/api/ponds/{name}/windows"): READ,
+    ("GET", "/api/ponds/{name}/why"): READ,
     ("POST", "/api/ponds/{name}/windows"): FULL,
     ("DELETE", "/api/ponds/{name}/windows/{window}"): FULL,
     ("GET", "/api/ponds/{name}/tables"): READ,

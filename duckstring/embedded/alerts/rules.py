@@ -29,6 +29,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from duckstring.lines import pond_name
+
 if TYPE_CHECKING:
     from duckstring.engine import Engine
 
@@ -51,7 +53,7 @@ class Rule:
     renotify_ms: int | None = None
 
     def covers(self, line: str) -> bool:
-        return not self.ponds or line in self.ponds or line.rpartition("@")[0] in self.ponds
+        return not self.ponds or line in self.ponds or pond_name(line) in self.ponds
 
 
 def make_rule(name: str, target: str, *, on: Iterable[str] | None = None,

@@ -11,7 +11,7 @@ from duckstring.embedded.resources.deploy import Deploy
 from duckstring.embedded.resources.duck import DuckChannel
 from duckstring.embedded.resources.meta import Health, Identity
 from duckstring.embedded.resources.observe import Runs, Status
-from duckstring.embedded.resources.ponds import Budget, Ponds, Verb, Windows
+from duckstring.embedded.resources.ponds import Budget, Ponds, Verb, Why, Windows
 
 if TYPE_CHECKING:
     from duckstring.embedded.app import Catchment
@@ -28,6 +28,7 @@ def add_routes(app: falcon.App, c: Catchment) -> None:
     app.add_route("/api/ponds/{name}", ponds, suffix="item")
     app.add_route("/api/ponds/{name}/versions/{version}", ponds, suffix="version")
     app.add_route("/api/ponds/{name}/budget", Budget(c))
+    app.add_route("/api/ponds/{name}/why", Why(c))
     app.add_route("/api/ponds/{name}/windows", windows)
     app.add_route("/api/ponds/{name}/windows/{window}", windows, suffix="item")
     app.add_route("/api/ponds/{name}/tables", tables)
@@ -38,6 +39,9 @@ def add_routes(app: falcon.App, c: Catchment) -> None:
     app.add_route("/api/query", Query(c))
     app.add_route("/api/duck/{name}/{major}/jobs", duck, suffix="jobs")
     app.add_route("/api/duck/{name}/{major}/events", duck, suffix="events")
+    from duckstring.embedded.resources.team import add_team_routes
     from duckstring.embedded.resources.ui import add_ui
+
+    add_team_routes(app, c)
 
     add_ui(app)

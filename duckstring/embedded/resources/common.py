@@ -18,6 +18,7 @@ import falcon.media
 
 from duckstring.embedded.errors import BadRequest, Invalid, NotFound, TooLarge
 from duckstring.engine import line_id
+from duckstring.lines import split_line
 from duckstring.times import parse_instant
 
 if TYPE_CHECKING:
@@ -28,7 +29,7 @@ def resolve_line(c: Catchment, name: str, req: falcon.Request) -> str:
     """`?major=` picks the line (default: the highest deployed major); `?version=` must be
     its line's selected version."""
     co = c.coordinator
-    majors = sorted(int(line.rpartition("@")[2]) for line in co.selected if line.rpartition("@")[0] == name)
+    majors = sorted(m for n, m in map(split_line, co.selected) if n == name)
     if not majors:
         raise NotFound(f"no Pond named {name!r} is deployed")
     version = req.get_param("version")

@@ -29,6 +29,9 @@ class Status:
         lines = status.lineage(self.c.coordinator, resolve_line(self.c, pond, req)) if pond else None
         doc = status.build(self.c.coordinator, lines=lines)
         doc["catchment"] = {"id": self.c.id, "name": self.c.name}
+        caller = req.context.caller
+        doc["caller"] = {"name": caller.name, "level": str(caller.level),
+                         "keyed": self.c.team.keys.keyed}
         resp.media = doc
 
 

@@ -114,6 +114,18 @@ class Verb:
         resp.media = out
 
 
+class Why:
+    """`GET /api/ponds/{name}/why`: the Pond's state and the chain of reasons."""
+
+    def __init__(self, c: Catchment) -> None:
+        self.c = c
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        from duckstring.embedded import why
+
+        resp.media = why.build(self.c, resolve_line(self.c, name, req))
+
+
 class Budget:
     def __init__(self, c: Catchment) -> None:
         self.c = c

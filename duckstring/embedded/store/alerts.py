@@ -42,6 +42,10 @@ def rules(conn: sqlite3.Connection) -> list[tuple[Rule, int, Memory]]:
             for r in conn.execute("SELECT * FROM alert_rules ORDER BY name")]
 
 
+def any_rule(conn: sqlite3.Connection) -> bool:
+    return conn.execute("SELECT 1 FROM alert_rules LIMIT 1").fetchone() is not None
+
+
 def remember(conn: sqlite3.Connection, name: str, memory: Memory) -> None:
     conn.execute("UPDATE alert_rules SET memory = ? WHERE name = ?",
                  (json.dumps(memory, separators=(",", ":"), sort_keys=True), name))

@@ -188,3 +188,38 @@ def lines_named(conn: sqlite3.Connection, name: str) -> list[str]:
     """The lines of `name` that have history (also after `pond remove`), by major."""
     return [r[0] for r in conn.execute(
         "SELECT DISTINCT line, major FROM runs WHERE name = ? ORDER BY major", (name,))]
+
+
+def newest(conn: sqlite3.Connection, line: str, statuses: tuple[str, ...]) -> dict[str, Any] | None:
+    """The line's newest run in one of `statuses` (`why`: since when it runs, when it failed)."""
+    r = conn.execute(
+        f"SELECT * FROM runs WHERE line = ? AND status IN ({', '.join('?' for _ in statuses)}) "
+        "ORDER BY id DESC LIMIT 1", (line, *statuses),
+    ).fetchone()
+    return None if r is None else dict(r)
+
+
+def running_attempts(conn: sqlite3.Connection, line: str) -> dict[str, int]:
+    """When each running attempt of the line started, by Ripple."""
+    return {
+        r["ripple"]: int(r["started_at"])
+        for r in conn.execute(
+            "SELECT ripple, max(started_at) AS started_at FROM attempts "
+            "WHERE line = ? AND status = 'running' AND started_at IS NOT NULL GROUP BY ripple",
+            (line,),
+        )
+    }
+
+
+def recent_durations(conn: sqlite3.Connection, line: str, per_ripple: int) -> dict[str, list[int]]:
+    """The durations (ms) of each Ripple's newest `per_ripple` successful attempts."""
+    out: dict[str, list[int]] = {}
+    for r in conn.execute(
+        "SELECT ripple, finished_at - started_at AS ms FROM attempts WHERE line = ? "
+        "AND status = 'success' AND started_at IS NOT NULL AND finished_at IS NOT NULL "
+        "ORDER BY id DESC LIMIT 1000", (line,),
+    ):
+        got = out.setdefault(r["ripple"], [])
+        if len(got) < per_ripple:
+            got.append(int(r["ms"]))
+    return out
