@@ -1,4 +1,4 @@
-# bash completion for duckstring and ds — generated from the command tree by `python -m duckstring.commands.gendocs`; do not edit.
+# bash completion for duckstring and ds — generated from the command tree by `python -m duckstring.reference.gendocs`; do not edit.
 
 _duckstring_catchments() {
     local file="${DUCKSTRING_HOME:-$HOME/.duckstring}/config.toml"

@@ -1,4 +1,4 @@
-# fish completion for duckstring and ds — generated from the command tree by `python -m duckstring.commands.gendocs`; do not edit.
+# fish completion for duckstring and ds — generated from the command tree by `python -m duckstring.reference.gendocs`; do not edit.
 
 function __duckstring_catchments
     set -l home $HOME/.duckstring

@@ -1,3 +1,3 @@
-from duckstring.cli import main
+from duckstring.entry import main
 
 main(prog_name="duckstring")

@@ -16,7 +16,7 @@ import typer
 from typer.core import TyperGroup
 
 from duckstring import __version__
-from duckstring.cli_errors import FAILED, CliError
+from duckstring.cli_errors import FAILED, CliError, reader_gone
 from duckstring.commands import (
     catchment,
     control,
@@ -60,7 +60,7 @@ def _one_line(call: Any) -> Any:
     except (typer.Exit, typer.Abort):
         raise
     except BrokenPipeError:
-        _reader_gone()
+        reader_gone()
     except CliError as e:
         console.report(e)
         raise typer.Exit(e.code) from None
@@ -102,17 +102,19 @@ def _version(value: bool) -> None:
 def _show_completion(value: bool) -> None:
     if value:
         from duckstring.reference.completions import detect_shell, script
+        from duckstring.reference.tree import load
 
-        typer.echo(script(detect_shell()), nl=False)
+        typer.echo(script(detect_shell(), load(app)), nl=False)
         raise typer.Exit()
 
 
 def _install_completion(value: bool) -> None:
     if value:
         from duckstring.reference.completions import detect_shell, install
+        from duckstring.reference.tree import load
 
         shell = detect_shell()
-        for line in install(shell):
+        for line in install(shell, load(app)):
             typer.echo(line)
         raise typer.Exit()
 
@@ -157,19 +159,10 @@ app.add_typer(team.alert_app)
 app.command(name="audit")(team.audit)
 
 
-def _reader_gone() -> None:
-    """Whoever read our output left (`duckstring --help | head`): stop quietly, with stdout
-    pointed at /dev/null so the interpreter's last flush has nowhere to fail."""
-    import os
-    import sys
-
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
-    raise SystemExit(1)  # as click and rich do for a closed pipe
-
-
 def main(prog_name: str | None = None) -> None:
+    """Run the command tree (`duckstring/entry.py` is the console entry point, which answers
+    the root `--version` and `--help` without it)."""
     try:
         app(prog_name=prog_name)
     except BrokenPipeError:
-        _reader_gone()
+        reader_gone()

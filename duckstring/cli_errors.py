@@ -31,3 +31,14 @@ class CliError(Exception):
         self.code = code
         self.details = list(details or [])
         self.hint = hint
+
+
+def reader_gone() -> None:
+    """Whoever read our output left (`duckstring --help | head`): stop quietly, with stdout
+    pointed at /dev/null so the interpreter's last flush has nowhere to fail."""
+    import os
+    import sys
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    raise SystemExit(1)  # as click and rich do for a closed pipe

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from duckstring.commands.gendocs import ROOT
+from duckstring.cli import app
+from duckstring.reference.gendocs import ROOT
 from duckstring.reference.tree import load
 from duckstring.scaffold import FILES as SCAFFOLD
 
@@ -71,7 +72,7 @@ def test_markdown_links_and_paths_resolve(path: Path) -> None:
 
 def _help_texts() -> list[tuple[str, str]]:
     out = []
-    for node in load().walk():
+    for node in load(app).walk():
         out.append((node.name, node.help))
         out += [(f"{node.name} {o.flags[0]}", o.help) for o in node.options]
         out += [(f"{node.name} {a.metavar}", a.help) for a in node.arguments]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from duckstring.reference.tree import ALIASES, PROG, Node, load
+from duckstring.reference.tree import ALIASES, PROG, Node
 
 SHELLS = ("bash", "zsh", "fish")
 FILES = {"bash": "duckstring.bash", "zsh": "_duckstring", "fish": "duckstring.fish"}
@@ -20,7 +20,7 @@ FILES = {"bash": "duckstring.bash", "zsh": "_duckstring", "fish": "duckstring.fi
 CATCHMENT_FLAGS = ("--catchment", "-c")
 CATCHMENT_ARGS = ("catchment start", "catchment set-default", "catchment disconnect")
 HEADER = ("completion for duckstring and ds — generated from the command tree by "
-          "`python -m duckstring.commands.gendocs`; do not edit")
+          "`python -m duckstring.reference.gendocs`; do not edit")
 
 _CATCHMENTS_SED = r"sed -n 's/^[[:space:]]*\[catchments\.\([^]]*\)\].*/\1/p'"
 _PONDS_DIR = "${DUCKSTRING_HOME:-$HOME/.duckstring}/completion"
@@ -270,8 +270,8 @@ end
 GENERATORS = {"bash": bash, "zsh": zsh, "fish": fish}
 
 
-def script(shell: str, tree: Node | None = None) -> str:
-    return GENERATORS[shell](tree or load())
+def script(shell: str, tree: Node) -> str:
+    return GENERATORS[shell](tree)
 
 
 def detect_shell() -> str:
@@ -290,10 +290,10 @@ def detect_shell() -> str:
     return name
 
 
-def install(shell: str) -> list[str]:
+def install(shell: str, tree: Node) -> list[str]:
     """Install the script where the shell finds it; return what was done, line by line."""
     home = Path.home()
-    text = script(shell)
+    text = script(shell, tree)
     done = []
     if shell == "bash":
         target = home / ".bash_completions" / "duckstring.sh"

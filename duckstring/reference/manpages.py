@@ -4,7 +4,7 @@ environment, files and exit status) and `duckstring-GROUP.1` per command group."
 from __future__ import annotations
 
 from duckstring import __version__
-from duckstring.reference.tree import PROG, Node, load
+from duckstring.reference.tree import PROG, Node
 
 SECTION = "1"
 MANUAL = "duckstring manual"
@@ -91,7 +91,7 @@ def group_page(group: Node) -> str:
     name = "-".join(group.path)
     roff_name = esc(name).replace("-", "\\-")
     lines = [
-        '.\\" generated from the command tree by `python -m duckstring.commands.gendocs`',
+        '.\\" generated from the command tree by `python -m duckstring.reference.gendocs`',
         _title(name),
         ".SH NAME",
         f"{roff_name} \\- {esc(group.short)}",
@@ -111,7 +111,7 @@ def main_page(tree: Node) -> str:
     groups = [c for c in tree.children if c.is_group]
     commands = [c for c in tree.children if not c.is_group]
     lines = [
-        '.\\" generated from the command tree by `python -m duckstring.commands.gendocs`',
+        '.\\" generated from the command tree by `python -m duckstring.reference.gendocs`',
         _title(PROG),
         ".SH NAME",
         f"{PROG}, ds \\- {esc(tree.short)}",
@@ -148,9 +148,8 @@ def main_page(tree: Node) -> str:
     return "\n".join(lines) + "\n"
 
 
-def pages(tree: Node | None = None) -> dict[str, str]:
+def pages(tree: Node) -> dict[str, str]:
     """`{file name: roff text}` for every page."""
-    tree = tree or load()
     out = {f"{PROG}.{SECTION}": main_page(tree)}
     for g in tree.children:
         if g.is_group:

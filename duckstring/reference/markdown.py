@@ -5,9 +5,9 @@ command with its help text, arguments and options."""
 from __future__ import annotations
 
 from duckstring.reference.manpages import ENVIRONMENT, EXIT_STATUS
-from duckstring.reference.tree import Node, load
+from duckstring.reference.tree import Node
 
-HEADER = ("<!-- generated from the command tree by `python -m duckstring.commands.gendocs`; "
+HEADER = ("<!-- generated from the command tree by `python -m duckstring.reference.gendocs`; "
           "edit the help texts (or duckstring/reference/markdown.py), not this file -->")
 
 PREAMBLE = """\
@@ -101,8 +101,7 @@ def _command(node: Node, level: int) -> list[str]:
     return lines
 
 
-def cli_reference(tree: Node | None = None) -> str:
-    tree = tree or load()
+def cli_reference(tree: Node) -> str:
     lines = [HEADER, "", PREAMBLE.replace("{example}", _example()), "## Exit codes", "", "| code | meaning |", "|---|---|"]
     lines += [f"| {code} | {_cell(text)} |" for code, text in EXIT_STATUS]
     lines += ["", "## Environment", "", "| variable | meaning |", "|---|---|"]

@@ -75,10 +75,10 @@ def plain(text: str | None) -> str:
     return Text.from_markup(inspect.cleandoc(text or "")).plain.strip()
 
 
-def load() -> Node:
+def load(app: Any) -> Node:
+    """The tree of a Typer `app` (the CLI's is `duckstring.cli.app`). It is an argument, not an
+    import, so that the CLI can use its own reference without an import cycle."""
     import typer
-
-    from duckstring.cli import app
 
     command = typer.main.get_command(app)
     return _node(command, (PROG,), PROG)

@@ -99,7 +99,7 @@ def test_download_says_the_size_it_will_write(demo: Cli) -> None:
 @pytest.mark.parametrize("args", [["--help"], ["trigger", "pulse", "--help"],
                                   ["simulate", "examples/scenarios/tide.toml", "--json"]])
 def test_a_closed_pipe_ends_quietly(args: list[str]) -> None:
-    from duckstring.commands.gendocs import ROOT
+    from duckstring.reference.gendocs import ROOT
 
     read, write = os.pipe()
     os.close(read)  # like `… | head` once head has gone

@@ -11,8 +11,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from duckstring.commands.gendocs import ROOT
 from duckstring.demo import PONDS
+from duckstring.reference.gendocs import ROOT
 from tests.commands.conftest import Cli, assert_nothing_running
 from tests.e2e.harness import free_port
 

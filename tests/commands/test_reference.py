@@ -13,8 +13,7 @@ import typer
 from typer.testing import CliRunner
 
 from duckstring.cli import app
-from duckstring.commands import gendocs
-from duckstring.reference import completions
+from duckstring.reference import completions, gendocs
 from duckstring.reference.tree import load
 
 
@@ -22,12 +21,12 @@ def test_generated_files_have_not_drifted() -> None:
     stale = gendocs.drifted()
     assert not stale, (
         f"out of date: {[str(p.relative_to(gendocs.ROOT)) for p in stale]}; "
-        "run `python -m duckstring.commands.gendocs`"
+        "run `python -m duckstring.reference.gendocs`"
     )
 
 
 def test_every_group_has_a_man_page_and_every_command_is_listed() -> None:
-    tree = load()
+    tree = load(app)
     groups = [c.path[-1] for c in tree.children if c.is_group]
     pages = {p.name for p in (gendocs.ROOT / "man").glob("*.1")}
     assert pages == {"duckstring.1", *(f"duckstring-{g}.1" for g in groups)}
@@ -40,7 +39,7 @@ def test_every_group_has_a_man_page_and_every_command_is_listed() -> None:
 
 def test_every_command_has_help_with_an_example() -> None:
     runner = CliRunner()
-    for node in load().walk():
+    for node in load(app).walk():
         if node.is_group and len(node.path) > 1 and node.path[-1] != "window":
             continue
         if len(node.path) == 1:
@@ -74,9 +73,9 @@ def test_show_completion_prints_the_committed_script(shell: str, tmp_path: Path)
 def test_install_writes_where_the_shell_looks(shell: str, tmp_path: Path,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HOME", str(tmp_path))
-    done = completions.install(shell)
+    done = completions.install(shell, load(app))
     assert done[-1].startswith(f"{shell} completion installed")
-    expected = completions.script(shell)
+    expected = completions.script(shell, load(app))
     if shell == "bash":
         assert (tmp_path / ".bash_completions/duckstring.sh").read_text() == expected
         assert "source" in (tmp_path / ".bashrc").read_text()
@@ -87,7 +86,7 @@ def test_install_writes_where_the_shell_looks(shell: str, tmp_path: Path,
         folder = tmp_path / ".config/fish/completions"
         assert (folder / "duckstring.fish").read_text() == expected
         assert (folder / "ds.fish").read_text() == expected
-    completions.install(shell)  # twice: the rc file is not edited again
+    completions.install(shell, load(app))  # twice: the rc file is not edited again
     rc = {"bash": ".bashrc", "zsh": ".zshrc"}.get(shell)
     if rc:
         assert (tmp_path / rc).read_text().count("# duckstring completion") == 1
@@ -177,4 +176,4 @@ def test_other_scripts_parse(shell: str) -> None:
 
 def test_the_tree_is_the_app() -> None:
     command = typer.main.get_command(app)
-    assert set(command.commands) == {c.path[-1] for c in load().children}  # type: ignore[attr-defined]
+    assert set(command.commands) == {c.path[-1] for c in load(app).children}  # type: ignore[attr-defined]
