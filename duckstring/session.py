@@ -58,7 +58,12 @@ def build_server(reg: Registration) -> Server:
     host, port = listen_address(reg)
     settings = replace(Settings.from_env(), root=reg.root.absolute(), api_key=reg.key,
                        catchment_url=reg.url, poll_slots=THREADS // 2)
-    app = create_app(settings)
+    from duckstring.embedded.access.secrets import SecretsKeyError
+
+    try:
+        app = create_app(settings)
+    except SecretsKeyError as e:
+        raise CliError(f"cannot open {reg.name!r}: {e.message}", FAILED) from None
     try:
         server = Server(app, host, port)
     except OSError as e:

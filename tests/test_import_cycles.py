@@ -121,6 +121,17 @@ def test_no_import_cycles() -> None:
         for c in found)
 
 
+def test_only_the_entry_points_import_the_command_tree() -> None:
+    # What the commands share with other packages lives outside commands/ (Target, deploying),
+    # and the reference is handed the tree; only the entry point and gendocs import the CLI.
+    allowed = {"duckstring.entry", "duckstring.__main__", "duckstring.reference.gendocs"}
+    for name, targets in graph().items():
+        if name == "duckstring.cli" or name.startswith("duckstring.commands") or name in allowed:
+            continue
+        assert not {t for t in targets
+                    if t == "duckstring.cli" or t.startswith("duckstring.commands")}, name
+
+
 def test_the_walk_sees_a_cycle() -> None:
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
     assert cycles({"a": {"b"}, "b": set()}) == []

@@ -7,10 +7,11 @@ import contextlib
 import json
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import typer
+
+from duckstring.target import Target
 
 if TYPE_CHECKING:
     from duckstring.session import Session
@@ -26,23 +27,11 @@ VERSION = typer.Option(None, "--version", "-v", metavar="X.Y.Z",
 SILENT = typer.Option(False, "--silent", help="Submit and return without the live view.")
 WATCH = typer.Option(False, "--watch", help="Keep the live view open after the Pond settles.")
 JSON = typer.Option(False, "--json", help="Machine-readable output (one JSON document).")
+DRY_RUN = typer.Option(False, "--dry-run",
+                       help="Predict what it would run and when, from the live state; change nothing.")
+DRY_JSON = typer.Option(False, "--json", help="With --dry-run: the prediction as JSON.")
 YES = typer.Option(False, "--yes", "-y", help="Answer yes to every question.")
 POND = typer.Argument(..., metavar="POND", help="Pond name, or NAME@MAJOR as output prints it.")
-
-
-@dataclass(frozen=True)
-class Target:
-    """A Pond as a command names it: `-m` picks the line, `-v` pins the exact version."""
-
-    pond: str
-    major: int | None = None
-    version: str | None = None
-
-    def params(self) -> dict[str, Any]:
-        return {"major": self.major, "version": self.version}
-
-    def path(self, *rest: str) -> str:
-        return "/".join(("/api/ponds", self.pond, *rest))
 
 
 def parse_pond(pond: str, major: int | None = None, version: str | None = None) -> Target:

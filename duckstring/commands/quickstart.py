@@ -18,7 +18,8 @@ from pathlib import Path
 
 import typer
 
-from duckstring.commands._context import CATCHMENT, Target, open_catchment
+from duckstring.commands._context import CATCHMENT, open_catchment
+from duckstring.target import Target
 
 NAME = "demo"
 
@@ -59,8 +60,8 @@ def quickstart(
     Example: [bold]duckstring quickstart[/]
     """
     from duckstring.commands._verbs import follow_one_shot
-    from duckstring.commands.pond import deploy_project
     from duckstring.demo import PONDS, write_demo
+    from duckstring.deploying import deploy_project
     from duckstring.terminal import console
     from duckstring.terminal.views import rows_table
 

@@ -1,15 +1,19 @@
 """One Ripple attempt on a pool thread: call the author's function, capture its log lines, and
-turn an exception into the one-line `error` and the formatted `traceback` the events carry."""
+turn an exception into the one-line `error` and the formatted `traceback` the events carry —
+each with the Duck's secrets masked (`***`, duckstring/redact.py) before it goes anywhere."""
 
 from __future__ import annotations
 
+import functools
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from duckstring.redact import Redactor, from_environ
 from duckstring.tracebacks import relative_paths, user_traceback
 
 LOG_LIMIT = 64 * 1024  # keep the tail: an attempt's log travels inside one event
@@ -64,6 +68,12 @@ class Outcome:
     log: str = ""
 
 
+@functools.cache
+def redactor() -> Redactor:
+    """The secrets this Duck was launched with (its environment does not change)."""
+    return from_environ(os.environ)
+
+
 def one_line(e: BaseException) -> str:
     text = " ".join(str(e).split())
     line = f"{type(e).__name__}: {text}" if text else type(e).__name__
@@ -73,11 +83,12 @@ def one_line(e: BaseException) -> str:
 def invoke(func: Callable[[Any], Any], handle: Any, capture: Capture,
            project: Path | None = None) -> Outcome:
     """Call a Ripple; its traceback shows paths relative to `project` (tracebacks.py)."""
+    redact = redactor()
     try:
         func(handle)
     except BaseException as e:  # SystemExit or KeyboardInterrupt in a Ripple is its failure too
-        return Outcome(False, error=relative_paths(one_line(e), project),
-                       traceback=user_traceback(e, project), log=capture.text())
+        return Outcome(False, error=redact(relative_paths(one_line(e), project)),
+                       traceback=redact(user_traceback(e, project)), log=redact(capture.text()))
     finally:
         handle._close()
-    return Outcome(True, skipped=handle._skipped, log=capture.text())
+    return Outcome(True, skipped=handle._skipped, log=redact(capture.text()))

@@ -2,7 +2,8 @@
 
 Secrets never go on the command line (it shows in `ps`): the Catchment's address comes from
 `DUCKSTRING_CATCHMENT_URL` and the Duck token from `DUCKSTRING_DUCK_TOKEN`. Logs go to stderr,
-which the Catchment redirects to the line's `duck.log`.
+which the Catchment redirects to the line's `duck.log`. The secrets the Duck was launched with
+(their names in `DUCKSTRING_SECRET_NAMES`) are masked in everything it writes there.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import re
 import signal
 import sys
 from pathlib import Path
-from typing import IO, NoReturn
+from typing import IO, Any, NoReturn
 
 from duckstring import protocol
 from duckstring.duck import lock
@@ -46,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     from duckstring.layout import Layout
 
     layout = Layout(args.root)
+    _redact_output()
     logging.basicConfig(
         level=os.environ.get("DUCKSTRING_DUCK_LOG_LEVEL", "INFO").upper(),
         stream=sys.stderr,
@@ -66,20 +68,49 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     token = os.environ.get(protocol.TOKEN_ENV, "")
 
+    import secrets
+
     from duckstring.duck.channel import Channel
     from duckstring.duck.worker import Settings, Worker
+    from duckstring.wake import fifo_path
 
     pid = os.getpid()
+    instance = secrets.token_hex(8)  # this process image; a re-exec is a new instance
+    acked = os.environ.pop(protocol.ACKED_ENV, "")
     worker = Worker(
         layout, name, major,
-        poll_channel=Channel(url, token, name, major, pid, layout.catchment_url),
-        send_channel=Channel(url, token, name, major, pid, layout.catchment_url),
+        poll_channel=Channel(url, token, name, major, pid, layout.catchment_url, instance, acked),
+        send_channel=Channel(url, token, name, major, pid, layout.catchment_url, instance),
         settings=Settings.from_env(),
         reexec=lambda: reexec(layout.root, args.line),
+        waker=_waker(fifo_path(layout.root, name, major)),
     )
     # SIGTERM (a Catchment insisting, systemd, docker stop): leave as on `shutdown`
     signal.signal(signal.SIGTERM, lambda signum, frame: worker.inbox.put(("signal", "SIGTERM")))
     return worker.run()
+
+
+def _waker(path: Path) -> Any:
+    """The line's wake-up FIFO, or None (then the Duck long-polls) where one cannot be made."""
+    from duckstring.wake import Waker
+
+    try:
+        return Waker(path)
+    except OSError as e:
+        logging.getLogger("duckstring.duck").warning("no wake-up FIFO at %s (%s): long-polling",
+                                                     path, e)
+        return None
+
+
+def _redact_output() -> None:
+    """stdout and stderr (a Ripple's print, a log line, a traceback) with secrets masked."""
+    from duckstring.duck.attempt import redactor
+    from duckstring.redact import RedactingStream
+
+    redact = redactor()
+    if redact:
+        sys.stdout = RedactingStream(sys.stdout, redact)
+        sys.stderr = RedactingStream(sys.stderr, redact)
 
 
 def reexec(root: Path, line: str) -> NoReturn:

@@ -17,6 +17,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=7474)
     args = parser.parse_args(argv)
 
+    from duckstring.embedded.access.secrets import SecretsKeyError
     from duckstring.embedded.app import create_app
     from duckstring.embedded.lock import RootLocked
     from duckstring.embedded.runner import THREADS, Server, serve_forever
@@ -27,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = replace(settings, root=args.root.expanduser().absolute())
     try:
         app = create_app(settings)
-    except RootLocked as e:
+    except (RootLocked, SecretsKeyError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     try:

@@ -15,21 +15,13 @@ from duckstring.embedded.store import runs
 from duckstring.engine import split_line
 from duckstring.engine.explain import Explanation, Reason, explain
 from duckstring.engine.status import status
-from duckstring.times import format_duration, iso
+from duckstring.times import clock_time, format_duration, iso
 
 if TYPE_CHECKING:
     import sqlite3
 
     from duckstring.embedded.app import Catchment
     from duckstring.engine import Engine
-
-
-def clock_time(ms: int, now: int) -> str:
-    """`12:00:03 UTC` on the same day as `now`, else `2026-01-05 12:00 UTC`."""
-    stamp = iso(ms)
-    if stamp[:10] == iso(now)[:10]:
-        return stamp[11:19] + " UTC"
-    return f"{stamp[:10]} {stamp[11:16]} UTC"
 
 
 def build(c: Catchment, line: str) -> dict[str, Any]:

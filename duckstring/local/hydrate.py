@@ -174,7 +174,7 @@ def from_catchment(project: LocalProject, client: Client, only: list[str]) -> It
     """Each declared Source's published tables (its pinned major), downloaded into place."""
     import duckdb
 
-    from duckstring.commands._context import Target
+    from duckstring.target import Target
     from duckstring.terminal import console
 
     for pin in project.manifest.sources:

@@ -11,6 +11,7 @@ import falcon
 import pytest
 
 from duckstring.embedded.store import Store
+from tests.e2e.conftest import env, root, start_catchment  # noqa: F401 (a real Catchment)
 from tests.team.receivers import HttpReceiver, SmtpReceiver
 
 R = TypeVar("R", HttpReceiver, SmtpReceiver)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from typing import TYPE_CHECKING
 
 import falcon
@@ -63,6 +64,7 @@ class Query:
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         if not self.slots.acquire(blocking=False):
+            self.c.team.metrics.query("", "busy")  # refused before its body is read
             raise Busy(f"{self.c.settings.query_concurrency} queries are running, the most at "
                        "once here (DUCKSTRING_QUERY_CONCURRENCY); try again in a moment",
                        retry_s=RETRY_S)
@@ -87,15 +89,19 @@ class Query:
         fmt = data.get("format") or "json"
         if fmt not in FORMATS:
             raise BadRequest(f"format must be one of {', '.join(FORMATS)}")
+        started, outcome = time.perf_counter(), "error"
         try:
             result = run_query(self.c.layout, name, major, sql=data.get("sql"),
                                table=data.get("table"), fmt=fmt, limit=data.get("limit"),
                                timeout_s=settings.query_timeout_s,
                                memory_mb=settings.query_memory_mb)
+            outcome = "ok"
         except QueryError as e:
             raise BadRequest(str(e)) from None
         except NoTable as e:
             raise NotFound(str(e)) from None
+        finally:
+            self.c.team.metrics.query(line, outcome, time.perf_counter() - started)
         if fmt == "json":
             resp.media = result
         else:
