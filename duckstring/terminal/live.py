@@ -28,7 +28,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from duckstring import known
-from duckstring.cli_errors import FAILED, UNREACHABLE, CliError
+from duckstring.api_error import ApiError
+from duckstring.cli_errors import FAILED, CliError
 from duckstring.lines import pond_name, split_line
 from duckstring.terminal import console
 from duckstring.terminal.views import StatusTable, progress_lines, short_age
@@ -162,8 +163,8 @@ def poll(session: Session, params: dict[str, Any], since: int | None,
             known.remember(session.reg.name, [p["id"] for p in doc.get("ponds", [])],
                            complete=not params.get("pond"))
             return doc
-        except CliError as e:
-            if e.code != UNREACHABLE or not session.reg.local or attempt == 2:
+        except ApiError as e:
+            if not e.unreachable or not session.reg.local or attempt == 2:
                 raise
             session.revive()
     raise AssertionError("unreachable")
@@ -206,6 +207,8 @@ def _next(session: Session, params: dict[str, Any], doc: dict[str, Any], goal: G
     pending = goal is not None and outcome is None
     quiet = pending and not any(in_flight(q) for q in doc.get("ponds", []))
     new = poll(session, params, doc["version"], wait=QUIET_S if quiet else WAIT_S)
+    if new.get("unchanged"):  # the server was too busy to hold the poll, and nothing changed
+        new = {**doc, "retry_s": new.get("retry_s")}
     if goal is not None and pending:
         outcome = goal.check(new)
         waited = not new.get("retry_s")  # else the server was too busy to hold the poll
@@ -283,7 +286,7 @@ def _why(session: Session, line: str, p: dict[str, Any] | None) -> tuple[str, li
         return f"{line} was killed", []
     try:
         runs = session.client.get("/api/runs", pond=name, major=major, ripples=True, limit=20)
-    except CliError:
+    except ApiError:
         runs = {"runs": []}
     run = next((r for r in runs["runs"] if r["status"] in ("failed", "killed")), None)
     if run is None:
