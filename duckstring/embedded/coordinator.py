@@ -37,6 +37,7 @@ Record = Callable[[sqlite3.Connection, int], None]
 Observe = Callable[[sqlite3.Connection, int, list[Effect], set[str]], None]
 Batch = list[dict[str, Any]]
 PRUNE_BATCH = 5000
+LOST = "the Duck exited during the attempt"
 
 
 class Coordinator:
@@ -171,6 +172,9 @@ class Coordinator:
                         "success" if ok else "failed", at, error=ev.get("error"),
                         traceback=ev.get("traceback"), log=ev.get("log"),
                     )
+                elif kind == protocol.RIPPLE_LOST:
+                    runs.attempt_finished(conn, line, ev["f"], ev["ripple"], ev["attempt"],
+                                          "failed", at, error=ev.get("error") or LOST)
                 elif kind == protocol.STUCK:
                     runs.fail_running_attempts(conn, line, at, ev.get("error") or "stuck")
 
