@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -195,9 +196,10 @@ def _parse(text: str, path: str) -> Scenario:
 
     raw_ponds = _list(top, "pond")
     known = {d["name"] for d in raw_ponds if isinstance(d, dict) and isinstance(d.get("name"), str)}
+    shared: dict[Any, Any] = {}
     for i, data in enumerate(raw_ponds, 1):
         with contextlib.suppress(_Skip):
-            scenario.ponds.append(_pond(problems, path, i, data, start))
+            scenario.ponds.append(_pond(problems, path, i, data, start, shared))
     if not raw_ponds and "pond" not in raw:
         problems.append(f"{path}: no [[pond]] entries; a scenario needs at least one Pond")
     _check_graph(problems, path, scenario.ponds, known)
@@ -218,29 +220,36 @@ def _list(top: _Entry, key: str) -> list[Any]:
         return []
 
 
-def _pond(problems: list[str], path: str, i: int, data: Any, day: int) -> SimPond:
+def _pond(problems: list[str], path: str, i: int, data: Any, day: int,
+          shared: dict[Any, Any]) -> SimPond:
+    """One [[pond]]. Names are interned and equal Ripples (and equal lists of them) are one
+    object across the scenario, kept in `shared`, as in a scenario built in code: the engine
+    then finds names by identity, and a list of Ripples already ordered is not ordered again."""
     entry = _Entry(problems, path, lambda: f"[[pond]] #{i}", "pond", data)
-    name = entry.require("name", str)
+    name = sys.intern(entry.require("name", str))
     entry.where = lambda: f"[[pond]] {name!r}"
     sources = []
     for s in entry.get("sources", list, ()):
         if not isinstance(s, str) or not s.rstrip("?"):
             entry.fail(f"sources must be Pond names ('name' or 'name?'), not {s!r}")
-        sources.append((s.rstrip("?"), not s.endswith("?")))
+        sources.append((sys.intern(s.rstrip("?")), not s.endswith("?")))
     bad = False
     ripples = []
     for j, rdata in enumerate(entry.get("ripple", list, ()), 1):
         try:
-            ripples.append(_ripple(problems, path, name, j, rdata))
+            ripple = _ripple(problems, path, name, j, rdata)
+            ripples.append(shared.setdefault(ripple, ripple))
         except _Skip:
             bad = True
     if not ripples and not bad:
         entry.fail("has no [[pond.ripple]]; add at least one Ripple")
-    if not bad:
+    these = tuple(ripples)
+    if not bad and these not in shared:
         try:
-            order_ripples(r.spec for r in ripples)
+            order_ripples(r.spec for r in these)
         except TopologyError as e:
             entry.fail(str(e))
+        shared[these] = these
     windows: list[WindowRule] = []
     for j, wdata in enumerate(entry.get("window", list, ()), 1):
         if sources:
@@ -252,7 +261,7 @@ def _pond(problems: list[str], path: str, i: int, data: Any, day: int) -> SimPon
     pond = SimPond(
         name=name,
         sources=tuple(sources),
-        ripples=tuple(ripples),
+        ripples=shared.get(these, these),
         windows=tuple(windows),
         immediate_retries=entry.count("immediate_retries"),
         source_retries=entry.count("source_retries"),
@@ -264,7 +273,7 @@ def _pond(problems: list[str], path: str, i: int, data: Any, day: int) -> SimPon
 
 def _ripple(problems: list[str], path: str, pond: str, j: int, data: Any) -> SimRipple:
     r = _Entry(problems, path, lambda: f"[[pond]] {pond!r} [[pond.ripple]] #{j}", "ripple", data)
-    rname = r.require("name", str)
+    rname = sys.intern(r.require("name", str))
     r.where = lambda: f"[[pond]] {pond!r} ripple {rname!r}"
     fail = r.get("fail", list, ())
     if fail and not all(isinstance(n, int) and n >= 1 for n in fail):
@@ -275,7 +284,7 @@ def _ripple(problems: list[str], path: str, pond: str, j: int, data: Any) -> Sim
     return SimRipple(
         name=rname,
         duration=r.duration("duration", 1000) or 0,
-        parents=tuple(parents),
+        parents=tuple(map(sys.intern, parents)),
         always_run=r.get("always_run", bool, False),
         fail=frozenset(fail),
         unchanged=r.get("unchanged", bool, False),
