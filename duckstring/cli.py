@@ -16,7 +16,8 @@ import typer
 from typer.core import TyperGroup
 
 from duckstring import __version__
-from duckstring.cli_errors import FAILED, CliError, reader_gone
+from duckstring.api_error import ApiError
+from duckstring.cli_errors import FAILED, CliError, from_api, reader_gone
 from duckstring.commands import (
     catchment,
     control,
@@ -61,6 +62,10 @@ def _one_line(call: Any) -> Any:
         raise
     except BrokenPipeError:
         reader_gone()
+    except ApiError as e:  # the one place a failed request becomes an exit code
+        report = from_api(e)
+        console.report(report)
+        raise typer.Exit(report.code) from None
     except CliError as e:
         console.report(e)
         raise typer.Exit(e.code) from None

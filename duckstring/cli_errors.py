@@ -13,12 +13,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from duckstring.api_error import ApiError
+
 OK = 0
 FAILED = 1
 USAGE = 2
 UNREACHABLE = 3
 AUTH = 4
 NOT_FOUND = 5
+
+
+STATUS_CODES = {400: USAGE, 401: AUTH, 403: AUTH, 404: NOT_FOUND, 405: USAGE, 409: USAGE,
+                413: USAGE, 422: USAGE}
 
 
 class CliError(Exception):
@@ -31,6 +40,19 @@ class CliError(Exception):
         self.code = code
         self.details = list(details or [])
         self.hint = hint
+
+
+def exit_code(status: int | None) -> int:
+    """The exit code for a request that failed with HTTP `status` (None: no answer)."""
+    if status is None:
+        return UNREACHABLE
+    if status < 400:  # it answered, but not as a Catchment would
+        return FAILED
+    return STATUS_CODES.get(status, FAILED if status >= 500 else USAGE)
+
+
+def from_api(e: ApiError) -> CliError:
+    return CliError(e.message, exit_code(e.status), e.details, hint=e.hint)
 
 
 def reader_gone() -> None:

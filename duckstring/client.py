@@ -1,8 +1,8 @@
 """The one HTTP client of the command line (docs/http-api.md).
 
 It sends the registration's key (`Authorization: Bearer`) and every registered header, and
-turns whatever goes wrong into a `CliError` with one clear line and the exit code of docs/cli.md:
-unreachable → 3, 401/403 → 4, 404 → 5, refused input (400/409/413/422) → 2, a server fault → 1.
+turns whatever goes wrong into an `ApiError` with one clear line, the HTTP status (None when
+nothing answered) and a hint; the CLI maps the status to its exit code (`cli_errors.exit_code`).
 A `422` deploy lists its `problems` as detail lines.
 """
 
@@ -15,12 +15,12 @@ from typing import Any
 import httpx
 
 from duckstring import __version__
-from duckstring.cli_errors import AUTH, FAILED, NOT_FOUND, UNREACHABLE, USAGE, CliError
+from duckstring.api_error import ApiError
 from duckstring.config import Registration
 
 TIMEOUT_S = 60.0
-STATUS_CODES = {400: USAGE, 401: AUTH, 403: AUTH, 404: NOT_FOUND, 405: USAGE, 409: USAGE,
-                413: USAGE, 422: USAGE}
+
+__all__ = ["ApiError", "Client"]
 
 
 class Client:
@@ -66,8 +66,9 @@ class Client:
         try:
             return resp.json()
         except ValueError:
-            raise CliError(f"{self.who} answered {resp.request.url.path} with something that is "
-                           "not JSON; is that URL a duckstring Catchment?", FAILED) from None
+            raise ApiError(f"{self.who} answered {resp.request.url.path} with something that is "
+                           "not JSON; is that URL a duckstring Catchment?",
+                           resp.status_code) from None
 
     @contextlib.contextmanager
     def stream(self, path: str, **params: Any) -> Iterator[httpx.Response]:
@@ -89,40 +90,38 @@ class Client:
             return False
 
     # -- errors ----------------------------------------------------------------------------
-    def _transport_error(self, e: httpx.HTTPError) -> CliError:
+    def _transport_error(self, e: httpx.HTTPError) -> ApiError:
         if isinstance(e, httpx.TimeoutException):
-            return CliError(f"{self.who} did not answer in time ({type(e).__name__})",
-                            UNREACHABLE)
+            return ApiError(f"{self.who} did not answer in time ({type(e).__name__})", None)
         reason = str(e) or type(e).__name__
         hint = None
         if self.reg.local:
             hint = f"start it with `duckstring catchment start {self.reg.name}`"
-        return CliError(f"cannot reach {self.who}: {reason}", UNREACHABLE, hint=hint)
+        return ApiError(f"cannot reach {self.who}: {reason}", None, hint=hint)
 
     def check(self, resp: httpx.Response) -> None:
         if resp.status_code < 400:
             return
         message, extra = _error_body(resp)
-        code = STATUS_CODES.get(resp.status_code, FAILED if resp.status_code >= 500 else USAGE)
+        status = resp.status_code
         details = [str(p) for p in extra.get("problems") or []]
         if details == [message]:
             details = []
         if extra.get("traceback"):
             details += ["", *str(extra["traceback"]).rstrip().splitlines()]
         hint = None
-        if code == AUTH:
-            message = f"{self.who} refused the request ({resp.status_code}): {message}"
+        if status in (401, 403):
+            message = f"{self.who} refused the request ({status}): {message}"
             need = extra.get("level_needed")
             hint = self._auth_hint() if not need else (
                 f"use a {need} key with {self.reg.name!r} (someone with a full key makes one: "
                 f"duckstring catchment key add NAME --level {need})")
-        elif resp.status_code == 503 and resp.headers.get("Retry-After"):
+        elif status == 503 and resp.headers.get("Retry-After"):
             message = f"{self.who} is busy: {message}"
             hint = f"try again in {resp.headers['Retry-After']} s"
-        elif code == FAILED:
-            message = f"{self.who} failed ({resp.status_code}): {message}"
-        raise CliError(message, code, details, hint=hint)
-
+        elif status >= 500:
+            message = f"{self.who} failed ({status}): {message}"
+        raise ApiError(message, status, details, hint=hint)
 
     def _auth_hint(self) -> str:
         from duckstring.config import home

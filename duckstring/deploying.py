@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from duckstring import known
-from duckstring.cli_errors import NOT_FOUND, USAGE, CliError
+from duckstring.api_error import ApiError
+from duckstring.cli_errors import USAGE, CliError
 
 if TYPE_CHECKING:
     from duckstring.manifest import Manifest
@@ -51,8 +52,8 @@ def load_manifest(project: Path) -> Manifest:
 def version_exists(s: Session, m: Manifest) -> bool:
     try:
         s.client.get(f"/api/ponds/{m.name}/versions/{m.version}")
-    except CliError as e:
-        if e.code == NOT_FOUND:
+    except ApiError as e:
+        if e.not_found:
             return False
         raise
     return True
@@ -86,7 +87,7 @@ def deploy_project(s: Session, project: Path, *, yes: bool,
             "manifest": ("pond.toml", manifest_text, "text/plain"),
             "archive": ("project.zip", archive, "application/zip"),
         }, timeout=300))
-    except CliError as e:
+    except ApiError as e:
         e.message = f"deploy refused: {project}: {e.message}"
         raise
     known.remember(s.reg.name, [f"{resp['name']}@{resp['major']}"], complete=False)

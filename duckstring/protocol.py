@@ -5,11 +5,16 @@ All traffic is Duck-initiated and authenticated with the Catchment's internal Du
 (`Authorization: Bearer {token}`, from `DUCKSTRING_DUCK_TOKEN` in the Duck's environment).
 Times and freshnesses are integer milliseconds since the Unix epoch.
 
-Jobs — `GET /api/duck/{name}/{major}/jobs?wait=S&pid=P` answers
-`{"jobs": [...], "heartbeat_s": H}` as soon as a job is queued or after `S` seconds; when
-every long-poll slot of the server is taken it answers at once with `"retry_s": R` (poll again
-after R seconds). A Catchment writes its address to `{root}/catchment.url`, where a Duck that
-outlived it finds a restarted Catchment that listens elsewhere:
+Jobs — `GET /api/duck/{name}/{major}/jobs?wait=S&pid=P&instance=I&ack=N&queue=Q` answers
+`{"jobs": [...], "queue": Q, "heartbeat_s": H, "poll_s": P}` as soon as a job is queued or after
+`S` seconds (a Duck woken by its FIFO, duckstring/wake.py, asks with `wait=0` and polls every `P`
+seconds between jobs); when every long-poll slot of the server is taken it answers at once with
+`"retry_s": R` (poll again after R seconds). Delivery is at least once: each job carries a
+`seq` in the numbering `Q`, and stays queued, answered to every poll, until a poll acknowledges it
+(`ack=N`: every job up to `seq` N arrived). `I` is the Duck process's instance id, minted at
+launch; a poll from a process that is not the line's Duck is answered `"stale": true` and takes
+nothing. A Catchment writes its address to `{root}/catchment.url`, where a Duck that outlived it
+finds a restarted Catchment that listens elsewhere:
 
     {"type": "begin_run", "f": F, "version": "1.2.0", "digest": "sha256:…", "retries": N,
      "force": false, "sources_changed": true}
@@ -19,7 +24,8 @@ version was replaced) reloads before it runs.
     {"type": "kill"}          terminate in-flight work (the runs are already recorded killed)
     {"type": "shutdown"}      finish posting events and exit
 
-Events — `POST /api/duck/{name}/{major}/events` with `{"pid": P, "events": [...]}`; the answer
+Events — `POST /api/duck/{name}/{major}/events` with `{"pid": P, "instance": I, "events": [...]}`;
+the answer
 `{"ok": true}` means the batch is committed, so the Duck may drop it from its outbox.
 Replaying a batch changes nothing: events are idempotent on `(line, f, ripple, attempt)`.
 
@@ -57,6 +63,7 @@ EVENT_TYPES: Final = (
 
 TOKEN_ENV: Final = "DUCKSTRING_DUCK_TOKEN"
 URL_ENV: Final = "DUCKSTRING_CATCHMENT_URL"
+ACKED_ENV: Final = "DUCKSTRING_DUCK_ACKED"  # a re-exec'd Duck's acknowledgement state ("Q:N")
 
 
 def begin_run(f: int, version: str, retries: int, force: bool, sources_changed: bool,

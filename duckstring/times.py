@@ -67,6 +67,14 @@ def iso(ms: int) -> str:
     return dt.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def clock_time(ms: int, now: int) -> str:
+    """`12:00:03 UTC` on the same day as `now`, else `2026-01-05 12:00 UTC`."""
+    stamp = iso(ms)
+    if stamp[:10] == iso(now)[:10]:
+        return stamp[11:19] + " UTC"
+    return f"{stamp[:10]} {stamp[11:16]} UTC"
+
+
 def format_duration(ms: int) -> str:
     """5_400_000 → `1h30m`; 1500 → `1.5s`; 250 → `250ms`."""
     if ms < 0:

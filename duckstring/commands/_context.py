@@ -27,6 +27,9 @@ VERSION = typer.Option(None, "--version", "-v", metavar="X.Y.Z",
 SILENT = typer.Option(False, "--silent", help="Submit and return without the live view.")
 WATCH = typer.Option(False, "--watch", help="Keep the live view open after the Pond settles.")
 JSON = typer.Option(False, "--json", help="Machine-readable output (one JSON document).")
+DRY_RUN = typer.Option(False, "--dry-run",
+                       help="Predict what it would run and when, from the live state; change nothing.")
+DRY_JSON = typer.Option(False, "--json", help="With --dry-run: the prediction as JSON.")
 YES = typer.Option(False, "--yes", "-y", help="Answer yes to every question.")
 POND = typer.Argument(..., metavar="POND", help="Pond name, or NAME@MAJOR as output prints it.")
 

@@ -8,6 +8,8 @@ the flows shared by `trigger` and `control`.
   stops with the command, so the command waits (without the view) for the outcome.
 - Standing triggers (wave, tide) keep the view until Ctrl+C and never cancel the trigger.
 - Plain verbs (remove, sleep, kill, clear) answer with one line.
+- `--dry-run` (tap, pulse, wave, tide, wake, force) prints the prediction instead
+  (docs/concepts.md §14): which Ponds would run or pass, in order, and when the target settles.
 """
 
 from __future__ import annotations
@@ -28,7 +30,11 @@ LABELS = {"tap": "Tap", "pulse": "Pulse", "wake": "Wake", "force": "Force", "wav
 
 
 def one_shot(target: Target, verb: str, *, name: str | None, silent: bool, watch: bool,
-             body: dict[str, Any] | None = None, at: str | None = None) -> None:
+             body: dict[str, Any] | None = None, at: str | None = None,
+             dry: bool = False, json_out: bool = False) -> None:
+    if _dry(dry, json_out):
+        dry_run(target, verb, name=name, body=body, at=at, json_out=json_out)
+        return
     with open_catchment(name, target) as s:
         follow_one_shot(s, target, verb, silent=silent, watch=watch, body=body, at=at)
 
@@ -69,7 +75,11 @@ def follow_one_shot(s: Session, target: Target, verb: str, *, silent: bool, watc
 
 
 def standing(target: Target, verb: str, *, name: str | None, silent: bool,
-             body: dict[str, Any] | None = None, what: str = "") -> None:
+             body: dict[str, Any] | None = None, what: str = "", dry: bool = False,
+             json_out: bool = False) -> None:
+    if _dry(dry, json_out):
+        dry_run(target, verb, name=name, body=body, json_out=json_out)
+        return
     from duckstring.terminal import console
     from duckstring.terminal.live import follow
 
@@ -99,3 +109,51 @@ def plain(target: Target, verb: str, *, name: str | None, body: dict[str, Any] |
     with open_catchment(name, target) as s:
         resp = s.client.post(target.path(verb), body, **target.params())
         console.say(done.format(line=resp["pond"]))
+
+
+def _dry(dry: bool, json_out: bool) -> bool:
+    if json_out and not dry:
+        raise typer.BadParameter("goes with --dry-run (a trigger's own answer is its live view)",
+                                 param_hint="--json")
+    return dry
+
+
+def dry_run(target: Target, verb: str, *, name: str | None, body: dict[str, Any] | None,
+            json_out: bool, at: str | None = None) -> None:
+    """Ask for the prediction (`?dry_run=true`) and print it; nothing is triggered."""
+    from duckstring.commands._context import print_json
+    from duckstring.terminal import console
+
+    with open_catchment(name, target) as s:
+        plan = s.client.post(target.path(verb), body, at=at, dry_run=True, **target.params())
+    if json_out:
+        print_json(plan)
+        return
+    out = console.out()
+    for text in plan_lines(plan, LABELS[verb]):
+        out.print(text, soft_wrap=True, markup=False, highlight=False)
+
+
+def plan_lines(plan: dict[str, Any], label: str) -> list[str]:
+    from duckstring.times import clock_time, format_duration, format_offset, parse_instant
+
+    now = parse_instant(plan["now"])
+    out = [f"dry-run: a {label} on {plan['pond']} (nothing was triggered)"]
+    if not plan["runs"]:
+        out.append("  nothing would run")
+    for r in plan["runs"]:
+        took = ("" if r["duration_s"] is None
+                else f"  {format_duration(round(r['duration_s'] * 1000))}")
+        verb = "run " if r["executed"] else "pass"
+        out.append(f"  {format_offset(round(r['starts_in_s'] * 1000))}  {verb}  {r['pond']}{took}")
+    if plan["settles_at"] is None:
+        out.append(f"{plan['pond']} would not settle ({plan['status']}); "
+                   f"`duckstring why {plan['pond']}` says why")
+    else:
+        settle = parse_instant(plan["settles_at"])
+        out.append(f"{plan['pond']} would settle in {format_duration(settle - now)} "
+                   f"(at {clock_time(settle, now)})")
+    if plan["default_durations"]:
+        out.append(f"never run, so taken as {format_duration(plan['default_ms'])} each: "
+                   + ", ".join(plan["default_durations"]))
+    return out

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from duckstring import known
+from duckstring.api_error import ApiError
 from duckstring.cli_errors import FAILED, USAGE, CliError
 from duckstring.commands._context import CATCHMENT, JSON, YES, open_catchment, print_json
 
@@ -342,8 +343,8 @@ def _reachability(reg: Registration) -> str:
             return "yes"
         try:
             found = client.get("/api/catchment")
-        except CliError as e:
-            return "refused" if e.code == 4 else "answers, but not as a Catchment"
+        except ApiError as e:
+            return "refused" if e.refused else "answers, but not as a Catchment"
         return "yes" if found.get("id") == reg.id else f"another Catchment ({found.get('name')})"
     finally:
         client.close()

@@ -6,6 +6,8 @@ import typer
 
 from duckstring.commands._context import (
     CATCHMENT,
+    DRY_JSON,
+    DRY_RUN,
     JSON,
     MAJOR,
     POND,
@@ -28,24 +30,28 @@ app = typer.Typer(
 def wake(
     pond: str = POND, catchment: str | None = CATCHMENT, major: int | None = MAJOR,
     version: str | None = VERSION, silent: bool = SILENT, watch: bool = WATCH,
+    dry: bool = DRY_RUN, json_out: bool = DRY_JSON,
 ) -> None:
     """Clear a failure and run the Pond once, when its Sources have something newer.
 
     Example: [bold]duckstring control wake sales[/]
     """
-    one_shot(parse_pond(pond, major, version), "wake", name=catchment, silent=silent, watch=watch)
+    one_shot(parse_pond(pond, major, version), "wake", name=catchment, silent=silent, watch=watch,
+             dry=dry, json_out=json_out)
 
 
 @app.command()
 def force(
     pond: str = POND, catchment: str | None = CATCHMENT, major: int | None = MAJOR,
     version: str | None = VERSION, silent: bool = SILENT, watch: bool = WATCH,
+    dry: bool = DRY_RUN, json_out: bool = DRY_JSON,
 ) -> None:
     """Clear a failure and re-run the Pond now, at its current freshness.
 
     Example: [bold]duckstring control force sales[/]
     """
-    one_shot(parse_pond(pond, major, version), "force", name=catchment, silent=silent, watch=watch)
+    one_shot(parse_pond(pond, major, version), "force", name=catchment, silent=silent, watch=watch,
+             dry=dry, json_out=json_out)
 
 
 @app.command()

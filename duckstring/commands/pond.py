@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from duckstring import known
-from duckstring.cli_errors import NOT_FOUND, USAGE, CliError
+from duckstring.api_error import ApiError
+from duckstring.cli_errors import NOT_FOUND, USAGE, CliError, from_api
 from duckstring.commands._context import CATCHMENT, MAJOR, POND, YES, open_catchment, parse_pond
 from duckstring.deploying import deploy_project, load_manifest, sources_first
 
@@ -125,7 +126,8 @@ def deploy(
         for project in projects:
             try:
                 deploy_project(s, project, yes=yes)
-            except CliError as e:
+            except (CliError, ApiError) as raised:
+                e = from_api(raised) if isinstance(raised, ApiError) else raised
                 if not all_ or e.code not in (USAGE, NOT_FOUND):
                     raise
                 console.report(e)

@@ -55,6 +55,17 @@ def _show_key(doc: dict[str, Any], what: str) -> None:
     sys.stdout.flush()
 
 
+def _keep_key(reg_name: str, key: str, why: str) -> None:
+    """Store `key` as the registration's own, so this CLI is not locked out by the change."""
+    from duckstring.config import Config
+    from duckstring.terminal import console
+
+    cfg = Config.load(warn=console.warn)
+    cfg.doc["catchments"][reg_name]["key"] = key
+    cfg.save()
+    console.note(f"{why}: stored the key for {reg_name!r} in {cfg.path}")
+
+
 # -- keys ----------------------------------------------------------------------------------
 @key_app.command("add")
 def key_add(
@@ -71,7 +82,10 @@ def key_add(
         raise typer.BadParameter(f"{level!r} is not read, demand or full", param_hint="--level")
     with open_catchment(catchment) as s:
         doc = s.client.post("/api/keys", {"name": name, "level": level.strip().lower()})
+        reg = s.reg
     _show_key(doc, f"added {doc['level']} key")
+    if doc.get("was_open") and not reg.key:
+        _keep_key(reg.name, doc["key"], "the Catchment was open and now needs a key")
 
 
 @key_app.command("list")
@@ -110,7 +124,10 @@ def key_rotate(name: str = NAME, catchment: str | None = CATCHMENT) -> None:
     """
     with open_catchment(catchment) as s:
         doc = s.client.post(f"/api/keys/{name}/rotate")
+        reg = s.reg
     _show_key(doc, "rotated key")
+    if doc.get("yours"):
+        _keep_key(reg.name, doc["key"], f"{name!r} is the key this registration uses")
 
 
 # -- secrets -------------------------------------------------------------------------------

@@ -14,6 +14,8 @@ import typer
 
 from duckstring.commands._context import (
     CATCHMENT,
+    DRY_JSON,
+    DRY_RUN,
     JSON,
     MAJOR,
     POND,
@@ -37,12 +39,14 @@ app = typer.Typer(
 def tap(
     pond: str = POND, catchment: str | None = CATCHMENT, major: int | None = MAJOR,
     version: str | None = VERSION, silent: bool = SILENT, watch: bool = WATCH,
+    dry: bool = DRY_RUN, json_out: bool = DRY_JSON,
 ) -> None:
     """Pull once: run the Pond when its Sources have something newer, pulling them first.
 
     Example: [bold]duckstring trigger tap sales[/]
     """
-    one_shot(parse_pond(pond, major, version), "tap", name=catchment, silent=silent, watch=watch)
+    one_shot(parse_pond(pond, major, version), "tap", name=catchment, silent=silent, watch=watch,
+             dry=dry, json_out=json_out)
 
 
 @app.command()
@@ -52,6 +56,7 @@ def pulse(
                                   help="Target freshness (ISO-8601; default: now)."),
     catchment: str | None = CATCHMENT, major: int | None = MAJOR,
     version: str | None = VERSION, silent: bool = SILENT, watch: bool = WATCH,
+    dry: bool = DRY_RUN, json_out: bool = DRY_JSON,
 ) -> None:
     """Push once: bring the Pond to data as fresh as now, running its lineage once.
 
@@ -59,9 +64,10 @@ def pulse(
     its lineage fails.
 
     Example: [bold]duckstring trigger pulse reports[/]
+    Example: [bold]duckstring trigger pulse reports --dry-run[/]
     """
     one_shot(parse_pond(pond, major, version), "pulse", name=catchment, silent=silent, watch=watch,
-             at=at)
+             at=at, dry=dry, json_out=json_out)
 
 
 @app.command()
@@ -73,6 +79,7 @@ def wave(
              "lineage runs."),
     catchment: str | None = CATCHMENT, major: int | None = MAJOR,
     version: str | None = VERSION, silent: bool = SILENT,
+    dry: bool = DRY_RUN, json_out: bool = DRY_JSON,
 ) -> None:
     """Standing pull: keep the Pond supplied, paced by its slowest Ripple upstream.
 
@@ -89,7 +96,7 @@ def wave(
         every_ms = _positive(every, "--every")
         body, what = {"every_s": every_ms / 1000}, f" (every {format_duration(every_ms)})"
     standing(parse_pond(pond, major, version), "wave", name=catchment, silent=silent,
-             body=body, what=what)
+             body=body, what=what, dry=dry, json_out=json_out)
 
 
 def _positive(raw: str, hint: str) -> int:
@@ -112,6 +119,7 @@ def tide(
                                 help="Most staleness allowed: a compound duration (30s, 90m, 1h30m)."),
     catchment: str | None = CATCHMENT, major: int | None = MAJOR,
     version: str | None = VERSION, silent: bool = SILENT,
+    dry: bool = DRY_RUN, json_out: bool = DRY_JSON,
 ) -> None:
     """Standing push: Pulse the Pond whenever its staleness would pass BOUND.
 
@@ -121,7 +129,8 @@ def tide(
 
     bound_ms = _positive(bound, "BOUND")
     standing(parse_pond(pond, major, version), "tide", name=catchment, silent=silent,
-             body={"bound_s": bound_ms / 1000}, what=f" ({format_duration(bound_ms)})")
+             body={"bound_s": bound_ms / 1000}, what=f" ({format_duration(bound_ms)})",
+             dry=dry, json_out=json_out)
 
 
 @app.command()

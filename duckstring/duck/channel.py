@@ -1,8 +1,13 @@
 """The Duck's HTTP side of the Duck channel (duckstring/protocol.py): long-poll jobs, post
 event batches. Every request carries `Authorization: Bearer {DUCKSTRING_DUCK_TOKEN}`.
 
-The poller and the sender each get their own `Channel` (their own connection pool), so a
-long-poll never delays a batch of events.
+The poller and the sender each get their own `Channel`, so a poll never delays a batch of
+events. Neither keeps a connection open between requests (`Connection: close`): a Duck at rest
+holds no connection of the server's (Waitress accepts 100 by default, and 200 Ducks must fit).
+
+Every request names this process (`pid`) and its `instance`, minted at launch; polls acknowledge
+the jobs received so far (`ack`, in the numbering of the Catchment's `queue`), and a job answered
+again (its request was cut short) is dropped here as a duplicate.
 
 A Duck outlives its Catchment (docs/operating.md §3), and the next Catchment on the root may listen
 elsewhere. So when the Catchment does not answer, the channel alternates between the address it
@@ -33,15 +38,25 @@ class Verdict(enum.Enum):
     REFUSED = "refused"  # the Catchment will never accept this batch (4xx): do not retry it
 
 
+def _positive(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and value > 0 else None
+
+
 def _base(url: str) -> str:
     return url.strip().rstrip("/") + "/"
 
 
 class Channel:
     def __init__(self, url: str, token: str, name: str, major: int, pid: int,
-                 url_file: Path | None = None) -> None:
+                 url_file: Path | None = None, instance: str = "", acked: str = "") -> None:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
+        headers["Connection"] = "close"
         self.pid = pid
+        self.instance = instance
+        queue, _, seq = acked.partition(":")  # handed over by the process we re-exec'd from
+        self.queue, self.received = queue, int(seq) if seq.isdigit() else 0
+        self.poll_s: float | None = None  # the Catchment's pace between polls of a woken Duck
+        self.stale = False  # the Catchment took our last poll for another process's
         self.jobs_path = protocol.jobs_path(name, major)
         self.events_path = protocol.events_path(name, major)
         self.url = _base(url)
@@ -67,15 +82,20 @@ class Channel:
             log.info("dialing the Catchment at %s", target)
             self.client.base_url = target
 
+    def acked(self) -> str:
+        """Our acknowledgement state, for a re-exec to carry on with (`Channel(acked=…)`)."""
+        return f"{self.queue}:{self.received}"
+
     def jobs(self, wait: float) -> tuple[list[dict[str, Any]], float | None, float]:
-        """Long-poll for jobs; return them, the Catchment's `heartbeat_s`, and how long to pause
-        before polling again (`retry_s`: the Catchment had no long-poll slot free for us)."""
+        """Poll for jobs (waiting up to `wait` when the Catchment has a long-poll slot free);
+        return the new ones, the Catchment's `heartbeat_s`, and how long to pause before
+        polling again (`retry_s`: it had no long-poll slot free for us)."""
+        params: dict[str, Any] = {"wait": f"{wait:g}", "pid": self.pid}
+        if self.instance:
+            params.update(instance=self.instance, ack=self.received, queue=self.queue)
         try:
-            r = self.client.get(
-                self.jobs_path.lstrip("/"),
-                params={"wait": f"{wait:g}", "pid": self.pid},
-                timeout=httpx.Timeout(10.0, read=wait + 15.0),
-            )
+            r = self.client.get(self.jobs_path.lstrip("/"), params=params,
+                                timeout=httpx.Timeout(10.0, read=wait + 15.0))
         except httpx.HTTPError as e:
             self.redial()
             raise Unreachable(f"GET jobs: {e!r}") from None
@@ -86,20 +106,38 @@ class Channel:
             jobs = body.get("jobs", [])
             heartbeat = body.get("heartbeat_s")
             retry = body.get("retry_s", 0)
+            poll_s = body.get("poll_s")
+            queue = body.get("queue")
+            self.stale = body.get("stale") is True
         except (ValueError, AttributeError):
             raise Unreachable(f"GET jobs answered something that is not JSON: {r.text[:200]}") from None
         if not isinstance(jobs, list):
             raise Unreachable(f"GET jobs answered jobs={jobs!r:.200}")
-        return (
-            [j for j in jobs if isinstance(j, dict)],
-            float(heartbeat) if isinstance(heartbeat, (int, float)) and heartbeat > 0 else None,
-            min(float(retry), 5.0) if isinstance(retry, (int, float)) and retry > 0 else 0.0,
-        )
+        self.poll_s = _positive(poll_s)
+        return self._new(jobs, queue), _positive(heartbeat), min(_positive(retry) or 0.0, 5.0)
+
+    def _new(self, jobs: list[Any], queue: Any) -> list[dict[str, Any]]:
+        """The jobs not seen before; numbering restarts with a new Catchment (`queue`)."""
+        if isinstance(queue, str) and queue != self.queue:
+            self.queue, self.received = queue, 0
+        out = []
+        for job in jobs:
+            if not isinstance(job, dict):
+                continue
+            seq = job.pop("seq", None)
+            if isinstance(seq, int) and not isinstance(seq, bool):
+                if seq <= self.received:
+                    continue  # answered again: its first delivery reached us after all
+                self.received = seq
+            out.append(job)
+        return out
 
     def post(self, events: list[dict[str, Any]]) -> Verdict:
         try:
             r = self.client.post(
-                self.events_path.lstrip("/"), json={"pid": self.pid, "events": events}
+                self.events_path.lstrip("/"),
+                json={"pid": self.pid, "instance": self.instance, "events": events}
+                if self.instance else {"pid": self.pid, "events": events},
             )
         except httpx.HTTPError as e:
             log.debug("POST events failed: %r", e)

@@ -14,7 +14,7 @@ import os
 import re
 import sys
 from pathlib import Path
-from typing import IO, NoReturn
+from typing import IO, Any, NoReturn
 
 from duckstring import protocol
 from duckstring.duck import lock
@@ -67,18 +67,36 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     token = os.environ.get(protocol.TOKEN_ENV, "")
 
+    import secrets
+
     from duckstring.duck.channel import Channel
     from duckstring.duck.worker import Settings, Worker
+    from duckstring.wake import fifo_path
 
     pid = os.getpid()
+    instance = secrets.token_hex(8)  # this process image; a re-exec is a new instance
+    acked = os.environ.pop(protocol.ACKED_ENV, "")
     worker = Worker(
         layout, name, major,
-        poll_channel=Channel(url, token, name, major, pid, layout.catchment_url),
-        send_channel=Channel(url, token, name, major, pid, layout.catchment_url),
+        poll_channel=Channel(url, token, name, major, pid, layout.catchment_url, instance, acked),
+        send_channel=Channel(url, token, name, major, pid, layout.catchment_url, instance),
         settings=Settings.from_env(),
         reexec=lambda: reexec(layout.root, args.line),
+        waker=_waker(fifo_path(layout.root, name, major)),
     )
     return worker.run()
+
+
+def _waker(path: Path) -> Any:
+    """The line's wake-up FIFO, or None (then the Duck long-polls) where one cannot be made."""
+    from duckstring.wake import Waker
+
+    try:
+        return Waker(path)
+    except OSError as e:
+        logging.getLogger("duckstring.duck").warning("no wake-up FIFO at %s (%s): long-polling",
+                                                     path, e)
+        return None
 
 
 def _redact_output() -> None:

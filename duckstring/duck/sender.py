@@ -34,6 +34,7 @@ class Sender:
         self.last_ok: float | None = None  # time.monotonic() of the last accepted batch
         self.acked = 0  # outbox seq up to which the Catchment has committed everything
         self._wake = threading.Event()
+        self._wake.set()  # the first pass posts whatever the last process left in the outbox
         self._stop = threading.Event()
         self._heartbeat: dict[str, Any] | None = None
         self._lock = threading.Lock()
@@ -78,7 +79,7 @@ class Sender:
                 if backoff:
                     self._stop.wait(backoff)
                 else:
-                    self._wake.wait(timeout=1.0)
+                    self._wake.wait()  # woken by every event: an idle Duck does not poll its ledger
                 self._wake.clear()
                 try:
                     drained = self._drain(ledger)

@@ -47,6 +47,7 @@ from duckstring.duck.sender import Sender
 from duckstring.engine import line_id
 from duckstring.engine.executor import LineExecutor
 from duckstring.layout import Layout
+from duckstring.wake import Waker
 
 log = logging.getLogger("duckstring.duck")
 
@@ -103,6 +104,7 @@ class Worker:
         send_channel: Channel,
         settings: Settings | None = None,
         reexec: Callable[[], None] | None = None,
+        waker: Waker | None = None,
     ) -> None:
         self.layout = layout
         self.name = name
@@ -113,7 +115,7 @@ class Worker:
         layout.line_dir(name, major).mkdir(parents=True, exist_ok=True)
         self.ledger = L.Ledger(layout.ledger(name, major))
         self.inbox: queue.Queue[Any] = queue.Queue()
-        self.poller = Poller(poll_channel, self.inbox)
+        self.poller = Poller(poll_channel, self.inbox, waker)
         self.sender = Sender(send_channel, layout.ledger(name, major))
         self.pool = ThreadPoolExecutor(self.settings.threads, thread_name_prefix="ripple")
         self.publisher = ThreadPoolExecutor(1, thread_name_prefix="publish")
@@ -148,7 +150,7 @@ class Worker:
         try:
             while True:
                 try:
-                    msg = self.inbox.get(timeout=self.settings.tick_s)
+                    msg = self.inbox.get(timeout=self._tick())
                 except queue.Empty:
                     msg = None
                 if msg is not None:
@@ -156,6 +158,13 @@ class Worker:
                 self.housekeeping()
         except Leave as leave:
             return self.leave(leave)
+
+    def _tick(self) -> float:
+        """How long the loop may sleep: its timers matter only while there is work (an idle
+        Duck only checks, now and then, whether it is orphaned)."""
+        if self.has_work():
+            return self.settings.tick_s
+        return max(self.settings.tick_s, min(5.0, self.settings.orphan_s / 10))
 
     def dispatch(self, msg: tuple[Any, ...]) -> None:
         kind = msg[0]
@@ -461,6 +470,10 @@ class Worker:
             self.ledger.hand_over(os.getpid(), self.pending)
             log.info("%s: re-exec with %d job(s) handed over", self.line, len(self.pending))
             self.close()
+            # the next image acknowledges what this one received, so it is not answered again
+            acked = self.poller.channel.acked()
+            if acked:
+                os.environ[protocol.ACKED_ENV] = acked
             if self.reexec is not None:
                 self.reexec()  # does not return in a real Duck
             return leave.code
@@ -489,3 +502,5 @@ class Worker:
             except Exception:
                 log.exception("closing the registry")
         self.ledger.close()
+        if self.poller.waker is not None:
+            self.poller.waker.close()

@@ -17,6 +17,7 @@ from duckstring.embedded.audit import AuditMiddleware
 from duckstring.embedded.coordinator import Coordinator
 from duckstring.embedded.ducks import Launcher, ProcessLauncher, Supervisor
 from duckstring.embedded.lock import FileLock, lock_root
+from duckstring.embedded.longpoll import LongPolls
 from duckstring.embedded.scheduler import Scheduler
 from duckstring.embedded.settings import Settings
 from duckstring.embedded.store import Store, meta
@@ -58,7 +59,9 @@ class Catchment:
             launcher = launcher or ProcessLauncher(layout, duck_environ(team.secrets))
             supervisor = Supervisor(layout, launcher, token,
                                     settings.catchment_url, settings.liveness_s,
-                                    settings.poll_slots)
+                                    LongPolls(settings.poll_slots),
+                                    # a Duck with work reports every heartbeat: never sooner
+                                    max(settings.stuck_s, 3 * settings.heartbeat_s))
             coordinator = Coordinator.restore(store, supervisor, clock)
             team.attach(coordinator, supervisor)
 

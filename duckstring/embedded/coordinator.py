@@ -16,6 +16,7 @@ from typing import Any
 
 from duckstring import protocol
 from duckstring.embedded.ducks import Supervisor
+from duckstring.embedded.forecast import Forecasts
 from duckstring.embedded.store import Store, runs, states, versions
 from duckstring.engine import (
     BeginRun,
@@ -50,6 +51,7 @@ class Coordinator:
         self._changed = threading.Condition(self.lock)
         self.closing = False  # set on shutdown: status long-polls return at once
         self.selected: dict[str, versions.VersionRow] = {}
+        self.forecasts = Forecasts()  # dry-runs' predictions, for the next real run
         self.on_step: Callable[[], None] = lambda: None  # wakes the scheduler
         # team hooks (team.py): alerts and metrics inside a step, secrets out of Duck reports
         self.observe: Observe = lambda conn, now, effects: None
@@ -110,7 +112,7 @@ class Coordinator:
         if isinstance(eff, BeginRun):
             sel = self.selected.get(eff.line)
             runs.begin(conn, eff.line, name, major, sel.version if sel else None, eff.f,
-                       eff.execute, now)
+                       eff.execute, now, self.forecasts.take(eff.line))
             if eff.execute:
                 return self._run_job(eff.line, eff.f, eff.retries, eff.force, eff.sources_changed)
         elif isinstance(eff, ResendRun):

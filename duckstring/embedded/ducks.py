@@ -4,17 +4,29 @@ processes behind them, and how we notice one is gone.
 - A Duck is spawned on its line's first job, and adopted instead when one already holds the
   line's lock (it survived a Catchment restart): never two Ducks for one line.
 - Secrets reach a Duck through its environment, never its command line (`ps` shows argv).
-- Jobs wait in memory until the Duck's long-poll takes them. A Catchment that dies loses its
-  queues, but everything they held is re-derived at start from duck.db (in-flight runs are
-  re-dispatched), so nothing is forgotten.
+- Jobs wait in memory until the Duck acknowledges them (at least once): a poll answers every job
+  still outstanding, each with a sequence number, and the next poll's `ack` drops those it got.
+  A job handed to a poll that never reached the Duck (it died, or gave up on the request) is
+  simply answered again. A Catchment that dies loses its queues, but everything they held is
+  re-derived at start from duck.db (in-flight runs are re-dispatched), so nothing is forgotten.
+- A poll is bound to one Duck process: the line's process (the one we spawned, or the holder of
+  the line's lock) and its instance id, minted at launch. A poll from anything else (a dead
+  Duck's request still in flight, an instance that re-exec'd) is stale: it takes nothing, counts
+  as no contact, and never changes which process we watch.
+- Queuing a job pokes the line's wake-up FIFO (duckstring/wake.py), so Ducks wait without
+  holding a connection or a server thread.
 - Lost: a spawned Duck that exited, an adopted one whose pid is gone, or any Duck silent past
-  the liveness timeout while its line has work. The coordinator turns that into `RunLost`.
+  the liveness timeout while its line has work; and stuck: a line holding a run with nothing
+  queued whose Duck reported no work for the stuck bound (it lost the job). The coordinator
+  turns either into `RunLost`, the fault path.
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -27,8 +39,13 @@ from typing import Any, Protocol
 
 from duckstring import protocol
 from duckstring.embedded.lock import FileLock
+from duckstring.embedded.longpoll import LongPolls
 from duckstring.engine import split_line
 from duckstring.layout import Layout
+from duckstring.wake import fifo_path, poke
+
+RETIRED_KEEP = 8  # instance ids remembered per line as no longer current
+STARTUP_LIVENESS = 3
 
 
 class Launcher(Protocol):
@@ -72,11 +89,15 @@ def pid_alive(pid: int) -> bool:
 @dataclass
 class Slot:
     line: str
-    jobs: deque[dict[str, Any]] = field(default_factory=deque)
+    jobs: deque[tuple[int, dict[str, Any]]] = field(default_factory=deque)  # (seq, job), unacked
     proc: subprocess.Popen[bytes] | None = None
     pid: int | None = None
+    instance: str | None = None  # the current Duck process's instance id, once it polled
+    retired: deque[str] = field(default_factory=lambda: deque(maxlen=RETIRED_KEEP))
     last_contact: float = 0.0
+    last_report: float = 0.0  # the Duck's last event (heartbeats come only while it has work)
     polling: int = 0  # long-polls in progress
+    heard: bool = False  # the current process has reached us (else it is still starting)
     lost: bool = False  # reported lost; quiet until it is heard from or replaced
 
     def running(self) -> bool:
@@ -85,17 +106,28 @@ class Slot:
         return self.pid is not None and pid_alive(self.pid)
 
 
+@dataclass(frozen=True)
+class Poll:
+    """What a Duck's poll answers: the jobs, whether it could wait, and whether it was stale."""
+
+    jobs: list[dict[str, Any]]
+    waited: bool
+    stale: bool = False
+
+
 class Supervisor:
     def __init__(self, layout: Layout, launcher: Launcher, token: str, url: str | None,
-                 liveness_s: float, poll_slots: int = 2,
+                 liveness_s: float, longpolls: LongPolls | None = None, stuck_s: float = 30.0,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
         self.layout = layout
         self.launcher = launcher
         self.token = token
         self.url = None
         self.liveness_s = liveness_s
-        self.poll_slots = poll_slots
-        self._pollers = 0
+        self.stuck_s = stuck_s
+        self.longpolls = longpolls or LongPolls(2)
+        self.queue_id = secrets.token_hex(4)  # names this Catchment's job numbering
+        self._seq = itertools.count(1)
         self.monotonic = monotonic
         self.stopping = False
         self._cond = threading.Condition()
@@ -109,42 +141,59 @@ class Supervisor:
             slot = self._slot(line)
             if job["type"] == protocol.BEGIN_RUN:
                 self._ensure(slot)
+                slot.last_report = self.monotonic()  # the stuck bound counts from here
             elif not slot.running():
                 return  # kill/shutdown for a Duck that is not there: nothing to do
-            slot.jobs.append(job)
-            self._cond.notify_all()
+            self._queue(slot, job)
 
-    def take(self, line: str, wait: float, pid: int | None) -> tuple[list[dict[str, Any]], bool]:
-        """A Duck's long-poll: its queued jobs, as soon as there are any or after `wait`; the
-        flag says whether it could wait (each waiting poll holds a server thread, so only
-        `poll_slots` wait at once and the rest come back soon)."""
+    def _queue(self, slot: Slot, job: dict[str, Any]) -> None:
+        slot.jobs.append((next(self._seq), job))
+        self._cond.notify_all()
+        name, major = split_line(slot.line)
+        poke(fifo_path(self.layout.root, name, major))
+
+    def take(self, line: str, wait: float, pid: int | None, instance: str | None = None,
+             ack: int = 0, queue: str | None = None) -> Poll:
+        """A Duck's poll: drop the jobs it acknowledges (`ack`, numbered in our `queue`), then
+        answer every job still outstanding, as soon as there is one or after `wait`. Only a
+        poll that gets a long-poll slot waits; a stale poll takes nothing."""
         with self._cond:
             slot = self._slot(line)
-            self._heard(slot, pid)
-            waited = self._pollers < self.poll_slots
-            if waited:
-                self._pollers += 1
-                slot.polling += 1
-                try:
-                    deadline = self.monotonic() + wait
-                    while not slot.jobs and not self.stopping:
-                        left = deadline - self.monotonic()
-                        if left <= 0:
-                            break
-                        self._cond.wait(left)
-                finally:
-                    slot.polling -= 1
-                    self._pollers -= 1
-            self._heard(slot, pid)
-            jobs = list(slot.jobs)
-            slot.jobs.clear()
+            if not self._bind(slot, pid, instance):
+                return Poll([], False, stale=True)
+            if queue == self.queue_id:
+                while slot.jobs and slot.jobs[0][0] <= ack:
+                    slot.jobs.popleft()
+            waited = False
+            if wait > 0 and not slot.jobs and not self.stopping:
+                with self.longpolls.hold() as waited:
+                    if waited:
+                        self._wait_for_jobs(slot, wait)
+                if not self._bind(slot, pid, instance):  # replaced while it waited
+                    return Poll([], waited, stale=True)
+            jobs = [{**job, "seq": seq} for seq, job in slot.jobs]
             if self.stopping and not any(j["type"] == protocol.SHUTDOWN for j in jobs):
                 jobs.append({"type": protocol.SHUTDOWN})
-            return jobs, waited
+            return Poll(jobs, waited)
 
-    def heard_from(self, line: str, pid: int | None) -> None:
+    def _wait_for_jobs(self, slot: Slot, wait: float) -> None:
+        slot.polling += 1
+        try:
+            deadline = self.monotonic() + wait
+            while not slot.jobs and not self.stopping:
+                left = deadline - self.monotonic()
+                if left <= 0:
+                    break
+                self._cond.wait(left)
+        finally:
+            slot.polling -= 1
+
+    def heard_from(self, line: str, pid: int | None, instance: str | None = None) -> None:
+        """The line's Duck posted events: contact, and a report of work (or its end)."""
         with self._cond:
-            self._heard(self._slot(line), pid)
+            slot = self._slot(line)
+            if self._bind(slot, pid, instance):
+                slot.last_report = self.monotonic()
 
     def set_url(self, url: str) -> None:
         """Learn the dial-back address; spawn any Duck that waited for it."""
@@ -162,16 +211,36 @@ class Supervisor:
     def _slot(self, line: str) -> Slot:
         slot = self._slots.get(line)
         if slot is None:
-            slot = self._slots[line] = Slot(line, last_contact=self.monotonic())
+            now = self.monotonic()
+            slot = self._slots[line] = Slot(line, last_contact=now, last_report=now)
         return slot
 
-    def _heard(self, slot: Slot, pid: int | None) -> None:
+    def _bind(self, slot: Slot, pid: int | None, instance: str | None) -> bool:
+        """Whether a request from (pid, instance) comes from the line's Duck process (and then
+        it counts as contact). The process is the one we spawned, else whoever holds the
+        line's lock; a new instance of it (a re-exec) replaces the old one for good."""
+        if instance is not None and instance in slot.retired:
+            return False
+        if pid is not None and not (slot.running() and pid == self._pid(slot)):
+            name, major = split_line(slot.line)
+            lock = FileLock(self.layout.duck_lock(name, major))
+            if not (lock.is_held() and lock.holder() == pid):
+                return False  # a dead Duck's request, or a process that is not the line's Duck
+            if slot.proc is not None and slot.proc.pid != pid:
+                slot.proc = None  # a Duck we did not start holds the line; ours will leave
+            slot.pid = pid
+        if instance is not None and instance != slot.instance:
+            if slot.instance is not None:
+                slot.retired.append(slot.instance)
+            slot.instance = instance
         slot.last_contact = self.monotonic()
         slot.lost = False
-        if pid and slot.pid != pid:
-            if slot.proc is not None and slot.proc.pid != pid:
-                slot.proc = None  # a Duck we did not start answers for the line
-            slot.pid = pid
+        slot.heard = True
+        return True
+
+    @staticmethod
+    def _pid(slot: Slot) -> int | None:
+        return slot.proc.pid if slot.proc is not None else slot.pid
 
     # -- processes -------------------------------------------------------------------------
     def adopt(self, lines: list[str]) -> None:
@@ -199,11 +268,12 @@ class Supervisor:
             return  # spawned by set_url once we know where Ducks should dial
         slot.proc = self.launcher.spawn(slot.line, self.url, self.token)
         slot.pid = slot.proc.pid
+        slot.heard = False
         slot.last_contact = self.monotonic()
         slot.lost = False
 
     def check(self, busy: set[str]) -> list[tuple[str, str]]:
-        """Lines with work whose Duck is gone or silent, each with the reason."""
+        """Lines with work whose Duck is gone, silent, or stuck, each with the reason."""
         lost = []
         now = self.monotonic()
         with self._cond:
@@ -217,19 +287,39 @@ class Supervisor:
                     slot.proc = None
                 elif slot.proc is None and slot.pid is not None and not pid_alive(slot.pid):
                     reason = "the Duck process is gone"
-                elif slot.polling == 0 and now - slot.last_contact > self.liveness_s:
-                    reason = f"no contact from the Duck for {self.liveness_s:g} s"
+                elif slot.polling == 0 and now - slot.last_contact > self._silence(slot):
+                    reason = f"no contact from the Duck for {self._silence(slot):g} s"
                     self._terminate(slot)
+                elif not slot.jobs and now - slot.last_report > self.stuck_s:
+                    # the Duck is there but not running the run we hold (it lost the job):
+                    # fail it through the fault path; the Duck stays and serves the retry
+                    slot.last_report = now
+                    lost.append((line, f"stuck: the run had nothing running and nothing "
+                                       f"queued for {self.stuck_s:g} s"))
+                    continue
                 if reason is not None:
                     slot.lost = True
                     slot.jobs.clear()
-                    slot.pid = None
+                    self._forget(slot)
                     lost.append((line, reason))
             for slot in self._slots.values():  # reap Ducks that left on their own
                 if slot.proc is not None and slot.line not in busy and slot.proc.poll() is not None:
                     slot.proc = None
-                    slot.pid = None
+                    self._forget(slot)
         return lost
+
+    def _silence(self, slot: Slot) -> float:
+        """How long the line's Duck may be silent: a Duck still starting (100 of them starting
+        at once on two cores take a while to import) gets STARTUP_LIVENESS times as long."""
+        return self.liveness_s * (1 if slot.heard else STARTUP_LIVENESS)
+
+    @staticmethod
+    def _forget(slot: Slot) -> None:
+        """The line's Duck process is gone: nothing it sent from now on is current."""
+        slot.pid = None
+        if slot.instance is not None:
+            slot.retired.append(slot.instance)
+            slot.instance = None
 
     def idle(self, lines: set[str]) -> None:
         """Ask these lines' Ducks to stop (no standing trigger, no work for a while)."""
@@ -282,8 +372,7 @@ class Supervisor:
         with self._cond:
             self.stopping = True
             for slot in self._slots.values():
-                slot.jobs.append({"type": protocol.SHUTDOWN})
-            self._cond.notify_all()
+                self._queue(slot, {"type": protocol.SHUTDOWN})
             slots = list(self._slots.values())
         deadline = time.monotonic() + timeout
         for slot in slots:

@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-THREADS = 48  # Duck long-polls and status long-polls each hold a thread while they wait
+THREADS = 48  # half of them may hold status long-polls (POLL_SLOTS); speed, not a need
 
 
 def local_url(host: str, port: int) -> str:

@@ -9,7 +9,8 @@
 | DUCKSTRING_DUCK_IDLE_S | an idle Duck without a standing trigger stops after | 60 |
 | DUCKSTRING_HEARTBEAT_S | Duck heartbeat interval while busy | 5 |
 | DUCKSTRING_MAX_UPLOAD_MB | largest deploy upload | 100 |
-| DUCKSTRING_POLL_SLOTS | Duck long-polls held at once (each holds a server thread) | 2 |
+| DUCKSTRING_STUCK_S | a line holding a run with nothing running and nothing queued this long fails it | 30 |
+| DUCKSTRING_POLL_SLOTS | long-polls (status watchers) held at once; each holds a server thread | 2 |
 | DUCKSTRING_QUERY_MEMORY_MB | memory one query may use (and the most its result may hold) | 512 |
 | DUCKSTRING_QUERY_CONCURRENCY | queries running at once; more get 503 with Retry-After | 2 |
 | DUCKSTRING_QUERY_TIMEOUT_S | a query running longer is stopped | 60 |
@@ -47,8 +48,10 @@ class Settings:
     liveness_s: float = 60.0
     duck_idle_s: float = 60.0
     heartbeat_s: float = 5.0
+    stuck_s: float = 30.0
     max_upload_bytes: int = 100 * 1024 * 1024
-    job_wait_s: float = 20.0
+    job_wait_s: float = 20.0  # the longest a Duck waits between polls (woken sooner by a job)
+    # With Waitress's default 4 threads, two waiting long-polls leave two for everything else.
     poll_slots: int = 2
     # Each running query holds a server thread: with Waitress's default 4 threads, two
     # queries still leave threads for health, status and the Ducks.
@@ -73,6 +76,7 @@ class Settings:
             liveness_s=_float(env, "DUCKSTRING_LIVENESS_S", 60.0),
             duck_idle_s=_float(env, "DUCKSTRING_DUCK_IDLE_S", 60.0),
             heartbeat_s=_float(env, "DUCKSTRING_HEARTBEAT_S", 5.0),
+            stuck_s=_float(env, "DUCKSTRING_STUCK_S", 30.0),
             max_upload_bytes=int(_float(env, "DUCKSTRING_MAX_UPLOAD_MB", 100.0) * 1024 * 1024),
             poll_slots=int(_float(env, "DUCKSTRING_POLL_SLOTS", 2)),
             query_memory_mb=max(16, int(_float(env, "DUCKSTRING_QUERY_MEMORY_MB", 512))),

@@ -15,21 +15,13 @@ from duckstring.embedded.store import runs
 from duckstring.engine import split_line
 from duckstring.engine.explain import Explanation, Reason, explain
 from duckstring.engine.status import status
-from duckstring.times import format_duration, iso
+from duckstring.times import clock_time, format_duration, iso
 
 if TYPE_CHECKING:
     import sqlite3
 
     from duckstring.embedded.app import Catchment
     from duckstring.engine import Engine
-
-
-def clock_time(ms: int, now: int) -> str:
-    """`12:00:03 UTC` on the same day as `now`, else `2026-01-05 12:00 UTC`."""
-    stamp = iso(ms)
-    if stamp[:10] == iso(now)[:10]:
-        return stamp[11:19] + " UTC"
-    return f"{stamp[:10]} {stamp[11:16]} UTC"
 
 
 def build(c: Catchment, line: str) -> dict[str, Any]:
@@ -113,22 +105,27 @@ def _reason_doc(line: str, r: Reason, now: int, history: _History,
             elapsed = max(0, now - since)
             doc.update(since=iso(since), elapsed_s=elapsed / 1000, ripples=ripples,
                        ripples_since={k: iso(v) for k, v in history.ripple_since(src).items()})
-            what = ", ".join(ripples)
+            what = ", ".join(ripples) if r.kind == "waits" else ""  # `running` names them
             text += (f" since {clock_time(since, now)} ("
                      + (f"{what}, " if what else "") + f"{format_duration(elapsed)} so far)")
     elif r.kind == "failed":
         doc["failed_at"] = when(history.failed_at(line))
     elif r.kind == "blocked" and r.lines:
         root = r.lines[0]
-        failed = history.failed_at(root)
         name, major = split_line(root)
-        others = any(n == name and m != major for n, m in majors)
-        fix = f"duckstring control clear {name}" + (f" --major {major}" if others else "")
-        doc.update(failed_at=when(failed), error=errors.get(root), fix=fix)
-        if failed is not None:
-            text = text.replace(root + " failed", f"{root} failed at {clock_time(failed, now)}",
-                                1).replace(root + " was killed",
-                                           f"{root} was killed at {clock_time(failed, now)}", 1)
-        text += f" — `{fix}` or deploy a fix"
+        if (name, major) not in majors:  # a Source not deployed (or removed): deploy it
+            fix = f"duckstring pond deploy PATH/TO/{name}"
+            doc.update(failed_at=None, error=None, fix=fix)
+            text += f" — deploy a version {major}.x of {name}: `{fix}`"
+        else:
+            failed = history.failed_at(root)
+            others = any(n == name and m != major for n, m in majors)
+            fix = f"duckstring control clear {name}" + (f" --major {major}" if others else "")
+            doc.update(failed_at=when(failed), error=errors.get(root), fix=fix)
+            if failed is not None:
+                at = clock_time(failed, now)
+                text = text.replace(root + " failed", f"{root} failed at {at}", 1).replace(
+                    root + " was killed", f"{root} was killed at {at}", 1)
+            text += f" — `{fix}` or deploy a fix"
     doc["text"] = text
     return doc

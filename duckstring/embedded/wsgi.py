@@ -2,8 +2,9 @@
 
 Configured only by the environment (`DUCKSTRING_ROOT`, `DUCKSTRING_API_KEY`,
 `DUCKSTRING_CATCHMENT_URL`, …; see settings.py). Importing it takes the root's lock, so a
-second server on the same root refuses to start. Give the host enough threads for your Ducks'
-long-polls (e.g. `--threads=16`); with few threads Ducks poll without waiting instead.
+second server on the same root refuses to start. Waitress's defaults carry hundreds of Ponds
+(docs/operating.md §6): Ducks wait on a FIFO, not on a server thread, and status long-polls
+are bounded by `DUCKSTRING_POLL_SLOTS`.
 """
 
 from __future__ import annotations

@@ -61,7 +61,8 @@ def pond_to_dict(p: Pond) -> dict[str, Any]:
         "optional_read": dict(p.optional_read),
         "has_pull": p.has_pull, "wake": p.wake, "forcing": p.forcing,
         "code_changed": p.code_changed, "targets": p.targets.as_list(),
-        "trigger": trigger_to_dict(p.trigger), "trigger_removed": p.trigger_removed,
+        "trigger": trigger_to_dict(p.trigger),
+        "trigger_removed": list(p.trigger_removed) if p.trigger_removed else None,
         "windows": [window_to_dict(w) for w in p.windows],
         "immediate_retries": p.immediate_retries, "source_retries": p.source_retries,
         "is_failed": p.is_failed, "failed_f": p.failed_f, "failures": p.failures,
@@ -89,7 +90,8 @@ def pond_from_dict(d: dict[str, Any]) -> Pond:
     p.code_changed = bool(d["code_changed"])
     p.targets = Targets(d["targets"])
     p.trigger = trigger_from_dict(d["trigger"])
-    p.trigger_removed = d.get("trigger_removed")
+    removed = d.get("trigger_removed")
+    p.trigger_removed = (str(removed[0]), int(removed[1])) if removed else None
     p.windows = [window_from_dict(w) for w in d["windows"]]
     p.immediate_retries, p.source_retries = int(d["immediate_retries"]), int(d["source_retries"])
     p.is_failed, p.failed_f, p.failures = bool(d["is_failed"]), int(d["failed_f"]), int(d["failures"])

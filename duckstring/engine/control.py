@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from duckstring.engine import faults
+from duckstring.engine import faults, triggers
 from duckstring.engine.effects import RunKilled, StopWork
 from duckstring.engine.freshness import NEVER
 from duckstring.engine.pond import Pond
@@ -58,8 +58,7 @@ def sleep(eng: Engine, p: Pond, upstream: bool) -> None:
     for node in [p, *(eng.ancestors(p) if upstream else [])]:
         node.has_pull = node.wake = False
         node.targets.clear()
-        if node.trigger is not None:
-            node.trigger, node.trigger_removed = None, eng.now
+        triggers.forget(eng, node)
         node.graph.drop_pull()
         eng.touch(node)
 

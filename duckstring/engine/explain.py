@@ -250,8 +250,9 @@ def _idle(p: Pond) -> Reason:
     if isinstance(p.trigger, TideTrigger):
         return Reason("standing", "its Tide pulses when staleness reaches the bound", "§7")
     if p.trigger_removed is not None:
-        return Reason("idle", "no demand: no pull, no push target; its standing trigger was "
-                      "removed at {at}", "§3, §7", at=p.trigger_removed)
+        kind, at = p.trigger_removed
+        return Reason("idle", f"no demand: no pull, no push target; its {kind.title()} was "
+                      "removed at {at}", "§3, §7", at=at)
     return Reason("idle", "no demand: no pull, no push target, no standing trigger", "§3")
 
 

@@ -69,7 +69,8 @@ class Pond:
     code_changed: bool = True  # a new version deployed: the next run executes
     targets: Targets = field(default_factory=Targets)
     trigger: Trigger | None = None
-    trigger_removed: int | None = None  # when its standing trigger was last removed (`why`)
+    # the standing trigger last removed ("wave" or "tide") and when (`why`)
+    trigger_removed: tuple[str, int] | None = None
     windows: list[WindowRule] = field(default_factory=list)
     # faults
     immediate_retries: int = 0

@@ -42,12 +42,19 @@ def pulse(eng: Engine, p: Pond, at: int | None) -> None:
 
 
 def set_standing(eng: Engine, p: Pond, trigger: Trigger | None) -> None:
-    if trigger is None and p.trigger is not None:
-        p.trigger_removed = eng.now
+    if trigger is None:
+        forget(eng, p)
     p.trigger = trigger
     eng.touch(p)
     if on_clock(p):
         eng.watch_clock(p)
+
+
+def forget(eng: Engine, p: Pond) -> None:
+    """Drop `p`'s standing trigger, remembering which and when (explain says so)."""
+    if p.trigger is not None:
+        kind = "wave" if isinstance(p.trigger, WaveTrigger) else "tide"
+        p.trigger, p.trigger_removed = None, (kind, eng.now)
 
 
 def on_clock(p: Pond) -> bool:

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from duckstring.api_error import ApiError
 from duckstring.authoring import PuddleDef, puddles_of
-from duckstring.cli_errors import FAILED, NOT_FOUND, USAGE, CliError
+from duckstring.cli_errors import FAILED, USAGE, CliError
 from duckstring.local.project import LocalProject, shown, temp_for
 
 if TYPE_CHECKING:
@@ -183,8 +184,8 @@ def from_catchment(project: LocalProject, client: Client, only: list[str]) -> It
         target = Target(pin.name, pin.major)
         try:
             doc = client.get(target.path("tables"), **target.params())
-        except CliError as e:
-            if e.code != NOT_FOUND or pin.required:
+        except ApiError as e:
+            if not e.not_found or pin.required:
                 raise
             console.warn(f"optional Source {pin.line} is not deployed; skipped")
             continue

@@ -28,7 +28,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from duckstring import known
-from duckstring.cli_errors import FAILED, UNREACHABLE, CliError
+from duckstring.api_error import ApiError
+from duckstring.cli_errors import FAILED, CliError
 from duckstring.lines import pond_name, split_line
 from duckstring.terminal import console
 from duckstring.terminal.views import StatusTable, progress_lines, short_age
@@ -54,13 +55,15 @@ class Outcome:
 
 class Pace:
     """Spaces polls at least `REDRAW_S` apart: a fast Wave changes the status many times a
-    second, and redrawing each change would keep a core busy."""
+    second, and redrawing each change would keep a core busy. A busy server's `retry_s` (it
+    answered without waiting) spaces them further."""
 
     def __init__(self) -> None:
         self.last = 0.0
 
-    def wait(self) -> None:
-        left = self.last + REDRAW_S - time.monotonic()
+    def wait(self, retry_s: object = None) -> None:
+        hint = float(retry_s) if isinstance(retry_s, (int, float)) else 0.0
+        left = self.last + max(REDRAW_S, min(hint, 10.0)) - time.monotonic()
         if left > 0:
             time.sleep(left)
         self.last = time.monotonic()
@@ -160,8 +163,8 @@ def poll(session: Session, params: dict[str, Any], since: int | None,
             known.remember(session.reg.name, [p["id"] for p in doc.get("ponds", [])],
                            complete=not params.get("pond"))
             return doc
-        except CliError as e:
-            if e.code != UNREACHABLE or not session.reg.local or attempt == 2:
+        except ApiError as e:
+            if not e.unreachable or not session.reg.local or attempt == 2:
                 raise
             session.revive()
     raise AssertionError("unreachable")
@@ -200,13 +203,14 @@ def _next(session: Session, params: dict[str, Any], doc: dict[str, Any], goal: G
           outcome: Outcome | None, pace: Pace) -> tuple[dict[str, Any], Outcome | None]:
     """The next document and the goal's outcome. A one-shot whose lineage has nothing in
     flight is given `QUIET_S` to change; if nothing does, it has nothing left to watch."""
-    pace.wait()
+    pace.wait(doc.get("retry_s"))
     pending = goal is not None and outcome is None
     quiet = pending and not any(in_flight(q) for q in doc.get("ponds", []))
     new = poll(session, params, doc["version"], wait=QUIET_S if quiet else WAIT_S)
     if goal is not None and pending:
         outcome = goal.check(new)
-        if outcome is None and quiet and new["version"] == doc["version"]:
+        waited = not new.get("retry_s")  # else the server was too busy to hold the poll
+        if outcome is None and quiet and waited and new["version"] == doc["version"]:
             outcome = goal.stalled(new)
     return new, outcome
 
@@ -280,7 +284,7 @@ def _why(session: Session, line: str, p: dict[str, Any] | None) -> tuple[str, li
         return f"{line} was killed", []
     try:
         runs = session.client.get("/api/runs", pond=name, major=major, ripples=True, limit=20)
-    except CliError:
+    except ApiError:
         runs = {"runs": []}
     run = next((r for r in runs["runs"] if r["status"] in ("failed", "killed")), None)
     if run is None:

@@ -194,6 +194,10 @@ def run_lines(runs: list[dict[str, Any]], *, tracebacks: bool = True,
                 line.append(f"  {took}", style="dim")
         if not r.get("executed", True):
             line.append("  no Source changed, nothing executed", style="dim")
+        if r.get("prediction_error_s") is not None:  # a dry-run predicted this run's end
+            err = r["prediction_error_s"]
+            line.append(f"  ended {abs(err):.1f}s {'after' if err >= 0 else 'before'} the "
+                        "dry-run's prediction", style="dim")
         out.append(line)
         for a in r.get("ripples") or []:
             att = Text("    ")

@@ -6,47 +6,78 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 
-from tests.commands.conftest import Cli, local_demo, serving
+import pytest
+
+from tests.commands.conftest import Cli, make_cli, serving
+from tests.e2e.harness import free_port
 
 
-def test_keys_secrets_alerts_and_audit_from_the_command_line(cli: Cli) -> None:
-    local_demo(cli, key=True)
+def _init(cli: Cli, *key: str) -> None:
+    """A local Catchment with no Pond: levels are checked before a Pond is looked up."""
+    cli.ok("catchment", "init", "-n", "dev", "-p", str(free_port()), "--no-start", "-y", *key)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Cli, str]]:
+    cli = make_cli(tmp_path_factory.mktemp("team"))
+    _init(cli, "--generate-key")
     with serving(cli) as url:
-        r = cli.ok("catchment", "key", "add", "analyst", "--level", "read")
-        key = r.out.strip()
-        assert re.fullmatch(r"dsk_[A-Za-z0-9_-]{43}", key), r
-        listed = json.loads(cli.ok("catchment", "key", "list", "--json").out)["keys"]
-        assert {k["name"]: k["level"] for k in listed} == {"admin": "full", "analyst": "read"}
-        assert key not in cli.ok("catchment", "key", "list").out
+        yield cli, url
 
-        cli.ok("catchment", "connect", "-n", "ro", "--url", url, "--key", key, "--no-default")
-        refused = cli("trigger", "pulse", "reports", "--silent", "-c", "ro")
-        assert refused.code == 4, refused
-        assert "needs a demand key" in refused.err and "--level demand" in refused.err
-        assert cli.ok("status", "--json", "-c", "ro").out
 
-        value = "hunter2-is-not-a-password"
-        r = cli.ok("secret", "set", "DB_PASSWORD", "--pond", "sales", input=value + "\n")
-        assert "sales" in r.out and value not in r.out + r.err
-        assert cli("secret", "set", "X", "-c", "ro", input="value1").code == 4
-        secrets = json.loads(cli.ok("secret", "list", "--json").out)["secrets"]
-        assert [(s["name"], s["pond"]) for s in secrets] == [("DB_PASSWORD", "sales")]
-        assert value not in json.dumps(secrets)
+def test_keys_with_levels_from_the_command_line(served: tuple[Cli, str]) -> None:
+    cli, url = served
+    r = cli.ok("catchment", "key", "add", "analyst", "--level", "read")
+    key = r.out.strip()
+    assert re.fullmatch(r"dsk_[A-Za-z0-9_-]{43}", key), r
+    listed = json.loads(cli.ok("catchment", "key", "list", "--json").out)["keys"]
+    assert {k["name"]: k["level"] for k in listed} == {"admin": "full", "analyst": "read"}
+    assert key not in cli.ok("catchment", "key", "list").out
 
-        cli.ok("alert", "add", "oncall", "--on", "failed,stale", "--stale", "2h",
-               "--to", "webhook:http://127.0.0.1:9/hook/with/token")
-        alerts = json.loads(cli.ok("alert", "list", "--json").out)["alerts"]
-        assert alerts[0]["stale_s"] == 7200 and alerts[0]["to"] == "webhook:http://127.0.0.1:9/…"
-        bad = cli("alert", "add", "x", "--on", "exploded", "--to", "webhook:http://h/")
-        assert bad.code == 2 and "exploded" in bad.err
+    cli.ok("catchment", "connect", "-n", "ro", "--url", url, "--key", key, "--no-default")
+    refused = cli("trigger", "pulse", "reports", "--silent", "-c", "ro")
+    assert refused.code == 4, refused
+    assert "needs a demand key" in refused.err and "--level demand" in refused.err
+    assert cli("secret", "set", "X", "-c", "ro", input="value1").code == 4
+    assert json.loads(cli.ok("status", "--json", "-c", "ro").out)["caller"]["level"] == "read"
+    cli.ok("catchment", "key", "revoke", "analyst")
+    assert cli("status", "-c", "ro").code == 4
+    trail = json.loads(cli.ok("audit", "--json", "--who", "admin").out)["entries"]
+    assert [e["verb"] for e in trail][:2] == ["key-revoke", "key-add"]
 
-        cli.ok("secret", "rm", "DB_PASSWORD")
-        cli.ok("catchment", "key", "revoke", "analyst")
-        assert cli("status", "-c", "ro").code == 4
-        trail = json.loads(cli.ok("audit", "--json").out)["entries"]
-        assert [(e["who"], e["verb"]) for e in reversed(trail)][:4] == [("admin", "deploy")] * 4
-        assert [(e["who"], e["verb"]) for e in reversed(trail)][4:] == [
-            ("admin", "key-add"), ("admin", "secret-set"), ("admin", "alert-add"),
-            ("admin", "secret-rm"), ("admin", "key-revoke")]
-        assert "key-revoke" in cli.ok("audit").out
+
+def test_secrets_alerts_and_audit_from_the_command_line(served: tuple[Cli, str]) -> None:
+    cli, _ = served
+    value = "hunter2-is-not-a-password"
+    r = cli.ok("secret", "set", "DB_PASSWORD", "--pond", "sales", input=value + "\n")
+    assert "sales" in r.out and value not in r.out + r.err
+    secrets = json.loads(cli.ok("secret", "list", "--json").out)["secrets"]
+    assert [(s["name"], s["pond"]) for s in secrets] == [("DB_PASSWORD", "sales")]
+    assert value not in json.dumps(secrets)
+
+    cli.ok("alert", "add", "oncall", "--on", "failed,stale", "--stale", "2h",
+           "--to", "webhook:http://127.0.0.1:9/hook/with/token")
+    alerts = json.loads(cli.ok("alert", "list", "--json").out)["alerts"]
+    assert alerts[0]["stale_s"] == 7200 and alerts[0]["to"] == "webhook:http://127.0.0.1:9/…"
+    bad = cli("alert", "add", "x", "--on", "exploded", "--to", "webhook:http://h/")
+    assert bad.code == 2 and "exploded" in bad.err
+
+    cli.ok("secret", "rm", "DB_PASSWORD")
+    trail = json.loads(cli.ok("audit", "--json").out)["entries"]
+    assert [(e["who"], e["verb"]) for e in trail][:3] == [
+        ("admin", "secret-rm"), ("admin", "alert-add"), ("admin", "secret-set")]
+    assert "secret-rm" in cli.ok("audit").out
+
+
+def test_the_first_key_of_an_open_catchment_is_kept_so_the_cli_stays_in(cli: Cli) -> None:
+    _init(cli)
+    refused = cli("catchment", "key", "add", "ci", "--level", "demand")
+    assert refused.code == 2 and "first key must be full" in refused.err
+    r = cli.ok("catchment", "key", "add", "ops", "--level", "full")
+    assert "stored the key" in r.err and r.out.strip().startswith("dsk_")
+    assert json.loads(cli.ok("status", "--json").out)["caller"]["level"] == "full"
+    rotated = cli.ok("catchment", "key", "rotate", "ops")
+    assert rotated.out.strip() != r.out.strip() and "stored the key" in rotated.err
+    assert cli.ok("catchment", "key", "list", "--json").out

@@ -58,6 +58,9 @@ class FakeChannel:
         self.lock = threading.Lock()
 
     # the test side
+    def acked(self) -> str:
+        return ""  # jobs here are not numbered
+
     def send(self, *jobs: dict[str, Any]) -> None:
         for job in jobs:
             self.jobs_q.put(job)

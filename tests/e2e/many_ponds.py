@@ -10,6 +10,7 @@ TOPICS = ("orders", "payments", "customers", "products", "inventory", "shipping"
           "marketing", "support", "finance", "web", "stores")
 STAGES = ("raw", "clean", "joined", "metrics", "report", "export")
 LAYERS = (10, 12, 11, 9, 8)  # 50 Ponds
+LAYERS_100 = (20, 24, 22, 18, 16)  # 100 Ponds (at most two per topic and layer)
 
 RIPPLES = {
     1: "@ripple\ndef {a}(pond):\n    pass\n",
@@ -19,12 +20,12 @@ RIPPLES = {
 }
 
 
-def plan(seed: int = 7) -> list[tuple[str, list[str], int]]:
+def plan(seed: int = 7, layers_of: tuple[int, ...] = LAYERS) -> list[tuple[str, list[str], int]]:
     """(name, sources, ripple count) per Pond, in dependency order."""
     rng = random.Random(seed)
     out: list[tuple[str, list[str], int]] = []
     layers: list[list[str]] = []
-    for depth, size in enumerate(LAYERS):
+    for depth, size in enumerate(layers_of):
         topics = rng.sample(TOPICS, k=min(size, len(TOPICS)))
         names = [f"{t}_{STAGES[depth]}" for t in topics]
         names += [f"{t}_{STAGES[depth + 1]}" for t in rng.sample(TOPICS, k=size - len(names))]
@@ -43,10 +44,10 @@ def plan(seed: int = 7) -> list[tuple[str, list[str], int]]:
     return out
 
 
-def write_many(base: Path, seed: int = 7) -> list[Path]:
+def write_many(base: Path, seed: int = 7, layers_of: tuple[int, ...] = LAYERS) -> list[Path]:
     """Write every planned Pond as a project under `base`; return them in deploy order."""
     projects = []
-    for name, sources, ripples in plan(seed):
+    for name, sources, ripples in plan(seed, layers_of):
         project = base / name
         (project / "src").mkdir(parents=True, exist_ok=True)
         kind = "inlet" if not sources else "pond"

@@ -187,6 +187,14 @@ def test_canvas_shows_the_demo_then_a_pulse_flows_through_it_into_history(
     js(page, RECORD_STATUSES)
     click(page, '.pond[data-id="reports@1"]')
     wait_until(lambda: text_of(page, "#panel-title") == "reports", 5, what="the sidebar for reports")
+    # Why? says it is idle without demand, with its rule; Preview predicts a Pulse, runs nothing
+    wait_until(lambda: "no demand" in text_of(page, "#sidebar .why-list"), 10, what="Why? for reports")
+    assert "§3" in text_of(page, "#sidebar .why-list")
+    click(page, '#sidebar [data-preview="pulse"]')
+    wait_until(lambda: "would settle in" in text_of(page, "#sidebar .result.ok"), 10,
+               what="the Preview of a Pulse")
+    assert js(page, "return document.querySelectorAll('#sidebar .preview-list li').length;") >= 4
+    assert set(ponds(page).values()) == {"idle"}
     click(page, '#sidebar [data-verb="pulse"]')
     wait_until(lambda: "Pulse sent" in text_of(page, "#sidebar .result.ok"), 5, what="the Pulse to be accepted")
 

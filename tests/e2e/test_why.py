@@ -95,6 +95,16 @@ def test_why_blocked_names_the_failed_source_its_error_and_the_fix(
         assert own["status"] == "failed"
         assert own["reasons"][0]["kind"] == "failed" and own["reasons"][0]["failed_at"]
 
+        # a Source that is not deployed: the fix is to deploy it
+        _deploy(client, write_pond(tmp_path, "orphan", "1.0.0", SINK.format(src="ghost"),
+                                   sources={"ghost": "1.0.0"}))
+        doc = _why(client, "orphan")
+        assert doc["status"] == "blocked"
+        missing = doc["reasons"][0]
+        assert (missing["kind"], missing["pond"], missing["rule"]) == ("blocked", "ghost@1", "§9")
+        assert missing["fix"] == "duckstring pond deploy PATH/TO/ghost"
+        assert "ghost@1 is not deployed" in missing["text"]
+
 
 def test_why_queued_behind_a_running_source_then_will_pass(start_catchment,
                                                            tmp_path: Path) -> None:
@@ -115,6 +125,10 @@ def test_why_queued_behind_a_running_source_then_will_pass(start_catchment,
         assert waits["since"] <= doc["now"] and waits["elapsed_s"] >= 0.2
         assert "waits for Source slow@1, running since" in waits["text"]
         assert "(crawl, " in waits["text"] and "so far)" in waits["text"]
+        running = _why(client, "slow")["reasons"][0]
+        assert (running["kind"], running["rule"], running["ripples"]) == ("running", "P5", ["crawl"])
+        assert running["text"].startswith("Ripples crawl running since ")
+        assert running["text"].endswith(" so far)") and running["elapsed_s"] >= 0.2
 
         gate.touch()
         wait_until(lambda: settled(client, "slow_sink", target), 60, what="slow_sink to settle")
@@ -156,6 +170,6 @@ def test_why_waits_for_a_window_and_idle_after_its_wave_is_removed(
         idle = doc["reasons"][0]
         assert (idle["kind"], idle["rule"]) == ("idle", "§3, §7")
         assert before <= idle["at"] <= doc["now"]  # when the Wave was removed
-        assert "its standing trigger was removed at" in idle["text"]
+        assert "its Wave was removed at" in idle["text"]
 
         assert client.get("/api/ponds/nowhere/why").status_code == 404

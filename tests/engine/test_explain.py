@@ -140,7 +140,7 @@ def test_explains_idle_since_its_standing_trigger_was_removed() -> None:
         event("3500ms", "remove", "A"),
     ))
     assert why(out, "A")[0] == (
-        "idle", "no demand: no pull, no push target; its standing trigger was removed at +3.500s")
+        "idle", "no demand: no pull, no push target; its Wave was removed at +3.500s")
 
 
 def test_explains_idle_without_demand_and_a_run_that_will_pass() -> None:
@@ -154,3 +154,13 @@ def test_explains_idle_without_demand_and_a_run_that_will_pass() -> None:
         ("pass", "its next run will pass: no Source changed since its last run"),
     ]
     assert why(out, "A")[0][0] == "idle" and len(why(out, "A")) == 1  # an Inlet never passes
+
+
+def test_explains_idle_after_sleep_dropped_its_tide() -> None:
+    out = simulate(scenario(
+        pond("A", ripple("a")),
+        event("0s", "tide", "A", bound="10s"),
+        event("2s", "sleep", "A"),
+    ), until="20s")
+    assert why(out, "A")[0] == (
+        "idle", "no demand: no pull, no push target; its Tide was removed at +2.000s")

@@ -9,13 +9,17 @@ import falcon
 
 from duckstring import protocol
 from duckstring.embedded.errors import BadRequest, NotFound
+from duckstring.embedded.longpoll import RETRY_S
 from duckstring.embedded.resources.common import body, seconds_param
 from duckstring.engine import line_id
 
 if TYPE_CHECKING:
     from duckstring.embedded.app import Catchment
 
-POLL_RETRY_S = 0.1  # when every long-poll slot is taken, come back this soon
+
+
+def _instance(value: object) -> str | None:
+    return value[:64] if isinstance(value, str) and value else None
 
 
 class DuckChannel:
@@ -32,11 +36,21 @@ class DuckChannel:
     def on_get_jobs(self, req: falcon.Request, resp: falcon.Response, name: str,
                     major: str) -> None:
         line = self._line(name, major)
-        wait = seconds_param(req, "wait", 0.0, self.c.settings.job_wait_s)
-        jobs, waited = self.c.supervisor.take(line, wait, req.get_param_as_int("pid"))
-        resp.media = {"jobs": jobs, "heartbeat_s": self.c.settings.heartbeat_s}
-        if not waited and not jobs:
-            resp.media["retry_s"] = POLL_RETRY_S
+        settings = self.c.settings
+        wait = seconds_param(req, "wait", 0.0, settings.job_wait_s)
+        poll = self.c.supervisor.take(
+            line, wait, req.get_param_as_int("pid"), _instance(req.get_param("instance")),
+            ack=req.get_param_as_int("ack") or 0, queue=req.get_param("queue"))
+        resp.media = {
+            "jobs": poll.jobs, "queue": self.c.supervisor.queue_id,
+            "heartbeat_s": settings.heartbeat_s,
+            # a Duck woken by its FIFO polls between jobs only to stay in touch
+            "poll_s": min(settings.job_wait_s, settings.liveness_s / 3),
+        }
+        if poll.stale:
+            resp.media["stale"] = True
+        elif wait > 0 and not poll.waited and not poll.jobs:
+            resp.media["retry_s"] = RETRY_S
 
     def on_post_events(self, req: falcon.Request, resp: falcon.Response, name: str,
                        major: str) -> None:
@@ -50,6 +64,7 @@ class DuckChannel:
             if problem:
                 raise BadRequest(problem)
         pid = data.get("pid")
-        self.c.supervisor.heard_from(line, pid if isinstance(pid, int) else None)
+        self.c.supervisor.heard_from(line, pid if isinstance(pid, int) else None,
+                                     _instance(data.get("instance")))
         self.c.coordinator.ingest(line, batch)
         resp.media = {"ok": True, "accepted": len(batch)}

@@ -8,6 +8,7 @@ import falcon
 
 from duckstring.embedded import status
 from duckstring.embedded.errors import BadRequest, NotFound
+from duckstring.embedded.longpoll import RETRY_S
 from duckstring.embedded.resources.common import resolve_line, seconds_param
 from duckstring.embedded.store import runs
 from duckstring.engine import NEVER, line_id
@@ -23,8 +24,12 @@ class Status:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         since = req.get_param_as_int("since")
-        if since is not None:
-            self.c.coordinator.wait_changed(since, seconds_param(req, "wait", 25.0, 60.0))
+        waited = True
+        if since is not None and self.c.coordinator.version <= since:
+            wait = seconds_param(req, "wait", 25.0, 60.0)
+            with self.c.supervisor.longpolls.hold() as waited:
+                if waited:  # a watcher holds a server thread only while a slot is free
+                    self.c.coordinator.wait_changed(since, wait)
         pond = req.get_param("pond")
         lines = status.lineage(self.c.coordinator, resolve_line(self.c, pond, req)) if pond else None
         doc = status.build(self.c.coordinator, lines=lines)
@@ -32,6 +37,8 @@ class Status:
         caller = req.context.caller
         doc["caller"] = {"name": caller.name, "level": str(caller.level),
                          "keyed": self.c.team.keys.keyed}
+        if not waited:
+            doc["retry_s"] = RETRY_S  # every long-poll slot is taken: come back, don't spin
         resp.media = doc
 
 
@@ -51,6 +58,11 @@ def run_doc(r: dict[str, Any]) -> dict[str, Any]:
         "changed": None if r["changed"] is None else bool(r["changed"]),
         "error": r["error"], "traceback": r["traceback"],
     }
+    predicted = r.get("predicted_at")
+    if predicted is not None:  # a dry-run's forecast of this run: how close it came
+        doc["predicted_finished_at"] = _when(predicted)
+        doc["prediction_error_s"] = (None if r["finished_at"] is None
+                                     else (r["finished_at"] - predicted) / 1000)
     if "ripples" in r:
         doc["ripples"] = [
             {"ripple": a["ripple"], "attempt": a["attempt"], "status": a["status"],

@@ -88,6 +88,9 @@ _VERBS: dict[str, Any] = {
 }
 
 
+DRY_RUNS = ("tap", "pulse", "wave", "tide", "wake", "force")
+
+
 def _budget(p: Any) -> dict[str, int]:
     return {"immediate_retries": p.immediate_retries, "source_retries": p.source_retries}
 
@@ -106,7 +109,15 @@ class Verb:
         data = body(req)
         event = make(line, req, data)
         co = self.c.coordinator
+        if req.get_param_as_bool("dry_run", default=False):
+            if verb not in DRY_RUNS:
+                raise BadRequest(f"{verb} has no dry-run; use one of {', '.join(DRY_RUNS)}")
+            from duckstring.embedded.forecast import dry_run
+
+            resp.media = dry_run(self.c, line, event, verb)
+            return
         now = co.clock()
+        co.forecasts.arm(line, verb, now)
         co.apply(event)
         out: dict[str, Any] = {"ok": True, "pond": line, "verb": verb}
         if isinstance(event, events.Pulse):

@@ -63,9 +63,11 @@ class Keys:
             level = Level.parse(str(data.get("level") or ""))
         except ValueError as e:
             raise BadRequest(str(e)) from None
+        was_open = not self.c.team.keys.keyed
         key = self.c.team.keys.add(name, level, self.c.coordinator.clock())
         resp.status = falcon.HTTP_201
-        resp.media = {"ok": True, "name": name, "level": str(level), "key": key}
+        resp.media = {"ok": True, "name": name, "level": str(level), "key": key,
+                      "was_open": was_open}
 
     def on_delete_item(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
         self.c.team.keys.revoke(name)
@@ -73,7 +75,8 @@ class Keys:
 
     def on_post_rotate(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
         key = self.c.team.keys.rotate(name, self.c.coordinator.clock())
-        resp.media = {"ok": True, "name": name, "key": key}
+        resp.media = {"ok": True, "name": name, "key": key,
+                      "yours": req.context.caller.name == name}
 
 
 class Secrets:

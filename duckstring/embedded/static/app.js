@@ -9,6 +9,7 @@ import { startLive } from './live.js';
 import { createSidebar } from './sidebar.js';
 import { splitter } from './splitter.js';
 import { createStore, pondOf, startTicker } from './store.js';
+import { createTeamPanel } from './teampanel.js';
 
 const $ = (selector) => document.querySelector(selector);
 const stacked = window.matchMedia('(max-width: 900px)'); // the narrow layout: sidebar below the canvas
@@ -36,6 +37,7 @@ function select(id, { focusPanel = false } = {}) {
 createCanvas($('#canvas'), store, { onSelect: select });
 createSidebar($('#sidebar'), store, { onSelect: select });
 createHistory($('#history'), store, { onSelect: select });
+createTeamPanel($('#team-dialog'), $('#open-team'), store);
 
 function summary(d) {
   const count = (status) => d.ponds.filter((p) => p.status === status).length;

@@ -1,14 +1,17 @@
 // The sidebar: the selected Pond's state (for a failed one, the failing Ripple's message with
-// its traceback a click away), its triggers (model.md §7) and control verbs (§10), retry
-// budgets, Windows, and Remove. Built once per selection; each status update refreshes the
-// state and leaves forms being edited alone. With nothing selected it shows the legend.
+// its traceback a click away), why it is in it, its triggers (model.md §7) with a preview of
+// what one would run, control verbs (§10), retry budgets, Windows, and Remove. Built once per
+// selection; each status update refreshes the state and leaves forms being edited alone. With nothing selected it shows the legend.
 
+import { VERB_NEEDS, applyLevel, callerLevel } from './access.js';
 import { act, resultLine } from './action.js';
 import { api, pondPath } from './api.js';
 import { budgetSection } from './budget.js';
 import { clear, h } from './dom.js';
+import { previewSection, whySection } from './explain.js';
 import { age, clock, noOutput, parseSpan, span, staleness, statusLine, triggerLabel } from './format.js';
 import { elapsed, pondOf } from './store.js';
+import { trendSection } from './trendchart.js';
 import { windowsSection } from './windows.js';
 
 const STATUSES = [
@@ -21,7 +24,7 @@ const STATUSES = [
 ];
 
 function verbButton(pond, out, verb, label, hint, body, done) {
-  const button = h('button', { type: 'button', 'data-verb': verb, title: hint }, label);
+  const button = h('button', { type: 'button', 'data-verb': verb, 'data-need': VERB_NEEDS[verb], title: hint }, label);
   button.addEventListener('click', () => act(button, out,
     () => api(pondPath(pond, verb), { method: 'POST', body: typeof body === 'function' ? body() : body }),
     done || `${label} sent`));
@@ -95,7 +98,7 @@ function triggersSection(pond) {
   const out = resultLine();
   const bound = h('input', { id: 'tide-bound', name: 'bound', placeholder: '4h', autocomplete: 'off', 'aria-label': 'Tide bound', size: 6 });
   if (pond.trigger && pond.trigger.type === 'tide') bound.value = span(pond.trigger.bound_s);
-  const tide = h('button', { type: 'submit', 'data-verb': 'tide', title: 'Standing push: keep the output no older than the bound' }, 'Tide');
+  const tide = h('button', { type: 'submit', 'data-verb': 'tide', 'data-need': 'demand', title: 'Standing push: keep the output no older than the bound' }, 'Tide');
   const form = h('form', { class: 'inline', onSubmit: (event) => {
     event.preventDefault();
     const seconds = parseSpan(bound.value);
@@ -141,7 +144,7 @@ function removeSection(pond, onRemoved) {
   // Retire the line (`DELETE api/ponds/{name}?major=`): two clicks, like Kill.
   const out = resultLine();
   const button = h('button', {
-    type: 'button', class: 'danger', 'data-verb': 'remove-pond',
+    type: 'button', class: 'danger', 'data-verb': 'remove-pond', 'data-need': 'full',
     title: `Stop ${pond.id}'s work and its Duck and take it out of the graph (click twice)`,
   }, 'Remove Pond');
   button.addEventListener('click', () => act(button, out,
@@ -227,13 +230,20 @@ export function createSidebar(el, store, { onSelect }) {
     const windows = p.sources && p.sources.length ? null : windowsSection(p);
     const close = h('button', { type: 'button', class: 'icon', 'aria-label': 'Close', title: 'Close (Esc)', onClick: () => onSelect(null) }, '✕');
     const error = errorBox();
+    const why = whySection(p);
+    const trend = trendSection(p);
+    budget.el.dataset.need = 'full';
+    if (windows) windows.el.dataset.need = 'full';
     clear(el).append(
       h('header', { class: 'panel-head' },
         h('div', {}, h('h2', { id: 'panel-title', tabindex: -1 }, p.name), h('p', { class: 'muted' }, `${p.kind} · v${p.version} · line ${p.id}`)),
         close),
       error.el,
       h('section', { class: 'panel-section', 'aria-labelledby': 'state-h' }, h('h3', { id: 'state-h', class: 'sr-only' }, 'State'), state),
+      why.el,
+      trend.el,
       triggersSection(p),
+      previewSection(p),
       controlSection(p),
       budget.el,
       windows ? windows.el : h('section', { class: 'panel-section' }, h('h3', {}, 'Windows'),
@@ -242,7 +252,7 @@ export function createSidebar(el, store, { onSelect }) {
         notice = said;
         if (!current) clear(el).append(legend()); // the line left the status before the answer came
       }));
-    return { state, error, budget, windows };
+    return { state, error, why, budget, windows, trend };
   };
 
   const show = (state) => {
@@ -254,11 +264,14 @@ export function createSidebar(el, store, { onSelect }) {
     }
     const key = `${pond.id}/${pond.version}`;
     if (!current || current.key !== key) current = { key, parts: build(pond) };
-    const { state: rows, error, budget, windows } = current.parts;
+    const { state: rows, error, why, budget, windows, trend } = current.parts;
     clear(rows).append(...stateRows(pond, state.doc, onSelect, elapsed(state)).flat());
     error.update(pond);
+    why.update(pond);
     budget.update(pond);
     if (windows) windows.update(pond);
+    trend.update(pond);
+    applyLevel(el, callerLevel(state.doc));
   };
 
   show(store.state);

@@ -142,4 +142,9 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX audit_by_at ON audit (at)
     """,
+    # 5: a dry-run's prediction of when a run would finish, kept on the next real run of its
+    # target (docs/concepts.md §14), so history says how close it was
+    """
+    ALTER TABLE runs ADD COLUMN predicted_at INTEGER
+    """,
 ]

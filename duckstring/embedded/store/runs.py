@@ -16,15 +16,16 @@ FINAL = ("success", "failed", "killed", "passed")
 
 
 def begin(conn: sqlite3.Connection, line: str, name: str, major: int, version: str | None,
-          f: int, executed: bool, at: int) -> int:
-    if not executed:
+          f: int, executed: bool, at: int, predicted_at: int | None = None) -> int:
+    """`predicted_at`: when a dry-run said this run would finish."""
+    if not executed and predicted_at is None:
         merged = _extend_passes(conn, line, version, f, at)
         if merged is not None:
             return merged
     cur = conn.execute(
-        "INSERT INTO runs (line, name, major, version, f, executed, status, started_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, 'running', ?)",
-        (line, name, major, version, f, int(executed), at),
+        "INSERT INTO runs (line, name, major, version, f, executed, status, started_at, "
+        "predicted_at) VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?)",
+        (line, name, major, version, f, int(executed), at, predicted_at),
     )
     return int(cur.lastrowid or 0)
 
@@ -217,3 +218,13 @@ def recent_durations(conn: sqlite3.Connection, line: str, per_ripple: int) -> di
         if len(got) < per_ripple:
             got.append(int(r["ms"]))
     return out
+
+
+def recent_delays(conn: sqlite3.Connection, line: str, runs: int) -> list[tuple[int, int]]:
+    """For the line's newest `runs` executed successes: ms from begin run to its first Ripple
+    (dispatch, or a Duck's launch) and from its last Ripple to its end (publishing)."""
+    return [(max(0, int(r[0])), max(0, int(r[1]))) for r in conn.execute(
+        "SELECT min(a.started_at) - r.started_at, r.finished_at - max(a.finished_at) "
+        "FROM runs r JOIN attempts a ON a.run_id = r.id WHERE r.line = ? AND "
+        "r.status = 'success' AND r.executed = 1 AND a.finished_at IS NOT NULL "
+        "GROUP BY r.id ORDER BY r.id DESC LIMIT ?", (line, runs))]
