@@ -207,6 +207,8 @@ def _next(session: Session, params: dict[str, Any], doc: dict[str, Any], goal: G
     pending = goal is not None and outcome is None
     quiet = pending and not any(in_flight(q) for q in doc.get("ponds", []))
     new = poll(session, params, doc["version"], wait=QUIET_S if quiet else WAIT_S)
+    if new.get("unchanged"):  # the server was too busy to hold the poll, and nothing changed
+        new = {**doc, "retry_s": new.get("retry_s")}
     if goal is not None and pending:
         outcome = goal.check(new)
         waited = not new.get("retry_s")  # else the server was too busy to hold the poll

@@ -4,6 +4,7 @@ layers), for checking that the web UI stays readable at scale. Deterministic for
 from __future__ import annotations
 
 import random
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 TOPICS = ("orders", "payments", "customers", "products", "inventory", "shipping", "returns",
@@ -59,3 +60,29 @@ def write_many(base: Path, seed: int = 7, layers_of: tuple[int, ...] = LAYERS) -
         (project / "src" / "pond.py").write_text("from duckstring import ripple\n\n\n" + code)
         projects.append(project)
     return projects
+
+
+def deploy_layers(url: str, projects: list[Path], parallel: int = 4) -> None:
+    """Deploy `projects` over HTTP, a Sink only after its Sources, `parallel` at a time."""
+    import httpx
+
+    from tests.e2e.harness import deploy
+
+    def one(project: Path) -> None:
+        with httpx.Client(base_url=url, timeout=300) as client:
+            r = deploy(client, project)
+            assert r.status_code == 201, f"deploying {project.name}: {r.text}"
+
+    def sources(project: Path) -> set[str]:
+        _, _, part = (project / "pond.toml").read_text().partition("[sources]")
+        return {line.split("=")[0].strip() for line in part.splitlines() if "=" in line}
+
+    done: set[str] = set()
+    pending = list(projects)
+    with ThreadPoolExecutor(parallel) as pool:
+        while pending:
+            ready = [p for p in pending if sources(p) <= done]
+            assert ready, f"these Ponds' Sources are missing: {[p.name for p in pending]}"
+            list(pool.map(one, ready))
+            done |= {p.name for p in ready}
+            pending = [p for p in pending if p not in ready]

@@ -16,7 +16,6 @@ import pytest
 
 from tests.e2e.conftest import deploy_demo, write_pond
 from tests.e2e.harness import (
-    deploy,
     free_port,
     pond,
     processes_under,
@@ -51,17 +50,15 @@ def wsgi(env: dict[str, str], root: Path, tmp_path: Path) -> Iterator[str]:
 
 
 def test_a_hundred_pond_cold_pulse_settles_under_waitress_defaults(wsgi: str, tmp_path: Path):
-    from tests.e2e.many_ponds import LAYERS_100, plan, write_many
+    from tests.e2e.many_ponds import LAYERS_100, deploy_layers, plan, write_many
 
     projects = write_many(tmp_path / "many", layers_of=LAYERS_100)
     feeding = {s for _, sources, _ in plan(layers_of=LAYERS_100) for s in sources}
     leaves = {p.name: "1.0.0" for p in projects if p.name not in feeding}
     everything = write_pond(tmp_path, "everything", "1.0.0", "from duckstring import ripple\n\n\n"
                             "@ripple\ndef done(pond):\n    pass\n", sources=leaves)
+    deploy_layers(wsgi, [*projects, everything])
     with httpx.Client(base_url=wsgi, timeout=60) as client:
-        for project in [*projects, everything]:
-            r = deploy(client, project)
-            assert r.status_code == 201, r.text
         target = client.post("/api/ponds/everything/pulse").raise_for_status().json()["target"]
         slowest = 0.0
 

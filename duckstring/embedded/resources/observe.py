@@ -24,12 +24,16 @@ class Status:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         since = req.get_param_as_int("since")
-        waited = True
         if since is not None and self.c.coordinator.version <= since:
             wait = seconds_param(req, "wait", 25.0, 60.0)
             with self.c.supervisor.longpolls.hold() as waited:
                 if waited:  # a watcher holds a server thread only while a slot is free
                     self.c.coordinator.wait_changed(since, wait)
+            version = self.c.coordinator.version
+            if not waited and version <= since:
+                # every slot is taken and nothing changed: a cheap answer, and a later retry
+                resp.media = {"version": version, "unchanged": True, "retry_s": RETRY_S}
+                return
         pond = req.get_param("pond")
         lines = status.lineage(self.c.coordinator, resolve_line(self.c, pond, req)) if pond else None
         doc = status.build(self.c.coordinator, lines=lines)
@@ -37,8 +41,6 @@ class Status:
         caller = req.context.caller
         doc["caller"] = {"name": caller.name, "level": str(caller.level),
                          "keyed": self.c.team.keys.keyed}
-        if not waited:
-            doc["retry_s"] = RETRY_S  # every long-poll slot is taken: come back, don't spin
         resp.media = doc
 
 
