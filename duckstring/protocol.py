@@ -32,6 +32,8 @@ Replaying a batch changes nothing: events are idempotent on `(line, f, ripple, a
     {"type": "ripple_started",   "f", "ripple", "attempt", "at"}
     {"type": "ripple_succeeded", "f", "ripple", "attempt", "at", "log"}
     {"type": "ripple_failed",    "f", "ripple", "attempt", "at", "error", "traceback", "log"}
+    {"type": "ripple_lost",      "f", "ripple", "attempt", "at", "error"}   the Duck left or died
+                                 during the attempt (history only: the run resumes on re-dispatch)
     {"type": "run_finished",     "f", "at", "changed", "tables": {name: {"rows", "columns"}}}
     {"type": "run_rejected",     "f", "at", "error"}      publish refused (schema contract)
     {"type": "stuck",            "f", "at", "error"}      the watchdog gave up on the run
@@ -53,12 +55,14 @@ JOB_TYPES: Final = (BEGIN_RUN, KILL, SHUTDOWN)
 RIPPLE_STARTED: Final = "ripple_started"
 RIPPLE_SUCCEEDED: Final = "ripple_succeeded"
 RIPPLE_FAILED: Final = "ripple_failed"
+RIPPLE_LOST: Final = "ripple_lost"
 RUN_FINISHED: Final = "run_finished"
 RUN_REJECTED: Final = "run_rejected"
 STUCK: Final = "stuck"
 HEARTBEAT: Final = "heartbeat"
 EVENT_TYPES: Final = (
-    RIPPLE_STARTED, RIPPLE_SUCCEEDED, RIPPLE_FAILED, RUN_FINISHED, RUN_REJECTED, STUCK, HEARTBEAT,
+    RIPPLE_STARTED, RIPPLE_SUCCEEDED, RIPPLE_FAILED, RIPPLE_LOST, RUN_FINISHED, RUN_REJECTED,
+    STUCK, HEARTBEAT,
 )
 
 TOKEN_ENV: Final = "DUCKSTRING_DUCK_TOKEN"
@@ -85,7 +89,7 @@ def check_event(ev: Any) -> str | None:
     if not isinstance(ev, dict) or ev.get("type") not in EVENT_TYPES:
         return f"unknown event {ev!r:.80}"
     need: tuple[str, ...] = ("at",)
-    if ev["type"] in (RIPPLE_STARTED, RIPPLE_SUCCEEDED, RIPPLE_FAILED):
+    if ev["type"] in (RIPPLE_STARTED, RIPPLE_SUCCEEDED, RIPPLE_FAILED, RIPPLE_LOST):
         need = ("f", "ripple", "attempt", "at")
     elif ev["type"] in (RUN_FINISHED, RUN_REJECTED, STUCK):
         need = ("f", "at")

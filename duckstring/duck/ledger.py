@@ -16,12 +16,15 @@ connection. Every write commits at once (autocommit), so a crash loses nothing t
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from duckstring import protocol
 from duckstring.engine.freshness import NEVER
 
 SCHEMA_VERSION = 1
@@ -72,6 +75,7 @@ FAILED = "failed"
 KILLED = "killed"
 STUCK = "stuck"
 ENDED_WITH_EVENT = (PUBLISHED, REJECTED)  # a re-dispatch re-sends the stored event
+LOST_ON_EXIT = "the Duck exited during the attempt"
 
 
 @dataclass(frozen=True)
@@ -113,15 +117,33 @@ class Ledger:
         self.con.close()
 
     # -- start-up ------------------------------------------------------------------------------
-    def recover(self, now: int) -> int:
-        """A previous Duck died with attempts in flight: mark them lost (the Catchment fails
-        them through its own liveness path). Runs stay `running` until re-dispatched."""
-        cur = self.con.execute(
-            "UPDATE attempts SET status = 'lost', finished_at = ?, "
-            "error = coalesce(error, 'the Duck exited during the attempt') "
-            "WHERE status = 'running'", (now,)
-        )
-        return cur.rowcount
+    def recover(self, now: int) -> list[dict[str, Any]]:
+        """A previous Duck died with attempts in flight: mark them lost and queue a
+        `ripple_lost` event for each, so the history shows them failed with the reason. Runs
+        stay `running` until re-dispatched (then they resume)."""
+        with self.transaction():
+            rows = self.con.execute(
+                "SELECT f, ripple, attempt FROM attempts WHERE status = 'running'").fetchall()
+            for f, ripple, attempt in rows:
+                self.lose_attempt(f, ripple, attempt, now, LOST_ON_EXIT)
+        return [{"f": f, "ripple": ripple, "attempt": attempt} for f, ripple, attempt in rows]
+
+    def lose_attempt(self, f: int, ripple: str, attempt: int, now: int, reason: str) -> None:
+        """An attempt the Duck can no longer finish: `lost` here, reported with the reason."""
+        self.finish_attempt(f, ripple, attempt, "lost", now, error=reason)
+        self.post({"type": protocol.RIPPLE_LOST, "f": f, "ripple": ripple, "attempt": attempt,
+                   "at": now, "error": reason})
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Writes that must land together (an outcome, its checkpoint and its event)."""
+        self.con.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.con.execute("COMMIT")
 
     # -- runs ----------------------------------------------------------------------------------
     def run(self, f: int) -> RunRow | None:
@@ -261,16 +283,11 @@ class Ledger:
 
     # -- handover across re-exec ---------------------------------------------------------------
     def hand_over(self, pid: int, jobs: list[dict[str, Any]]) -> None:
-        self.con.execute("BEGIN IMMEDIATE")
-        try:
+        with self.transaction():
             self.con.execute("DELETE FROM handover")
             self.con.executemany(
                 "INSERT INTO handover (pid, job) VALUES (?, ?)", [(pid, json.dumps(j)) for j in jobs]
             )
-            self.con.execute("COMMIT")
-        except BaseException:
-            self.con.execute("ROLLBACK")
-            raise
 
     def take_handover(self, pid: int) -> list[dict[str, Any]]:
         """Jobs left by this very process before it re-exec'd; rows of another pid belong to a

@@ -12,6 +12,7 @@ import argparse
 import logging
 import os
 import re
+import signal
 import sys
 from pathlib import Path
 from typing import IO, Any, NoReturn
@@ -84,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
         reexec=lambda: reexec(layout.root, args.line),
         waker=_waker(fifo_path(layout.root, name, major)),
     )
+    # SIGTERM (a Catchment insisting, systemd, docker stop): leave as on `shutdown`
+    signal.signal(signal.SIGTERM, lambda signum, frame: worker.inbox.put(("signal", "SIGTERM")))
     return worker.run()
 
 

@@ -21,6 +21,12 @@ Rules this loop keeps:
   the process leave, so a fresh Duck serves the next run.
 - The watchdog reports `stuck` and abandons the runs when work is outstanding but nothing has
   run for `stuck_s`; a Duck with no work that has not reached the Catchment for `orphan_s` exits.
+- A Duck that ran something and then had no work for `rest_s` re-execs itself (same pid), so
+  one at rest holds no run's memory (DuckDB, the project, its data); the Catchment stops it
+  when its line is idle with no standing trigger.
+- Leaving mid-Ripple (`shutdown`, SIGTERM) records the attempt lost and reports it
+  (`ripple_lost`), as a restarted Duck does for attempts its predecessor died in: every attempt
+  ends final in the history.
 """
 
 from __future__ import annotations
@@ -64,6 +70,7 @@ class Settings:
     kill_grace_s: float = 2.0
     tick_s: float = 0.2
     flush_s: float = 5.0  # how long leaving waits for the Catchment to take the outbox
+    rest_s: float = 10.0  # after a run, this long without work: re-exec to shed its memory
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -72,6 +79,7 @@ class Settings:
             threads=max(1, int(env.get("DUCKSTRING_DUCK_THREADS", "4"))),
             stuck_s=float(env.get("DUCKSTRING_STUCK_S", "30")),
             orphan_s=float(env.get("DUCKSTRING_ORPHAN_S", "600")),
+            rest_s=float(env.get("DUCKSTRING_DUCK_REST_S", "10")),
         )
 
 
@@ -89,9 +97,11 @@ class Leave(Exception):
     """The loop is done: `shutdown`, orphaned, killed threads that will not stop, or a version
     switch. Jobs still waiting when it leaves are handed over to a re-exec of this process."""
 
-    def __init__(self, code: int, reason: str) -> None:
+    def __init__(self, code: int, reason: str, final: bool = False, fresh: bool = False) -> None:
         super().__init__(reason)
         self.code = code
+        self.final = final  # no re-exec, even for jobs that arrived meanwhile
+        self.fresh = fresh  # re-exec even without jobs (a Duck at rest sheds a run's memory)
 
 
 class Worker:
@@ -135,12 +145,14 @@ class Worker:
         self.started = time.monotonic()
         self.next_heartbeat: float | None = None
         self.idle_since: float | None = None
+        self.rest_since: float | None = None  # no work since
 
     # -- the loop ------------------------------------------------------------------------------
     def run(self) -> int:
         lost = self.ledger.recover(now_ms())
         if lost:
-            log.info("%s: %d attempt(s) were in flight when the last Duck exited", self.line, lost)
+            log.info("%s: %d attempt(s) were in flight when the last Duck exited; reported lost",
+                     self.line, len(lost))
         handover = self.ledger.take_handover(os.getpid())
         if handover:
             self.inbox.put(("jobs", handover))  # before the poller: jobs keep their order
@@ -181,6 +193,8 @@ class Worker:
             self.on_done(msg[1], msg[2])
         elif kind == "published":
             self.on_published(*msg[1:])
+        elif kind == "signal":  # SIGTERM: leave now, and for good (no re-exec)
+            raise Leave(0, f"stopped by {msg[1]}", final=True)
         self.pump()
 
     def on_job(self, job: dict[str, Any]) -> None:
@@ -269,9 +283,11 @@ class Worker:
         assert self.project is not None
         now = now_ms()
         version = self.project.version
-        attempt = self.ledger.start_attempt(f, ripple, version, now)
-        self.emit({"type": protocol.RIPPLE_STARTED, "f": f, "ripple": ripple,
-                   "attempt": attempt, "at": now})
+        with self.ledger.transaction():
+            attempt = self.ledger.start_attempt(f, ripple, version, now)
+            self.ledger.post({"type": protocol.RIPPLE_STARTED, "f": f, "ripple": ripple,
+                              "attempt": attempt, "at": now})
+        self.sender.wake()
         logger, capture = attempt_logger(self.name, ripple, self.project.directory)
         handle = PondHandle(
             name=self.name, version=version, f=f, con=self.registry.cursor(),
@@ -295,22 +311,28 @@ class Worker:
         base = {"f": run.f, "ripple": run.ripple, "attempt": run.attempt, "at": now,
                 "log": outcome.log}
         if outcome.ok:
-            self.ledger.finish_attempt(run.f, run.ripple, run.attempt, "succeeded", now,
-                                       log=outcome.log)
-            if outcome.skipped:
-                self.ledger.mark_skipped(run.f)
             done = self.executor.succeeded(run.ripple)
-            self.ledger.checkpoint(run.ripple, self.project.version,  # type: ignore[union-attr]
-                                   self.executor.graph[run.ripple].end_f, now)
-            self.emit({"type": protocol.RIPPLE_SUCCEEDED, **base})
+            # one transaction: a Duck killed in between must not keep the checkpoint (the
+            # Ripple counts as done) without the event (the Catchment never hears it succeed)
+            with self.ledger.transaction():
+                self.ledger.finish_attempt(run.f, run.ripple, run.attempt, "succeeded", now,
+                                           log=outcome.log)
+                if outcome.skipped:
+                    self.ledger.mark_skipped(run.f)
+                self.ledger.checkpoint(run.ripple, self.project.version,  # type: ignore[union-attr]
+                                       self.executor.graph[run.ripple].end_f, now)
+                self.ledger.post({"type": protocol.RIPPLE_SUCCEEDED, **base})
+            self.sender.wake()
             if done:
                 self.complete(done)
         else:
-            self.ledger.finish_attempt(run.f, run.ripple, run.attempt, "failed", now,
-                                       error=outcome.error, traceback=outcome.traceback,
-                                       log=outcome.log)
-            self.emit({"type": protocol.RIPPLE_FAILED, **base, "error": outcome.error,
-                       "traceback": outcome.traceback})
+            with self.ledger.transaction():
+                self.ledger.finish_attempt(run.f, run.ripple, run.attempt, "failed", now,
+                                           error=outcome.error, traceback=outcome.traceback,
+                                           log=outcome.log)
+                self.ledger.post({"type": protocol.RIPPLE_FAILED, **base, "error": outcome.error,
+                                  "traceback": outcome.traceback})
+            self.sender.wake()
             abandoned = self.executor.failed(run.ripple)
             log.warning("%s: %s failed at %d (attempt %d): %s%s", self.line, run.ripple, run.f,
                         run.attempt, outcome.error, "" if not abandoned else " — run given up")
@@ -319,13 +341,15 @@ class Worker:
 
     def complete(self, fs: list[int]) -> None:
         """Every Ripple reached these runs' F: publish once for all of them."""
-        from duckstring.duck.publish import publish
+        from duckstring.lake.publish import publish
+        from duckstring.lake.where import line
 
         self.publishing_fs.update(fs)
         cursor = self.registry.cursor()
         generation = self.generation
-        data_dir = self.layout.data_dir(self.name, self.major)
-        future = self.publisher.submit(publish, cursor, data_dir, self.line)
+        f = max(fs)  # one version for all: a reader at an earlier F keeps the previous run
+        future = self.publisher.submit(publish, cursor, line(self.layout, self.name, self.major),
+                                       f=f, run=f"{self.line}@{f}", label=self.line)
         self.publishing[future] = cursor
         future.add_done_callback(
             lambda fut: self.inbox.put(("published", generation, tuple(fs), fut))
@@ -437,6 +461,14 @@ class Worker:
             contact = max(self.poller.last_ok or self.started, self.sender.last_ok or self.started)
             if mono - contact >= self.settings.orphan_s:
                 raise Leave(0, f"the Catchment has been unreachable for {mono - contact:.0f} s")
+            if self.rest_since is None:
+                self.rest_since = mono
+            elif self.project is not None and mono - self.rest_since >= self.settings.rest_s:
+                # DuckDB keeps what a run allocated (and its module) for good: a fresh process
+                # holds only what waiting needs, and loads the rest with the next run
+                raise Leave(0, f"at rest for {self.settings.rest_s:g} s", fresh=True)
+        else:
+            self.rest_since = None
 
     def drain_pending(self) -> None:
         while self.pending and not self.zombies:
@@ -457,8 +489,14 @@ class Worker:
 
     def leave(self, leave: Leave) -> int:
         log.info("%s: leaving: %s", self.line, leave)
-        for r in self.running.values():
+        now = now_ms()
+        for r in self.running.values():  # their outcome will never be reported: say so now
             r.handle._interrupt()
+            self.ledger.lose_attempt(r.f, r.ripple, r.attempt, now,
+                                     f"the Duck left during the attempt ({leave})")
+        self.zombies += [r.future for r in self.running.values()]  # still on their threads
+        self.running.clear()
+        self.sender.wake()
         # a job may be on its way in the poller's current request: wait for it, so a begin_run
         # that follows even a shutdown is served (by a re-exec) rather than lost
         if not self.poller.pause(MAX_WAIT_S + 20):
@@ -466,7 +504,7 @@ class Worker:
         self._collect_queued_jobs()
         self.sender.flush(self.ledger.outbox_size, self.settings.flush_s)
         self.sender.stop()
-        if self.pending:
+        if (self.pending or leave.fresh) and not leave.final:
             self.ledger.hand_over(os.getpid(), self.pending)
             log.info("%s: re-exec with %d job(s) handed over", self.line, len(self.pending))
             self.close()

@@ -5,9 +5,10 @@ runner (CLI) and hosts (wsgi.py) do."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import falcon
 
@@ -42,6 +43,8 @@ class Catchment:
     duck_token: str
     root_lock: FileLock | None
     team: Team
+    _closing: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _closed: bool = False
 
     @classmethod
     def open(cls, settings: Settings, *, launcher: Launcher | None = None,
@@ -81,15 +84,32 @@ class Catchment:
         return cls(settings, layout, store, coordinator, supervisor, scheduler, ident, name,
                    token, root_lock, team)
 
-    def close(self, duck_timeout: float = 10.0) -> None:
-        """Stop the clock, stop every Duck, release the root."""
-        self.coordinator.release_waiters()
-        self.scheduler.stop()
-        self.supervisor.stop_all(duck_timeout)
-        self.team.close()
-        self.store.close()
-        if self.root_lock is not None:
-            self.root_lock.release()
+    def close(self, duck_timeout: float = 10.0, *,
+              stop_serving: Callable[[], None] | None = None) -> None:
+        """Shut down, in this order (docs/operating.md §3): `quiesce` (clock stopped, status
+        long-polls answered, every Duck told to stop and gone) while the host still serves,
+        so the Ducks collect their shutdown job and deliver their last events at once; then
+        `stop_serving`; then close duck.db and release the root. Safe to call again."""
+        self.quiesce(duck_timeout)
+        if stop_serving is not None:
+            stop_serving()
+        with self._closing:
+            if self._closed:
+                return
+            self._closed = True
+            self.team.close()
+            self.store.close()
+            if self.root_lock is not None:
+                self.root_lock.release()
+
+    def quiesce(self, duck_timeout: float = 10.0) -> None:
+        """The first half of `close`: for a host that stops serving on its own afterwards."""
+        with self._closing:
+            if self._closed:
+                return
+            self.coordinator.release_waiters()
+            self.scheduler.stop()  # first: a Duck leaving now is not a lost Duck
+            self.supervisor.stop_all(duck_timeout)
 
 
 class _LearnUrl:

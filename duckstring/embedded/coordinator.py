@@ -34,9 +34,10 @@ from duckstring.engine import (
 )
 
 Record = Callable[[sqlite3.Connection, int], None]
-Observe = Callable[[sqlite3.Connection, int, list[Effect]], None]
+Observe = Callable[[sqlite3.Connection, int, list[Effect], set[str]], None]
 Batch = list[dict[str, Any]]
 PRUNE_BATCH = 5000
+LOST = "the Duck exited during the attempt"
 
 
 class Coordinator:
@@ -54,7 +55,7 @@ class Coordinator:
         self.forecasts = Forecasts()  # dry-runs' predictions, for the next real run
         self.on_step: Callable[[], None] = lambda: None  # wakes the scheduler
         # team hooks (team.py): alerts and metrics inside a step, secrets out of Duck reports
-        self.observe: Observe = lambda conn, now, effects: None
+        self.observe: Observe = lambda conn, now, effects, changed: None
         self.scrub: Callable[[str, Batch], Batch] = lambda line, batch: batch
         self.ingested: Callable[[str, Batch], None] = lambda line, batch: None
         self.timed: Callable[[float], None] = lambda seconds: None
@@ -97,7 +98,8 @@ class Coordinator:
                     job = self._record(conn, eff, now)
                     if job is not None:
                         jobs.append((eff.line, job))
-                self.observe(conn, now, effects)
+                if changed or effects:  # nothing moved: nothing to alert on or count
+                    self.observe(conn, now, effects, changed)
             for line, job in jobs:  # committed: now tell the Ducks
                 self.supervisor.send(line, job)
             if changed or effects or record is not None:
@@ -170,6 +172,9 @@ class Coordinator:
                         "success" if ok else "failed", at, error=ev.get("error"),
                         traceback=ev.get("traceback"), log=ev.get("log"),
                     )
+                elif kind == protocol.RIPPLE_LOST:
+                    runs.attempt_finished(conn, line, ev["f"], ev["ripple"], ev["attempt"],
+                                          "failed", at, error=ev.get("error") or LOST)
                 elif kind == protocol.STUCK:
                     runs.fail_running_attempts(conn, line, at, ev.get("error") or "stuck")
 

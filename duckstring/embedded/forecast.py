@@ -10,6 +10,7 @@ attempts (a Ripple that never ran takes `DEFAULT_MS`), and each line's time beyo
 
 from __future__ import annotations
 
+import statistics
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -57,8 +58,7 @@ def when(ms: int | None) -> str | None:
 
 
 def _median(values: list[int]) -> int:
-    values = sorted(values)
-    return values[len(values) // 2]
+    return round(statistics.median(values))
 
 
 def _delays(seen: list[tuple[int, int]], live: bool) -> tuple[int, int]:

@@ -55,27 +55,27 @@ class Server:
         close_all(self._server._map, ignore_all=True)  # type: ignore[attr-defined]
 
     def stop(self, duck_timeout: float = 10.0) -> None:
-        """Stop serving, then close the Catchment (Ducks stopped, root released).
-
-        While `run` is still looping (in another thread), the Ducks are stopped first, so they
-        can still collect their shutdown job; then the loop closes every open connection itself
+        """Stop serving and close the Catchment, in the order its `close` sets: while `run`
+        is still looping (in another thread) the Ducks are stopped first, so they can still
+        collect their shutdown job; then the loop closes every open connection itself
         (keep-alive clients, long-polls), so `run` returns now instead of when they time out."""
         catchment = getattr(self.app, "catchment", None)
-        if not self._done.is_set():
-            serving = self._running.is_set() and not self._returned.is_set()
-            if serving and catchment is not None:
-                catchment.scheduler.stop()  # first: a Duck leaving now is not a lost Duck
-                catchment.supervisor.stop_all(duck_timeout)
-            if catchment is not None:
-                catchment.coordinator.release_waiters()  # parked status long-polls answer now
-            self._done.set()
-            if serving:
-                self._server.trigger.pull_trigger(self._close_connections)  # type: ignore[union-attr]
-                self._returned.wait(5)
-            self._server.close()
-            self._server.task_dispatcher.shutdown(timeout=5)  # type: ignore[union-attr]
-        if catchment is not None:
-            catchment.close(duck_timeout)
+        serving = self._running.is_set() and not self._returned.is_set()
+        if catchment is None:
+            self._stop_serving(serving)
+        else:  # not serving: no Duck can collect a job, so waiting for them is pointless
+            catchment.close(duck_timeout if serving else 0.0,
+                            stop_serving=lambda: self._stop_serving(serving))
+
+    def _stop_serving(self, serving: bool) -> None:
+        if self._done.is_set():
+            return
+        self._done.set()
+        if serving:
+            self._server.trigger.pull_trigger(self._close_connections)  # type: ignore[union-attr]
+            self._returned.wait(5)
+        self._server.close()
+        self._server.task_dispatcher.shutdown(timeout=5)  # type: ignore[union-attr]
 
 
 def serve_forever(server: Server, on_ready: Callable[[Server], None] | None = None) -> None:

@@ -18,7 +18,7 @@ from duckstring.embedded.access.keys import KeyRing
 from duckstring.embedded.access.secrets import Secrets
 from duckstring.embedded.alerts.alerting import Alerting
 from duckstring.embedded.alerts.delivery import Deliverer, Policy
-from duckstring.embedded.alerts.rules import LineView, views
+from duckstring.embedded.alerts.rules import UNHEALTHY, LineView, views
 from duckstring.embedded.alerts.targets import Senders
 from duckstring.embedded.metrics import Metrics
 from duckstring.embedded.store import alerts as alert_rows
@@ -57,6 +57,7 @@ class Team:
                                  wake=self.deliverer.wake)
         self.co: Coordinator | None = None
         self.supervisor: Supervisor | None = None
+        self._unhealthy: set[str] = set()  # lines last seen failed, killed or blocked
 
     def attach(self, co: Coordinator, supervisor: Supervisor) -> None:
         """Hook into the coordinator's steps and read its state for metrics; start delivery."""
@@ -81,7 +82,8 @@ class Team:
         self.keys.flush(self.clock())
 
     # -- the coordinator's hooks -------------------------------------------------------------
-    def observe(self, conn: sqlite3.Connection, now: int, effects: list[Effect]) -> None:
+    def observe(self, conn: sqlite3.Connection, now: int, effects: list[Effect],
+                changed: set[str]) -> None:
         """Inside a step's transaction (the coordinator holds its lock)."""
         for eff in effects:
             if isinstance(eff, (RunCompleted, RunFailed, RunKilled)):
@@ -92,15 +94,32 @@ class Team:
                                  "ORDER BY id DESC LIMIT 1", (eff.line, eff.f)).fetchone()
                 self.metrics.run_finished(eff.line, status,
                                           None if r is None else (now - r[0]) / 1000)
-        self._decide(conn, now)
+        if self._health_moved(changed):
+            self._decide(conn, now)
+
+    def _health_moved(self, changed: set[str]) -> bool:
+        """Did a changed line become, or stop being, failed, killed or blocked? Only such a
+        step can start or end a root cause; building every line's view on every step would
+        cost a large graph dearly (bench/team.py), and staleness is the watch's business."""
+        if self.co is None:
+            return False
+        from duckstring.engine import status as derive
+
+        ponds = self.co.engine.ponds
+        sick = {line for line in changed
+                if line in ponds and derive.status(ponds[line]) in UNHEALTHY}
+        moved = bool(sick) or bool(self._unhealthy & changed)
+        self._unhealthy = (self._unhealthy - changed) | sick
+        return moved
 
     def _decide(self, conn: sqlite3.Connection, now: int) -> None:
         if self.co is None or not alert_rows.any_rule(conn):
-            return  # no rule: no views to build on every step
+            return  # no rule: no views to build
         self.alerting.observe(views(self.co.engine, now), now, conn)
 
     def watch(self) -> None:
-        """The scheduler's periodic check: staleness crosses bounds without any event."""
+        """The scheduler's periodic check: staleness crosses bounds without any event (and
+        whatever a step did not decide: the first check after a start)."""
         co = self.co
         if co is None:
             return

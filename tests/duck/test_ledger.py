@@ -84,8 +84,11 @@ def test_attempts_count_per_ripple_and_freshness_across_forces(ledger):
 def test_recover_marks_attempts_of_a_dead_duck_lost(ledger):
     ledger.begin_run(F1, "1.0.0", 0, False, True, 1)
     ledger.start_attempt(F1, "a", "1.0.0", 1)
-    assert ledger.recover(5) == 1
+    assert ledger.recover(5) == [{"f": F1, "ripple": "a", "attempt": 1}]
     assert ledger.attempts(F1)[0]["status"] == "lost"
+    assert [e for _, e in ledger.pending()] == [  # reported, so the history ends it too
+        {"type": "ripple_lost", "f": F1, "ripple": "a", "attempt": 1, "at": 5,
+         "error": "the Duck exited during the attempt"}]
     assert ledger.run(F1).status == "running"  # only a re-dispatch resumes it
 
 

@@ -75,12 +75,12 @@ def test_a_run_executes_in_topological_order_then_publishes(layout, channel, sta
     assert kinds[-1] == ("run_finished", None)
     done = channel.of("run_finished")[0]
     assert done["changed"] is True
-    assert done["tables"]["ta"] == {"rows": 3, "columns": {"x": "BIGINT"}}
+    assert done["tables"]["ta"] == {"rows": 3, "columns": {"x": "BIGINT"}, "version": 0}
     assert done["tables"]["tc"]["rows"] == 1
     assert all(e["attempt"] == 1 for e in channel.of("ripple_started"))
     a_ok = next(e for e in channel.of("ripple_succeeded") if e["ripple"] == "a")
     assert "INFO a at 2026-01-05T08:00:00+00:00" in a_ok["log"]
-    assert (layout.data_dir("p", 1) / "tc.parquet").is_file()
+    assert (layout.data_dir("p", 1) / "tc" / "_delta_log").is_dir()
     assert [t["previous_f"] for t in traced(trace)] == [None] * 3
 
     channel.send(begin(F2, sources_changed=False))
@@ -386,3 +386,65 @@ def test_a_begin_run_that_arrives_while_leaving_is_handed_over(layout):
     assert duck.code == 0 and duck.reexecs == [True]
     ledger = L.Ledger(layout.ledger("p", 1))
     assert [j["f"] for j in ledger.take_handover(__import__("os").getpid())] == [F1]
+
+
+ENDLESS = """
+    from duckstring import ripple
+
+    @ripple
+    def long(pond):
+        pond.con.sql("SELECT sum(range) FROM range(1000000000000)").fetchall()
+"""
+
+
+def test_shutdown_mid_ripple_reports_the_attempt_lost(layout, channel, start):
+    deploy(layout, "p", "1.0.0", ENDLESS)
+    duck = start()
+    channel.send(begin(F1))
+    channel.wait_for(lambda evs: any(e["type"] == "ripple_started" for e in evs))
+    channel.send({"type": "shutdown"})
+    duck.thread.join(10)
+    assert duck.code == 0
+    [lost] = channel.of("ripple_lost")
+    assert (lost["f"], lost["ripple"], lost["attempt"]) == (F1, "long", 1)
+    assert lost["error"] == "the Duck left during the attempt (shutdown requested)"
+    ledger = L.Ledger(layout.ledger("p", 1))
+    assert [a["status"] for a in ledger.attempts(F1)] == ["lost"]
+    assert ledger.run(F1).status == "running"  # a re-dispatch resumes it
+
+
+def test_a_restarted_duck_reports_its_previous_lost_attempt(layout, channel, start):
+    deploy(layout, "p", "1.0.0", DIAMOND)
+    ledger = L.Ledger(layout.ledger("p", 1))
+    ledger.begin_run(F1, "1.0.0", 0, False, True, F1)
+    ledger.start_attempt(F1, "a", "1.0.0", F1)  # in flight when that Duck was killed
+    ledger.close()
+    start()
+    channel.wait_for(lambda evs: any(e["type"] == "ripple_lost" for e in evs))
+    [lost] = channel.of("ripple_lost")
+    assert (lost["f"], lost["ripple"], lost["attempt"]) == (F1, "a", 1)
+    assert lost["error"] == "the Duck exited during the attempt"
+    assert channel.of("ripple_started") == []  # reported, not resumed: only a dispatch does
+
+
+def test_sigterm_leaves_for_good_even_with_a_job_waiting(layout, channel, start):
+    deploy(layout, "p", "1.0.0", ENDLESS)
+    duck = start()
+    channel.send(begin(F1))
+    channel.wait_for(lambda evs: any(e["type"] == "ripple_started" for e in evs))
+    duck.worker.pending.append(begin(F2, "2.0.0"))  # would re-exec after a mere shutdown
+    duck.worker.inbox.put(("signal", "SIGTERM"))
+    duck.thread.join(10)
+    assert duck.code == 0 and duck.reexecs == []
+    assert channel.of("ripple_lost")[0]["error"] == "the Duck left during the attempt (stopped by SIGTERM)"
+
+
+def test_a_duck_at_rest_after_a_run_reexecs_to_shed_its_memory(layout, channel, start):
+    deploy(layout, "p", "1.0.0", DIAMOND)
+    duck = start(rest_s=0.3)
+    time.sleep(0.6)
+    assert duck.thread.is_alive()  # nothing ran yet: nothing to shed
+    channel.send(begin(F1))
+    channel.wait_for(finished(F1))
+    duck.thread.join(10)
+    assert duck.code == 0 and duck.reexecs == [True]

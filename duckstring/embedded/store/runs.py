@@ -96,12 +96,18 @@ def attempt_started(conn: sqlite3.Connection, line: str, f: int, ripple: str, at
 def attempt_finished(conn: sqlite3.Connection, line: str, f: int, ripple: str, attempt: int,
                      status: str, at: int, *, error: str | None = None,
                      traceback: str | None = None, log: str | None = None) -> bool:
-    """Close an attempt; False when it was already closed (a replay)."""
+    """Close an attempt; False when it was already closed (a replay).
+
+    A success reported for an attempt already failed is the Duck's word against our guess:
+    a Duck killed after it finished the Ripple delivers the success from its ledger only after
+    we failed the attempt for the lost Duck, and its run then completes on that success (the
+    Ripple is checkpointed), so the attempt must say success too."""
     attempt_started(conn, line, f, ripple, attempt, at)  # a lost start report
     cur = conn.execute(
         "UPDATE attempts SET status = ?, finished_at = ?, error = ?, traceback = ?, log = ? "
-        "WHERE line = ? AND f = ? AND ripple = ? AND attempt = ? AND status = 'running'",
-        (status, at, error, traceback, log, line, f, ripple, attempt),
+        "WHERE line = ? AND f = ? AND ripple = ? AND attempt = ? "
+        "AND (status = 'running' OR (status = 'failed' AND ? = 'success'))",
+        (status, at, error, traceback, log, line, f, ripple, attempt, status),
     )
     return cur.rowcount > 0
 
