@@ -164,6 +164,10 @@ def init(
     default: bool | None = DEFAULT_OPT,
     yes: bool = YES,
     no_start: bool = typer.Option(False, "--no-start", help="Register only; do not start it."),
+    data_url: str | None = typer.Option(
+        None, "--data-url", metavar="URL",
+        help="Keep published tables at URL (s3://bucket/prefix, gs://…, az://…, file:///…) "
+             "instead of under the root; credentials come from the standard environment."),
 ) -> None:
     """Create a local Catchment, register it and serve it in the foreground.
 
@@ -173,6 +177,7 @@ def init(
 
     Example: [bold]duckstring catchment init -n dev --generate-key[/]
     Example: [bold]duckstring catchment init -n dev --no-start[/]
+    Example: [bold]duckstring catchment init -n prod --data-url s3://lake/duckstring[/]
     """
     import secrets
 
@@ -181,12 +186,21 @@ def init(
     if key and generate_key:
         raise typer.BadParameter("--key and --generate-key are mutually exclusive",
                                  param_hint="--key / --generate-key")
+    if data_url is not None:
+        from duckstring.lake.where import check_url
+
+        try:
+            data_url = check_url(data_url)
+        except ValueError as e:
+            raise typer.BadParameter(str(e), param_hint="--data-url") from None
     headers = parse_headers(header)
     cfg = _config()
     name = _ask_name(name)
     if generate_key:
         key = secrets.token_urlsafe(32)
     reg = register_local(cfg, name, host=host, port=port, root=root, key=key, headers=headers)
+    if data_url is not None:
+        _keep_data_url(reg, data_url)
     before = choose_default(cfg, name, default, yes)
     cfg.save()
     chosen = reg.url.rpartition(":")[2]
@@ -203,6 +217,20 @@ def init(
                      "commands start it on demand")
         return
     _serve(reg)
+
+
+def _keep_data_url(reg: Registration, url: str) -> None:
+    """The root's tables live at `url` from now on (`data.url`, docs/operating.md §4)."""
+    from duckstring.layout import Layout
+
+    assert reg.root is not None
+    where = Layout(reg.root).data_url
+    kept = where.read_text(encoding="utf-8").strip() if where.is_file() else ""
+    if kept and kept != url:
+        raise CliError(f"{reg.root} keeps its tables at {kept}; a root's data URL cannot "
+                       "change (its tables would be left behind)", USAGE)
+    where.parent.mkdir(parents=True, exist_ok=True)
+    where.write_text(url + "\n", encoding="utf-8")
 
 
 def _serve(reg: Registration) -> None:
@@ -471,6 +499,9 @@ def download(
     console.say(
         f"downloaded {counts['files']} files ({console.human_bytes(counts['bytes'])}) into "
         f"{dest}; verified")
+    if usage.get("data_url"):
+        console.note(f"published tables stay where they are, at {usage['data_url']}; the "
+                     "download holds the Catchment's state and points there")
     console.note(f"serve it with `duckstring catchment init -n NAME --root {path}` (or "
                  f"DUCKSTRING_ROOT={path} waitress-serve duckstring.embedded.wsgi:app)")
 

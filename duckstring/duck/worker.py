@@ -341,13 +341,15 @@ class Worker:
 
     def complete(self, fs: list[int]) -> None:
         """Every Ripple reached these runs' F: publish once for all of them."""
-        from duckstring.duck.publish import publish
+        from duckstring.lake.publish import publish
+        from duckstring.lake.where import line
 
         self.publishing_fs.update(fs)
         cursor = self.registry.cursor()
         generation = self.generation
-        data_dir = self.layout.data_dir(self.name, self.major)
-        future = self.publisher.submit(publish, cursor, data_dir, self.line)
+        f = max(fs)  # one version for all: a reader at an earlier F keeps the previous run
+        future = self.publisher.submit(publish, cursor, line(self.layout, self.name, self.major),
+                                       f=f, run=f"{self.line}@{f}", label=self.line)
         self.publishing[future] = cursor
         future.add_done_callback(
             lambda fut: self.inbox.put(("published", generation, tuple(fs), fut))

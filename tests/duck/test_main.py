@@ -117,5 +117,5 @@ def test_one_run_over_http(layout):
     assert Catchment.auth == {f"Bearer {TOKEN}"}
     assert TOKEN not in err  # never logged
     assert "hello from p" in err  # Ripple logs reach duck.log too
-    assert layout.table_file("p", 1, "t").is_file()
+    assert (layout.data_dir("p", 1) / "t" / "_delta_log").is_dir()
     assert lock.holder(layout.duck_lock("p", 1)) == p.pid

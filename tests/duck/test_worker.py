@@ -75,12 +75,12 @@ def test_a_run_executes_in_topological_order_then_publishes(layout, channel, sta
     assert kinds[-1] == ("run_finished", None)
     done = channel.of("run_finished")[0]
     assert done["changed"] is True
-    assert done["tables"]["ta"] == {"rows": 3, "columns": {"x": "BIGINT"}}
+    assert done["tables"]["ta"] == {"rows": 3, "columns": {"x": "BIGINT"}, "version": 0}
     assert done["tables"]["tc"]["rows"] == 1
     assert all(e["attempt"] == 1 for e in channel.of("ripple_started"))
     a_ok = next(e for e in channel.of("ripple_succeeded") if e["ripple"] == "a")
     assert "INFO a at 2026-01-05T08:00:00+00:00" in a_ok["log"]
-    assert (layout.data_dir("p", 1) / "tc.parquet").is_file()
+    assert (layout.data_dir("p", 1) / "tc" / "_delta_log").is_dir()
     assert [t["previous_f"] for t in traced(trace)] == [None] * 3
 
     channel.send(begin(F2, sources_changed=False))

@@ -76,6 +76,26 @@ def run_doc(r: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
+def _with_table_versions(c: Catchment, rows: list[dict[str, Any]],
+                         docs: list[dict[str, Any]]) -> None:
+    """Each changed run's table versions, from its line's run manifests (docs/operating.md §4)."""
+    from duckstring.lake.runs import manifests
+    from duckstring.lake.where import line
+
+    published: dict[str, dict[int, dict[str, int]]] = {}
+    for r, doc in zip(rows, docs, strict=True):
+        if not doc.get("changed"):
+            continue
+        if doc["id"] not in published:
+            try:
+                found = manifests(line(c.layout, doc["pond"], doc["major"]))
+            except Exception:  # history still answers when the data is away
+                found = []
+            published[doc["id"]] = {m.f: m.tables for m in found}
+        if r["f"] in published[doc["id"]]:
+            doc["tables"] = published[doc["id"]][r["f"]]
+
+
 class Runs:
     def __init__(self, c: Catchment) -> None:
         self.c = c
@@ -98,7 +118,9 @@ class Runs:
             rows = runs.history(conn, lines=lines, status=req.get_param("status"), limit=limit,
                                 with_ripples=req.get_param_as_bool("ripples", default=False),
                                 run_id=req.get_param_as_int("run"))
-        resp.media = {"runs": [run_doc(r) for r in rows]}
+        docs = [run_doc(r) for r in rows]
+        _with_table_versions(self.c, rows, docs)
+        resp.media = {"runs": docs}
 
     def _removed(self, name: str, major: int | None) -> list[str]:
         """The history of a Pond that is no longer deployed (`pond remove` keeps it)."""
