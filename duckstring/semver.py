@@ -68,10 +68,3 @@ def parse(text: str) -> Version:
     pre = tuple(m.group(4).split(".")) if m.group(4) else ()
     return Version(major, minor, patch, pre, clean)
 
-
-def is_valid(text: str) -> bool:
-    try:
-        parse(text)
-    except ValueError:
-        return False
-    return True
