@@ -67,4 +67,3 @@ def parse(text: str) -> Version:
         raise ValueError(f"{shown}: MAJOR, MINOR and PATCH must each be below 2^63")
     pre = tuple(m.group(4).split(".")) if m.group(4) else ()
     return Version(major, minor, patch, pre, clean)
-
