@@ -12,7 +12,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from duckstring import protocol
 from duckstring.embedded.forecast import Forecasts
@@ -22,6 +22,7 @@ from duckstring.engine import (
     BeginRun,
     Effect,
     Engine,
+    Pond,
     ResendRun,
     RunCompleted,
     RunFailed,
@@ -34,6 +35,7 @@ from duckstring.engine import (
 )
 
 Record = Callable[[sqlite3.Connection, int], None]
+T = TypeVar("T")
 Observe = Callable[[sqlite3.Connection, int, list[Effect], set[str]], None]
 Batch = list[dict[str, Any]]
 PRUNE_BATCH = 5000
@@ -221,6 +223,16 @@ class Coordinator:
         with self._changed:
             self.closing = True
             self._changed.notify_all()
+
+    # -- reads: the views resources need, under the lock, so no resource takes it ----------
+    def has_line(self, line: str) -> bool:
+        with self.lock:
+            return line in self.engine.ponds
+
+    def pond_view(self, line: str, read: Callable[[Pond], T]) -> T:
+        """`read` of the line's live state, under the lock (UnknownPond, a 404, if it is gone)."""
+        with self.lock:
+            return read(self.engine.pond(line))
 
     def busy_lines(self) -> set[str]:
         with self.lock:

@@ -32,8 +32,7 @@ class Tables:
 
         line = resolve_line(self.c, name, req)
         _, major = split_line(line)
-        with self.c.coordinator.lock:
-            end_f = self.c.coordinator.engine.pond(line).end_f
+        end_f = self.c.coordinator.pond_view(line, lambda p: p.end_f)
         tables = list_tables(self.c.layout, name, major)
         for t in tables:
             t["freshness"] = when(end_f)

@@ -28,9 +28,8 @@ class DuckChannel:
 
     def _line(self, name: str, major: str) -> str:
         line = line_id(name, major)
-        with self.c.coordinator.lock:
-            if line not in self.c.coordinator.engine.ponds:
-                raise NotFound(f"no line {line}")
+        if not self.c.coordinator.has_line(line):
+            raise NotFound(f"no line {line}")
         return line
 
     def on_get_jobs(self, req: falcon.Request, resp: falcon.Response, name: str,

@@ -143,8 +143,7 @@ class Budget:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
         line = resolve_line(self.c, name, req)
-        with self.c.coordinator.lock:
-            resp.media = {"pond": line, **_budget(self.c.coordinator.engine.pond(line))}
+        resp.media = {"pond": line, **self.c.coordinator.pond_view(line, _budget)}
 
     def on_post(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
         line = resolve_line(self.c, name, req)
@@ -155,9 +154,7 @@ class Budget:
                 values[key] = int(number(data[key], key, maximum=MAX_BUDGET, whole=True))
         self.c.coordinator.apply(events.SetBudget(line, values.get("immediate_retries"),
                                                   values.get("source_retries")))
-        with self.c.coordinator.lock:
-            resp.media = {"ok": True, "pond": line,
-                          **_budget(self.c.coordinator.engine.pond(line))}
+        resp.media = {"ok": True, "pond": line, **self.c.coordinator.pond_view(line, _budget)}
 
 
 def _on_days(raw: Any) -> frozenset[int] | None:
@@ -180,8 +177,7 @@ class Windows:
         self.c = c
 
     def _windows(self, line: str) -> list[dict[str, Any]]:
-        with self.c.coordinator.lock:
-            return [window_doc(w) for w in self.c.coordinator.engine.pond(line).windows]
+        return self.c.coordinator.pond_view(line, lambda p: [window_doc(w) for w in p.windows])
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
         line = resolve_line(self.c, name, req)
@@ -215,8 +211,8 @@ class Windows:
     def on_delete_item(self, req: falcon.Request, resp: falcon.Response, name: str,
                        window: str) -> None:
         line = resolve_line(self.c, name, req)
-        with self.c.coordinator.lock:
-            if not any(w.name == window for w in self.c.coordinator.engine.pond(line).windows):
-                raise NotFound(f"{line} has no Window named {window!r}")
+        if not self.c.coordinator.pond_view(line, lambda p: any(w.name == window
+                                                                for w in p.windows)):
+            raise NotFound(f"{line} has no Window named {window!r}")
         self.c.coordinator.apply(events.RemoveWindow(line, window))
         resp.media = {"ok": True, "pond": line, "windows": self._windows(line)}
