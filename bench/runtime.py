@@ -8,7 +8,8 @@ limits (issue: bench/runtime.py).
 - Overhead: with sleeps off, a warm Pulse's settle time per Pond Run on its critical path
   (transactions/products → sales → reports: 3 runs in sequence). Target < 50 ms.
 - Deploy: the four demo Ponds, one after another. Target < 2 s.
-- Export: publishing a 2M-row table (Duck) vs. DuckDB's own `COPY … TO parquet`.
+- Export: publishing a 2M-row table (Duck, a Delta version) vs. DuckDB's own `COPY … TO parquet`
+  (bench/lake.py has the rest of the data plane).
 
 Run: `python bench/runtime.py` (about a minute and a half) or `--quick` (no Wave).
 """
@@ -124,7 +125,8 @@ class Catchment:
 def export_vs_copy(rows: int, work: Path) -> tuple[float, float]:
     import duckdb
 
-    from duckstring.duck.publish import publish
+    from duckstring.lake.publish import publish
+    from duckstring.lake.where import Line
 
     con = duckdb.connect(str(work / "registry.duckdb"))
     con.execute(f"CREATE TABLE facts AS SELECT range AS id, range % 97 AS k, random() AS v, "
@@ -133,7 +135,7 @@ def export_vs_copy(rows: int, work: Path) -> tuple[float, float]:
     con.execute(f"COPY facts TO '{work / 'copy.parquet'}' (FORMAT parquet)")
     copy_s = time.perf_counter() - start
     start = time.perf_counter()
-    publish(con.cursor(), work / "data")
+    publish(con.cursor(), Line(str(work / "data")), f=1, run="bench@1")
     publish_s = time.perf_counter() - start
     con.close()
     return publish_s, copy_s
@@ -181,8 +183,8 @@ def main() -> None:
         ("orchestration overhead per Pond Run (sleeps off)",
          f"{per_run * 1000:.1f} ms (Pulse {statistics.median(settles) * 1000:.0f} ms / {CHAIN})",
          "< 50 ms", per_run < 0.050),
-        ("export 2M rows: publish vs DuckDB COPY",
-         f"{publish_s:.2f} s vs {copy_s:.2f} s → {publish_s / copy_s:.2f}", "≈ 1", True),
+        ("export 2M rows: publish (a Delta version) vs DuckDB COPY",
+         f"{publish_s:.2f} s vs {copy_s:.2f} s → {publish_s / copy_s:.2f}", "≤ 2", publish_s / copy_s <= 2),
     ]
     width = max(len(r[0]) for r in rows)
     for name, value, target, ok in rows:

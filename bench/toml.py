@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -53,12 +54,13 @@ def to_toml(sc: Scenario) -> str:
     return "\n".join(out)
 
 
-def case(kind: str, path: str) -> float:
-    """One measurement in this process: seconds for `kind`."""
-    t = time.perf_counter()
+def case(kind: str, path: str) -> tuple[float, float]:
+    """One measurement in this process: wall and CPU seconds for `kind`."""
+    t, c = time.perf_counter(), time.process_time()
     if kind == "code":
         sc = built(GRAPH, "pulse")
-        t = time.perf_counter()  # building the dataclasses is not part of the reference
+        # building the dataclasses is not part of the reference
+        t, c = time.perf_counter(), time.process_time()
         Simulation(sc).run()
     elif kind == "file":
         Simulation(load(path)).run()
@@ -74,27 +76,36 @@ def case(kind: str, path: str) -> float:
         import tomlkit
 
         tomlkit.parse(Path(path).read_text(encoding="utf-8")).unwrap()
-    return time.perf_counter() - t
+    return time.perf_counter() - t, time.process_time() - c
 
 
-def best(kind: str, path: str, tries: int = 3) -> float:
-    times = []
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def best(kind: str, path: str, tries: int = 3) -> tuple[float, float]:
+    """The fastest of `tries` fresh interpreters: (wall, CPU) seconds, each its own minimum."""
+    walls, cpus = [], []
     for _ in range(tries):
         if kind == "cli":
-            t = time.perf_counter()
+            t, c = time.perf_counter(), children_cpu()
             subprocess.run([str(Path(sys.executable).parent / "duckstring"), "simulate", path],
                            check=True, stdout=subprocess.DEVNULL)
-            times.append(time.perf_counter() - t)
+            walls.append(time.perf_counter() - t)
+            cpus.append(children_cpu() - c)
         else:
             out = subprocess.run([sys.executable, __file__, "--case", kind, path],
                                  check=True, capture_output=True, text=True)
-            times.append(float(out.stdout))
-    return min(times)
+            wall, cpu = out.stdout.split()
+            walls.append(float(wall))
+            cpus.append(float(cpu))
+    return min(walls), min(cpus)
 
 
 def main() -> None:
     if sys.argv[1:2] == ["--case"]:
-        print(case(sys.argv[2], sys.argv[3]))
+        print(*case(sys.argv[2], sys.argv[3]))
         return
     sc = built(GRAPH, "pulse")
     kinds = ["code", "file", "cli", "tomllib", "tomlkit"]
@@ -105,28 +116,34 @@ def main() -> None:
         Path(path).write_text(to_toml(sc), encoding="utf-8")
         size = os.path.getsize(path)
         results = {kind: best(kind, path, 5 if kind in ("code", "file") else 3) for kind in kinds}
-    print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs; {GRAPH}: {len(sc.ponds):,} "
-          f"Ponds, {size / 1e6:.1f} MB of TOML, a Pulse on every Outlet; best of 5 (code, file) or 3, fresh "
-          f"interpreters; scenarios read with {tomlfile.PARSER}")
+    print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}; "
+          f"{GRAPH}: {len(sc.ponds):,} Ponds, {size / 1e6:.1f} MB of TOML, a Pulse on every "
+          f"Outlet; best of 5 (code, file) or 3, fresh interpreters; scenarios read with "
+          f"{tomlfile.PARSER}")
     rows = [
-        ("simulation built in code", results["code"], ""),
-        ("simulation loaded from the file", results["file"],
-         f"x{results['file'] / results['code']:.2f} of code"),
-        ("duckstring simulate FILE", results["cli"], ""),
-        ("parse alone: tomllib", results["tomllib"], ""),
+        ("simulation built in code", "code", "", ""),
+        ("simulation loaded from the file", "file", "code", "of code"),
+        ("duckstring simulate FILE", "cli", "", ""),
+        ("parse alone: tomllib", "tomllib", "", ""),
     ]
     if "tomli" in results:
-        rows.append(("parse alone: tomli (compiled)", results["tomli"],
-                     f"x{results['tomli'] / results['tomllib']:.2f} of tomllib"))
-    rows.append(("parse alone: tomlkit (before)", results["tomlkit"],
-                 f"x{results['tomlkit'] / results['tomllib']:.1f} of tomllib"))
-    for label, secs, note in rows:
-        print(f"{label:34} {secs:6.2f} s  {note}")
-    ratio = results["file"] / results["code"]
-    print(f"targets: simulate from TOML {results['cli']:.2f} s (< {TARGETS['simulate from TOML']} "
-          f"s, {'ok' if results['cli'] < TARGETS['simulate from TOML'] else 'MISSED'}); "
-          f"file / code x{ratio:.2f} (<= {TARGETS['file / code']}, "
-          f"{'ok' if ratio <= TARGETS['file / code'] else 'MISSED'})")
+        rows.append(("parse alone: tomli (compiled)", "tomli", "tomllib", "of tomllib"))
+    rows.append(("parse alone: tomlkit (before)", "tomlkit", "tomllib", "of tomllib"))
+    print(f"{'':34} {'wall':>7}  {'cpu':>7}")
+    for label, kind, ref, note in rows:
+        (wall, cpu), ratio = results[kind], ""
+        if ref:
+            ratio = f"x{wall / results[ref][0]:.2f} (cpu x{cpu / results[ref][1]:.2f}) {note}"
+        print(f"{label:34} {wall:6.2f} s {cpu:6.2f} s  {ratio}")
+    # On a busy machine wall time is mostly waiting for a core; CPU time is what a quiet one
+    # would show, so both are judged.
+    for i, clock in enumerate(("wall", "cpu")):
+        cli, ratio = results["cli"][i], results["file"][i] / results["code"][i]
+        print(f"targets ({clock}): simulate from TOML {cli:.2f} s "
+              f"(< {TARGETS['simulate from TOML']} s, "
+              f"{'ok' if cli < TARGETS['simulate from TOML'] else 'MISSED'}); "
+              f"file / code x{ratio:.2f} (<= {TARGETS['file / code']}, "
+              f"{'ok' if ratio <= TARGETS['file / code'] else 'MISSED'})")
 
 
 if __name__ == "__main__":

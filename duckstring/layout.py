@@ -5,11 +5,13 @@ relative to the root, so a root can be copied or moved and still start unchanged
 {root}/
 ├── duck.db                       Catchment, SQLite (WAL): the system of record
 ├── catchment.url                 where Ducks dial the current Catchment
+├── data.url                      where published tables live, when not under ponds/ (optional)
 └── ponds/{name}/
     ├── {version}/                each deployed version's source, exactly as uploaded
     └── m{major}/                 runtime state of one major line
         ├── registry.duckdb       Duck: the line's live working database
-        ├── data/{table}.parquet  Duck: published snapshots (write-then-rename)
+        ├── data/{table}/         Duck: published Delta tables, one version per run
+        ├── data/_duckstring_runs/  Duck: the run manifests (which versions make each run)
         ├── pond.db               Duck: the run ledger (SQLite)
         ├── duck.lock             held by the line's live Duck (one per line)
         └── duck.log              the Duck's stderr
@@ -45,6 +47,12 @@ class Layout:
         return self.root / "catchment.url"
 
     @property
+    def data_url(self) -> Path:
+        """`catchment init --data-url`: the object store (or file:/// URL) holding every line's
+        tables instead of `data/` (duckstring/lake/where.py)."""
+        return self.root / "data.url"
+
+    @property
     def secrets_key(self) -> Path:
         return self.root.with_name(self.root.name + SECRETS_KEY_SUFFIX)
 
@@ -73,6 +81,7 @@ class Layout:
         return self.line_dir(name, major) / "data"
 
     def table_file(self, name: str, major: int, table: str) -> Path:
+        """Where a root made before Delta tables kept `table` (migrated on start)."""
         return self.data_dir(name, major) / f"{table}.parquet"
 
     def ledger(self, name: str, major: int) -> Path:

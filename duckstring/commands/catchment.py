@@ -164,6 +164,10 @@ def init(
     default: bool | None = DEFAULT_OPT,
     yes: bool = YES,
     no_start: bool = typer.Option(False, "--no-start", help="Register only; do not start it."),
+    data_url: str | None = typer.Option(
+        None, "--data-url", metavar="URL",
+        help="Keep published tables at URL (s3://bucket/prefix, gs://…, az://…, file:///…) "
+             "instead of under the root; credentials come from the standard environment."),
 ) -> None:
     """Create a local Catchment, register it and serve it in the foreground.
 
@@ -173,6 +177,7 @@ def init(
 
     Example: [bold]duckstring catchment init -n dev --generate-key[/]
     Example: [bold]duckstring catchment init -n dev --no-start[/]
+    Example: [bold]duckstring catchment init -n prod --data-url s3://lake/duckstring[/]
     """
     import secrets
 
@@ -181,12 +186,21 @@ def init(
     if key and generate_key:
         raise typer.BadParameter("--key and --generate-key are mutually exclusive",
                                  param_hint="--key / --generate-key")
+    if data_url is not None:
+        from duckstring.lake.where import check_url
+
+        try:
+            data_url = check_url(data_url)
+        except ValueError as e:
+            raise typer.BadParameter(str(e), param_hint="--data-url") from None
     headers = parse_headers(header)
     cfg = _config()
     name = _ask_name(name)
     if generate_key:
         key = secrets.token_urlsafe(32)
     reg = register_local(cfg, name, host=host, port=port, root=root, key=key, headers=headers)
+    if data_url is not None:
+        _keep_data_url(reg, data_url)
     before = choose_default(cfg, name, default, yes)
     cfg.save()
     chosen = reg.url.rpartition(":")[2]
@@ -205,8 +219,22 @@ def init(
     _serve(reg)
 
 
+def _keep_data_url(reg: Registration, url: str) -> None:
+    """The root's tables live at `url` from now on (`data.url`, docs/operating.md §4)."""
+    from duckstring.layout import Layout
+
+    assert reg.root is not None
+    where = Layout(reg.root).data_url
+    kept = where.read_text(encoding="utf-8").strip() if where.is_file() else ""
+    if kept and kept != url:
+        raise CliError(f"{reg.root} keeps its tables at {kept}; a root's data URL cannot "
+                       "change (its tables would be left behind)", USAGE)
+    where.parent.mkdir(parents=True, exist_ok=True)
+    where.write_text(url + "\n", encoding="utf-8")
+
+
 def _serve(reg: Registration) -> None:
-    from duckstring.embedded.lock import RootLocked
+    from duckstring.embedded.root_lock import RootLocked
     from duckstring.embedded.runner import serve_forever
     from duckstring.session import build_server
     from duckstring.terminal import console
@@ -397,7 +425,7 @@ def disconnect(
     root = reg.root
     delete = False
     if root is not None and root.exists():
-        from duckstring.embedded.lock import FileLock
+        from duckstring.embedded.root_lock import FileLock
         from duckstring.layout import Layout
 
         if FileLock(Layout(root).lock).is_held():
@@ -421,17 +449,21 @@ def download(
     catchment: str | None = CATCHMENT,
     path: Path = typer.Option(Path(".duckstring"), "--path", metavar="DIR",
                               help="Where to put the root (default ./.duckstring)."),
+    with_secrets_key: bool = typer.Option(
+        False, "--with-secrets-key",
+        help="Also fetch the secrets' key into DIR.secrets-key (mode 0600), beside the root."),
     yes: bool = YES,
 ) -> None:
     """Download a Catchment's whole root, so it can start elsewhere unchanged.
 
     State, deployed Ponds and published data: shows the size, asks, streams with a progress
-    bar, then verifies what arrived.
+    bar, then verifies what arrived. Secrets arrive encrypted and unusable unless
+    --with-secrets-key asks for their key too.
 
     Example: [bold]duckstring catchment download -c prod[/]
     """
     from duckstring.embedded.archive import ArchiveError, extract_archive
-    from duckstring.embedded.lock import FileLock
+    from duckstring.embedded.root_lock import FileLock
     from duckstring.layout import Layout
     from duckstring.terminal import console
 
@@ -468,9 +500,16 @@ def download(
                 counts = extract_archive(chunks(), dest, replace=replace)
             except ArchiveError as e:
                 raise CliError(f"the download failed verification: {e}", FAILED) from None
+        if with_secrets_key:
+            from duckstring.commands.team import save_secrets_key
+
+            save_secrets_key(s.client.get("/api/catchment/secrets-key")["key"], dest)
     console.say(
         f"downloaded {counts['files']} files ({console.human_bytes(counts['bytes'])}) into "
         f"{dest}; verified")
+    if usage.get("data_url"):
+        console.note(f"published tables stay where they are, at {usage['data_url']}; the "
+                     "download holds the Catchment's state and points there")
     console.note(f"serve it with `duckstring catchment init -n NAME --root {path}` (or "
                  f"DUCKSTRING_ROOT={path} waitress-serve duckstring.embedded.wsgi:app)")
 

@@ -1,6 +1,6 @@
 """`duckstring query` and `duckstring get`: a Pond's published tables (docs/operating.md §8).
 
-Queries run on the Catchment, in a sandbox that sees only the Pond's published Parquet; SQL
+Queries run on the Catchment, in a sandbox that sees only the Pond's published tables; SQL
 that tries to reach anything else is refused there (exit 2) and nothing is written.
 
 Files: a format flag names a file; a bare name lands in `./ponds/{pond}/[{table}/]` (or in
@@ -20,6 +20,21 @@ from duckstring.cli_errors import USAGE, CliError
 from duckstring.commands._context import CATCHMENT, MAJOR, POND, VERSION, open_catchment, parse_pond
 
 SHOW_ROWS = 1000  # rows printed as a table; more go to a file
+AS_OF = typer.Option(None, "--as-of", metavar="WHEN",
+                     help="Read the newest run at or before WHEN (ISO time, or a freshness "
+                          "shown by `duckstring runs`).")
+# `--version` already picks the Pond's code version: a table's Delta version is --table-version
+TABLE_VERSION = typer.Option(None, "--table-version", metavar="N", min=0,
+                             help="Read version N of TABLE (as `duckstring runs` shows them).")
+
+
+def pin(as_of: str | None, table_version: int | None, table: str | None) -> dict[str, Any]:
+    """The request fields picking an older run."""
+    if as_of is not None and table_version is not None:
+        raise typer.BadParameter("give --as-of or --table-version, not both")
+    if table_version is not None and table is None:
+        raise typer.BadParameter("--table-version needs a TABLE")
+    return {k: v for k, v in (("as_of", as_of), ("version", table_version)) if v is not None}
 
 
 def sql_text(sql: str) -> str:
@@ -68,15 +83,18 @@ def query(
     parquet: str | None = typer.Option(None, "--parquet", metavar="F", help="Write Parquet to F."),
     path: Path | None = typer.Option(None, "--path", metavar="DIR",
                                      help="Directory for F (default ./ponds/POND/[TABLE/])."),
+    as_of: str | None = AS_OF, table_version: int | None = TABLE_VERSION,
     catchment: str | None = CATCHMENT, major: int | None = MAJOR, version: str | None = VERSION,
 ) -> None:
     """Look into a Pond's published data: list its tables, preview one, or run SQL.
 
     [bold]query POND[/] lists the tables with row counts; [bold]query POND TABLE[/] prints its
     first 10 rows; [bold]--sql[/] runs a query; [bold]--csv/--json/--parquet F[/] write files.
+    [bold]--as-of[/] and [bold]--table-version[/] read an older run.
 
     Example: [bold]duckstring query reports monthly_summary[/]
     Example: [bold]duckstring query sales --sql "SELECT count(*) FROM sale_line" --csv n.csv[/]
+    Example: [bold]duckstring query reports monthly_summary --as-of 2026-01-05T08:00:00Z[/]
     """
     from duckstring.terminal import console
     from duckstring.terminal.views import rows_table, tables_table
@@ -88,8 +106,9 @@ def query(
     target = parse_pond(pond, major, version)
     pond, major = target.pond, target.major
     text = sql_text(sql) if sql is not None else None
+    pinned = pin(as_of, table_version, table)
     with open_catchment(catchment, target) as s:
-        if text is None and table is None:
+        if text is None and table is None and not pinned:
             doc = s.client.get(target.path("tables"), **target.params())
             if formats and formats[0] == ("json", "-"):
                 sys.stdout.write(json.dumps(doc, indent=2) + "\n")
@@ -99,10 +118,12 @@ def query(
                 console.say(f"{doc['pond']}, fresh as of {doc.get('freshness') or 'never'}")
                 console.out().print(tables_table(doc))
             return
-        body: dict[str, Any] = {"pond": pond, "major": major}
+        if text is None and table is None:
+            raise typer.BadParameter("--as-of needs a TABLE or --sql")
+        body: dict[str, Any] = {"pond": pond, "major": major, **pinned}
         if text is not None:
             body["sql"] = text
-        else:
+        if table is not None:
             body["table"] = table
         if not formats:
             if text is not None:
@@ -117,7 +138,7 @@ def query(
         fmt, name = formats[0]
         if table is not None and text is None:
             body = {"pond": pond, "major": major, "sql": f'SELECT * FROM "{table}"',
-                    "table": table}
+                    "table": table, **pinned}
         body["format"] = fmt
         resp = s.client.request("POST", "/api/query", json=body, params=target.params())
     data = _records(s.client.json(resp)) if fmt == "json" else resp.content
@@ -135,18 +156,24 @@ def get(
     table: str = typer.Argument(..., metavar="TABLE", help="Published table."),
     path: Path | None = typer.Option(None, "--path", metavar="DIR",
                                      help="Directory to write into (default ./ponds/POND)."),
+    as_of: str | None = AS_OF, table_version: int | None = TABLE_VERSION,
     catchment: str | None = CATCHMENT, major: int | None = MAJOR, version: str | None = VERSION,
 ) -> None:
-    """Download a table's published Parquet file.
+    """Download one Parquet file of a published table (its latest version, or an older one).
 
     Example: [bold]duckstring get reports monthly_summary[/]
+    Example: [bold]duckstring get reports monthly_summary --table-version 3[/]
     """
     from duckstring.terminal import console
 
     target = parse_pond(pond, major, version)
     pond = target.pond
     dest = (path if path is not None else Path("ponds") / pond) / f"{table}.parquet"
+    pinned = pin(as_of, table_version, table)
+    if "version" in pinned:  # ?version= is the Pond's code version on this route
+        pinned["table_version"] = pinned.pop("version")
+    params = {**target.params(), **pinned}
     with open_catchment(catchment, target) as s:
-        resp = s.client.request("GET", target.path("tables", table), params=target.params())
+        resp = s.client.request("GET", target.path("tables", table), params=params)
     _write(dest, resp.content)
     console.note(f"wrote {dest} ({console.human_bytes(len(resp.content))})")

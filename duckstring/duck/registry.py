@@ -101,8 +101,10 @@ def _columns(con: duckdb.DuckDBPyConnection, view: str) -> list[str]:
 
 
 def write_table(con: duckdb.DuckDBPyConnection, catalog: str, name: str, data: Any,
-                lock: threading.Lock, retry_for_s: float = RETRY_FOR_S) -> None:
-    """Replace `catalog.main.name` with `data` atomically (see the module docstring)."""
+                lock: threading.Lock, retry_for_s: float = RETRY_FOR_S,
+                key: list[str] | None = None) -> None:
+    """Replace `catalog.main.name` with `data` atomically (see the module docstring); `key`
+    (kept beside it) names the columns the publish diffs rows by."""
     check_table_name(name)
     token = uuid.uuid4().hex[:12]
     view = f"{RESERVED}src_{token}"
@@ -124,18 +126,20 @@ def write_table(con: duckdb.DuckDBPyConnection, catalog: str, name: str, data: A
         _drop_view(con, view)
     try:
         with lock:
-            _retrying(con, retry_for_s, lambda: _swap(con, staged, target, name))
+            _retrying(con, retry_for_s, lambda: _swap(con, staged, target, name, catalog, key))
     except BaseException:
         with contextlib.suppress(duckdb.Error):
             con.execute(f"DROP TABLE IF EXISTS {staged}")
         raise
 
 
-def _swap(con: duckdb.DuckDBPyConnection, staged: str, target: str, name: str) -> None:
+def _swap(con: duckdb.DuckDBPyConnection, staged: str, target: str, name: str, catalog: str,
+          key: list[str] | None) -> None:
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute(f"DROP TABLE IF EXISTS {target}")
         con.execute(f"ALTER TABLE {staged} RENAME TO {quote(name)}")
+        remember_key(con, catalog, name, key)
         con.execute("COMMIT")
     except BaseException:
         with contextlib.suppress(duckdb.Error):  # a failed COMMIT has already rolled back
@@ -161,3 +165,94 @@ def _retrying(con: duckdb.DuckDBPyConnection, retry_for_s: float, step: Any) -> 
                 raise
             time.sleep(delay * (0.5 + random.random()))
             delay = min(delay * 2, 0.25)
+
+
+# -- incremental writes (docs/authoring.md §5) -------------------------------------------------
+KEYS = f"{RESERVED}keys"  # {name, key}: the key a table was last written with (publish diffs by it)
+
+
+def check_key(key: Any) -> list[str]:
+    if isinstance(key, str):
+        key = [key]
+    if not isinstance(key, (list, tuple)) or not key or not all(isinstance(k, str) for k in key):
+        raise ValueError(f"key must be a column name or a list of column names, not {key!r}")
+    return list(key)
+
+
+def remember_key(con: duckdb.DuckDBPyConnection, catalog: str, name: str,
+                 key: list[str] | None) -> None:
+    table = f"{quote(catalog)}.main.{quote(KEYS)}"
+    if key is None:  # the table exists only once some table has a key
+        if _exists(con, catalog, KEYS):
+            con.execute(f"DELETE FROM {table} WHERE name = ?", [name])
+        return
+    con.execute(f"CREATE TABLE IF NOT EXISTS {table} (name VARCHAR PRIMARY KEY, key VARCHAR[])")
+    con.execute(f"INSERT OR REPLACE INTO {table} VALUES (?, ?)", [name, key])
+
+
+def _exists(con: duckdb.DuckDBPyConnection, catalog: str, name: str) -> bool:
+    return bool(con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND schema_name = 'main' "
+        "AND lower(table_name) = lower(?)", [catalog, name]).fetchall()[0][0])
+
+
+def change_rows(con: duckdb.DuckDBPyConnection, catalog: str, name: str, data: Any,
+                lock: threading.Lock, *, mode: str, key: list[str] | None = None,
+                where: str | None = None, retry_for_s: float = RETRY_FOR_S) -> None:
+    """`mode` append / merge (upsert by `key`) / delete (`where`) / apply (a change feed by
+    `key`) on `catalog.main.name`, in one transaction; a missing table is created from `data`."""
+    check_table_name(name)
+    target = f"{quote(catalog)}.main.{quote(name)}"
+    view = f"{RESERVED}src_{uuid.uuid4().hex[:12]}"
+    if data is not None:
+        register_data(con, view, data)
+    try:
+        cols = [c for c in _columns(con, view)] if data is not None else []
+        meta = [c for c in cols if c in ("_change_type", "_commit_version")]
+        plain = ", ".join(quote(c) for c in cols if c not in meta)
+        src = quote(view)
+        if mode == "apply":
+            if "_change_type" not in cols:
+                raise ValueError("apply_changes takes a change feed with a _change_type column "
+                                 "(from pond.read_changes)")
+            order = "_commit_version" if "_commit_version" in cols else "0"
+            # each key ends as the last commit touching it says; deletes before inserts within one
+            src = (f"(SELECT * FROM {quote(view)} WHERE _change_type <> 'update_preimage' "
+                   f"QUALIFY {order} = max({order}) OVER (PARTITION BY "
+                   f"{', '.join(quote(k) for k in key or [])}))")
+        statements: list[str] = []
+        if not _exists(con, catalog, name):
+            if mode == "delete":
+                raise ValueError(f"table {name!r} does not exist in this Pond's registry")
+            statements.append(f"CREATE TABLE {target} AS SELECT {plain} FROM {quote(view)} LIMIT 0")
+        if key:
+            on = " AND ".join(f"{target}.{quote(k)} IS NOT DISTINCT FROM _s.{quote(k)}"
+                              for k in key)
+            if mode in ("merge", "apply"):
+                statements.append(f"DELETE FROM {target} WHERE EXISTS (SELECT 1 FROM {src} _s WHERE {on})")
+        if mode == "delete":
+            statements.append(f"DELETE FROM {target} WHERE {where}")
+        elif mode == "apply":
+            statements.append(f"INSERT INTO {target} BY NAME SELECT {plain} FROM {src} "
+                              "WHERE _change_type IN ('insert', 'update_postimage')")
+        else:
+            statements.append(f"INSERT INTO {target} BY NAME SELECT {plain} FROM {src}")
+
+        def step() -> None:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                for sql in statements:
+                    con.execute(sql)
+                if key:
+                    remember_key(con, catalog, name, key)
+                con.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(duckdb.Error):
+                    con.execute("ROLLBACK")
+                raise
+
+        with lock:
+            _retrying(con, retry_for_s, step)
+    finally:
+        if data is not None:
+            _drop_view(con, view)

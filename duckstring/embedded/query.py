@@ -1,14 +1,15 @@
-"""Ad-hoc queries over one line's published Parquet (docs/operating.md §8).
+"""Ad-hoc queries over one line's published tables (docs/operating.md §8).
 
-Every query gets a fresh in-memory DuckDB that sees the line's published tables as views, bare
-(`sale_line`) and under the Pond's name (`sales.sale_line`), and nothing else. Two independent
-walls keep it there:
+Every query gets a fresh in-memory DuckDB that sees the tables of one published run (the latest,
+or the one `as_of` / `version` picks) as views, bare (`sale_line`) and under the Pond's name
+(`sales.sale_line`), and nothing else. The server resolves each table to an Arrow dataset of its
+Delta version (on local disk or an object store) and hands DuckDB the dataset, never a path.
+Two independent walls keep the query there:
 
 1. The statement: exactly one statement, and DuckDB's own parser must call it a SELECT
    (`SELECT`, `FROM`, `WITH`, `VALUES`, `DESCRIBE`, `SUMMARIZE`, `SHOW` are; `COPY`, `ATTACH`,
    `INSTALL`, `LOAD`, `SET`, `PRAGMA`, `CREATE`, `EXPORT`, `CALL` are not).
-2. The database: once the views exist, `allowed_paths` is set to exactly the published files,
-   external access is switched off (no other file, no glob, no URL, no extension install or
+2. The database: once the views exist, external access is switched off (no file, no glob, no URL, no extension install or
    load, no secrets, no Python replacement scans), extension autoload/autoinstall are off,
    spilling to disk is off (`temp_directory = ''`), and the configuration is locked so the
    query cannot undo any of it.
@@ -33,7 +34,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from duckstring.embedded.tables import published_tables, table_path
+from duckstring.embedded.tables import dataset, datasets, snapshot
 from duckstring.layout import Layout
 
 FORMATS = ("json", "csv", "parquet")
@@ -63,8 +64,11 @@ def run_query(
     layout: Layout, name: str, major: int, *, sql: str | None = None,
     table: str | None = None, fmt: str = "json", limit: int | None = None,
     timeout_s: float | None = TIMEOUT_S, memory_mb: int = MEMORY_MB,
+    as_of: int | None = None, version: int | None = None,
 ) -> dict[str, Any] | bytes:
-    """Run `sql` (or preview `table`) over `name@major`'s published tables.
+    """Run `sql` (or preview `table`) over `name@major`'s published tables: of the latest run,
+    of the newest run at or before `as_of` (ms), or of the run that published `version` of
+    `table`.
 
     json → `{"columns", "types", "rows"}` with JSON-safe values; csv and parquet → the file's
     bytes. `sql` wins when both are given. `table` alone reads the whole table, or its first
@@ -76,11 +80,15 @@ def run_query(
         raise QueryError(f"format {fmt!r} is not one of {', '.join(FORMATS)}")
     if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 0):
         raise QueryError(f"limit {limit!r} must be a whole number ≥ 0")
-    tables = published_tables(layout, name, major)
+    if version is not None and table is None:
+        raise QueryError("a version belongs to one table: give the table with the version")
+    snap = snapshot(layout, name, major, as_of=as_of, version=version, table=table)
+    tables = datasets(snap)
     if sql is None:
         if table is None:
             raise QueryError("give a SQL query or a table name")
-        table = table_path(layout, name, major, table).stem  # NotFound when unpublished
+        dataset(snap, name, major, table)  # NotFound when unpublished
+        table = next(t for t in tables if t.lower() == table.lower())
         sql = f'SELECT * FROM "{table}"'
         if limit is None and fmt == "json":
             limit = PREVIEW_ROWS
@@ -146,7 +154,7 @@ def _strip_tail(text: str) -> str:
     return raw[:cut].decode("utf-8").rstrip()
 
 
-def _sandbox(name: str, tables: dict[str, Path], memory_mb: int = MEMORY_MB) -> Any:
+def _sandbox(name: str, tables: dict[str, Any], memory_mb: int = MEMORY_MB) -> Any:
     import duckdb
 
     con = duckdb.connect(":memory:", config={
@@ -158,19 +166,16 @@ def _sandbox(name: str, tables: dict[str, Path], memory_mb: int = MEMORY_MB) -> 
             con.execute(f'CREATE SCHEMA IF NOT EXISTS "{name}"')
         except duckdb.Error:
             qualify = False  # a name DuckDB reserves; bare names still work
-        for table, path in tables.items():
-            source = f"SELECT * FROM read_parquet({_literal(str(path))})"
-            con.execute(f'CREATE VIEW "{table}" AS {source}')
+        for table, data in tables.items():
+            con.register(table, data)
             if qualify and name != "main":
                 try:
-                    con.execute(f'CREATE VIEW "{name}"."{table}" AS {source}')
+                    con.execute(f'CREATE VIEW "{name}"."{table}" AS SELECT * FROM "{table}"')
                 except duckdb.Error:
                     qualify = False
         for statement in _OPTIONAL:
             with contextlib.suppress(duckdb.Error):
                 con.execute(statement)
-        # Order matters: the allow-list must be set while external access is still on.
-        con.execute("SET allowed_paths = ?", [[str(p) for p in tables.values()]])
         con.execute("SET enable_external_access = false")
         con.execute("SET lock_configuration = true")
     except BaseException:

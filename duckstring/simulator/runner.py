@@ -9,7 +9,6 @@ events in file order), so a scenario always unfolds the same way.
 
 from __future__ import annotations
 
-import gc
 import heapq
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +26,7 @@ from duckstring.engine import (
     events,
 )
 from duckstring.engine.explain import Note
+from duckstring.simulator.gcpause import gc_paused
 from duckstring.simulator.scenario import CAP, Scenario, ScenarioError, SimEvent, SimPond
 from duckstring.times import format_duration, format_offset
 
@@ -116,13 +116,8 @@ class Simulation:
         return self.scenario.start + t
 
     def run(self) -> Simulation:
-        collecting = gc.isenabled()
-        gc.disable()  # the run builds long-lived acyclic records: full GC passes only cost time
-        try:
+        with gc_paused():
             return self._run()
-        finally:
-            if collecting:
-                gc.enable()
 
     def _run(self) -> Simulation:
         start = self.scenario.start

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ from duckstring import tomlfile
 from duckstring.engine import RippleSpec, WindowRule, order_ripples
 from duckstring.engine.errors import TopologyError, WindowError
 from duckstring.engine.windows import WEEKDAYS, check_add
+from duckstring.simulator.gcpause import gc_paused
 from duckstring.times import DAY, parse_duration, parse_instant
 
 DEFAULT_START = "2026-01-01T00:00:00Z"
@@ -92,21 +95,26 @@ class Scenario:
 
 
 class _Entry:
-    """One table of the file, with the words an error should use to name it."""
+    """One table of the file, with the words an error should use to name it. A scenario can
+    hold tens of thousands of tables, so `where` may be a function, called only to name a
+    problem, and the checks cost little when there is none."""
 
-    def __init__(self, problems: list[str], path: str, where: str, kind: str, data: Any) -> None:
+    def __init__(self, problems: list[str], path: str, where: str | Callable[[], str],
+                 kind: str, data: Any) -> None:
         self.problems, self.path, self.where, self.kind = problems, path, where, kind
         if not isinstance(data, dict):
             self.fail(f"must be a table, not {type(data).__name__}")
         self.data: dict[str, Any] = data
-        for key in data:
-            if key not in _KEYS[kind]:
-                allowed = ", ".join(sorted(_KEYS[kind]))
-                self.note(f"unknown key {key!r} (allowed: {allowed})")
+        if not data.keys() <= _KEYS[kind]:
+            allowed = ", ".join(sorted(_KEYS[kind]))
+            for key in data:
+                if key not in _KEYS[kind]:
+                    self.note(f"unknown key {key!r} (allowed: {allowed})")
 
     def note(self, what: str) -> None:
         """Record a problem and read on."""
-        self.problems.append(f"{self.path}: {self.where}: {what}")
+        where = self.where if isinstance(self.where, str) else self.where()
+        self.problems.append(f"{self.path}: {where}: {what}")
 
     def fail(self, what: str) -> None:
         """Record a problem that stops this entry."""
@@ -166,6 +174,11 @@ def load(path: str | Path) -> Scenario:
 
 
 def parse(text: str, path: str = "<scenario>") -> Scenario:
+    with gc_paused():
+        return _parse(text, path)
+
+
+def _parse(text: str, path: str) -> Scenario:
     try:
         raw = tomlfile.loads(text)
     except tomlfile.TomlSyntaxError as e:
@@ -183,9 +196,10 @@ def parse(text: str, path: str = "<scenario>") -> Scenario:
 
     raw_ponds = _list(top, "pond")
     known = {d["name"] for d in raw_ponds if isinstance(d, dict) and isinstance(d.get("name"), str)}
+    shared: dict[Any, Any] = {}
     for i, data in enumerate(raw_ponds, 1):
         with contextlib.suppress(_Skip):
-            scenario.ponds.append(_pond(problems, path, i, data, start))
+            scenario.ponds.append(_pond(problems, path, i, data, start, shared))
     if not raw_ponds and "pond" not in raw:
         problems.append(f"{path}: no [[pond]] entries; a scenario needs at least one Pond")
     _check_graph(problems, path, scenario.ponds, known)
@@ -206,31 +220,38 @@ def _list(top: _Entry, key: str) -> list[Any]:
         return []
 
 
-def _pond(problems: list[str], path: str, i: int, data: Any, day: int) -> SimPond:
-    entry = _Entry(problems, path, f"[[pond]] #{i}", "pond", data)
-    name = entry.require("name", str)
-    entry.where = f"[[pond]] {name!r}"
+def _pond(problems: list[str], path: str, i: int, data: Any, day: int,
+          shared: dict[Any, Any]) -> SimPond:
+    """One [[pond]]. Names are interned and equal Ripples (and equal lists of them) are one
+    object across the scenario, kept in `shared`, as in a scenario built in code: the engine
+    then finds names by identity, and a list of Ripples already ordered is not ordered again."""
+    entry = _Entry(problems, path, lambda: f"[[pond]] #{i}", "pond", data)
+    name = sys.intern(entry.require("name", str))
+    entry.where = lambda: f"[[pond]] {name!r}"
     sources = []
-    for s in entry.get("sources", list, []):
+    for s in entry.get("sources", list, ()):
         if not isinstance(s, str) or not s.rstrip("?"):
             entry.fail(f"sources must be Pond names ('name' or 'name?'), not {s!r}")
-        sources.append((s.rstrip("?"), not s.endswith("?")))
+        sources.append((sys.intern(s.rstrip("?")), not s.endswith("?")))
     bad = False
     ripples = []
-    for j, rdata in enumerate(entry.get("ripple", list, []), 1):
+    for j, rdata in enumerate(entry.get("ripple", list, ()), 1):
         try:
-            ripples.append(_ripple(problems, path, name, j, rdata))
+            ripple = _ripple(problems, path, name, j, rdata)
+            ripples.append(shared.setdefault(ripple, ripple))
         except _Skip:
             bad = True
     if not ripples and not bad:
         entry.fail("has no [[pond.ripple]]; add at least one Ripple")
-    if not bad:
+    these = tuple(ripples)
+    if not bad and these not in shared:
         try:
-            order_ripples(r.spec for r in ripples)
+            order_ripples(r.spec for r in these)
         except TopologyError as e:
             entry.fail(str(e))
+        shared[these] = these
     windows: list[WindowRule] = []
-    for j, wdata in enumerate(entry.get("window", list, []), 1):
+    for j, wdata in enumerate(entry.get("window", list, ()), 1):
         if sources:
             entry.fail("has Sources, so it cannot have Windows (Windows are for Inlets only)")
         try:
@@ -240,7 +261,7 @@ def _pond(problems: list[str], path: str, i: int, data: Any, day: int) -> SimPon
     pond = SimPond(
         name=name,
         sources=tuple(sources),
-        ripples=tuple(ripples),
+        ripples=shared.get(these, these),
         windows=tuple(windows),
         immediate_retries=entry.count("immediate_retries"),
         source_retries=entry.count("source_retries"),
@@ -251,19 +272,19 @@ def _pond(problems: list[str], path: str, i: int, data: Any, day: int) -> SimPon
 
 
 def _ripple(problems: list[str], path: str, pond: str, j: int, data: Any) -> SimRipple:
-    r = _Entry(problems, path, f"[[pond]] {pond!r} [[pond.ripple]] #{j}", "ripple", data)
-    rname = r.require("name", str)
-    r.where = f"[[pond]] {pond!r} ripple {rname!r}"
-    fail = r.get("fail", list, [])
-    if not all(isinstance(n, int) and n >= 1 for n in fail):
+    r = _Entry(problems, path, lambda: f"[[pond]] {pond!r} [[pond.ripple]] #{j}", "ripple", data)
+    rname = sys.intern(r.require("name", str))
+    r.where = lambda: f"[[pond]] {pond!r} ripple {rname!r}"
+    fail = r.get("fail", list, ())
+    if fail and not all(isinstance(n, int) and n >= 1 for n in fail):
         r.fail("fail must list attempt numbers (1, 2, …)")
-    parents = r.get("parents", list, [])
-    if not all(isinstance(x, str) for x in parents):
+    parents = r.get("parents", list, ())
+    if parents and not set(map(type, parents)) <= {str}:
         r.fail("parents must list Ripple names")
     return SimRipple(
         name=rname,
         duration=r.duration("duration", 1000) or 0,
-        parents=tuple(parents),
+        parents=tuple(map(sys.intern, parents)),
         always_run=r.get("always_run", bool, False),
         fail=frozenset(fail),
         unchanged=r.get("unchanged", bool, False),
@@ -272,9 +293,9 @@ def _ripple(problems: list[str], path: str, pond: str, j: int, data: Any) -> Sim
 
 def _window(problems: list[str], path: str, pond: str, j: int, data: Any, day: int,
             prior: list[WindowRule]) -> WindowRule:
-    w = _Entry(problems, path, f"[[pond]] {pond!r} [[pond.window]] #{j}", "window", data)
+    w = _Entry(problems, path, lambda: f"[[pond]] {pond!r} [[pond.window]] #{j}", "window", data)
     name = w.require("name", str)
-    w.where = f"[[pond]] {pond!r} window {name!r}"
+    w.where = lambda: f"[[pond]] {pond!r} window {name!r}"
     every = w.duration("every")
     if not every:
         w.fail("needs every (a positive duration like 1d)")
@@ -317,7 +338,9 @@ def _check_graph(problems: list[str], path: str, ponds: list[SimPond], known: se
                 problems.append(f"{path}: [[pond]] {p.name!r} names unknown Source {src!r}")
     state: dict[str, int] = {}
 
-    def visit(name: str, trail: list[str]) -> bool:
+    trail: list[str] = []  # the Sources being visited, outermost first
+
+    def visit(name: str) -> bool:
         """False once a cycle is reported (one is enough to fix first)."""
         if state.get(name) == 2 or name not in by_name:
             return True
@@ -326,26 +349,28 @@ def _check_graph(problems: list[str], path: str, ponds: list[SimPond], known: se
             problems.append(f"{path}: Sources form a cycle: {cycle}")
             return False
         state[name] = 1
+        trail.append(name)
         for src, _ in by_name[name].sources:
-            if src != name and not visit(src, [*trail, name]):
+            if src != name and not visit(src):
                 return False
+        trail.pop()
         state[name] = 2
         return True
 
     for p in ponds:
-        if not visit(p.name, []):
+        if not visit(p.name):
             break
 
 
 def _event(problems: list[str], path: str, i: int, data: Any, ponds: set[str]) -> SimEvent:
-    e = _Entry(problems, path, f"[[event]] #{i}", "event", data)
+    e = _Entry(problems, path, lambda: f"[[event]] #{i}", "event", data)
     do = e.require("do", str)
     if do not in VERBS:
         e.fail(f"do = {do!r} is not one of {', '.join(VERBS)}")
     pond = e.require("pond", str)
     if pond not in ponds:
         e.fail(f"names unknown Pond {pond!r}")
-    e.where = f"[[event]] #{i} ({do} {pond})"
+    e.where = lambda: f"[[event]] #{i} ({do} {pond})"
     bound = e.duration("bound")
     if do == "tide" and not bound:
         e.fail("a tide needs bound (a positive duration like 10s)")

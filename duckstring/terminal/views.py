@@ -199,6 +199,9 @@ def run_lines(runs: list[dict[str, Any]], *, tracebacks: bool = True,
             line.append(f"  ended {abs(err):.1f}s {'after' if err >= 0 else 'before'} the "
                         "dry-run's prediction", style="dim")
         out.append(line)
+        if r.get("tables"):
+            out.append(Text("    tables: " + ", ".join(
+                f"{t} v{v}" for t, v in sorted(r["tables"].items())), style="dim"))
         for a in r.get("ripples") or []:
             att = Text("    ")
             att.append(f"{a['ripple']} #{a['attempt']}", style="bold" if a["status"] == "failed" else "")
@@ -262,12 +265,14 @@ def tables_table(doc: dict[str, Any]) -> Table:
     from duckstring.terminal.console import human_bytes
 
     table = Table(header_style="bold", box=None, pad_edge=False)
-    for col, justify in (("table", "left"), ("rows", "right"), ("columns", "right"),
-                         ("size", "right")):
+    for col, justify in (("table", "left"), ("version", "right"), ("rows", "right"),
+                         ("columns", "right"), ("size", "right")):
         table.add_column(col, justify=justify)  # type: ignore[arg-type]
     for t in doc.get("tables", []):
         rows = "?" if t.get("rows") is None else f"{t['rows']:,}"
-        table.add_row(t["name"], rows, str(len(t.get("columns") or [])), human_bytes(t["bytes"]))
+        size = "?" if t.get("bytes") is None else human_bytes(t["bytes"])
+        table.add_row(t["name"], str(t.get("version", "")), rows,
+                      str(len(t.get("columns") or [])), size)
     if not doc.get("tables"):
-        table.add_row("(nothing published yet)", "", "", "")
+        table.add_row("(nothing published yet)", "", "", "", "")
     return table

@@ -12,7 +12,10 @@ import pytest
 
 from duckstring.duck.handle import PondHandle
 from duckstring.duck.registry import Registry
+from duckstring.lake.where import line
+from duckstring.layout import Layout
 from tests.duck.duckkit import F1, F2
+from tests.lakekit import publish
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -143,10 +146,9 @@ def test_concurrent_writers_queue_and_retry(registry, shared_lock):
 
 
 def test_read_a_source_snapshot_as_a_view_named_like_the_table(registry, tmp_path):
-    data = tmp_path / "transactions" / "data"
-    data.mkdir(parents=True)
-    duckdb.sql(f"COPY (SELECT range AS id FROM range(4)) TO '{data}/transaction.parquet' (FORMAT parquet)")
-    h = handle(registry, sources={"transactions": data})
+    layout = Layout(tmp_path / "root")
+    publish(layout, "transactions", 1, {"transaction": "SELECT range AS id FROM range(4)"})
+    h = handle(registry, sources={"transactions": line(layout, "transactions", 1)})
     rel = h.read_table("transactions.transaction")
     assert rel.aggregate("count(*)").fetchall() == [(4,)]
     assert h.con.sql('SELECT max(id) FROM "transaction"').fetchall() == [(3,)]
@@ -161,7 +163,10 @@ def test_a_missing_snapshot_names_source_table_and_path(registry, tmp_path):
     with pytest.raises(FileNotFoundError) as e:
         h.read_table("products.product")
     assert "Source 'products' has not published table 'product'" in str(e.value)
-    assert str(data / "product.parquet") in str(e.value)
+    assert str(data / "product.parquet") in str(e.value)  # local Puddles: a Parquet file
+    h = handle(registry, sources={"products": line(Layout(tmp_path / "root"), "products", 1)})
+    with pytest.raises(FileNotFoundError, match="Source 'products' has not published table"):
+        h.read_table("products.product")
     with pytest.raises(ValueError, match="'stores' is not a Source of Pond 'sales'"):
         h.read_table("stores.store")
 

@@ -75,12 +75,12 @@ def test_a_run_executes_in_topological_order_then_publishes(layout, channel, sta
     assert kinds[-1] == ("run_finished", None)
     done = channel.of("run_finished")[0]
     assert done["changed"] is True
-    assert done["tables"]["ta"] == {"rows": 3, "columns": {"x": "BIGINT"}}
+    assert done["tables"]["ta"] == {"rows": 3, "columns": {"x": "BIGINT"}, "version": 0}
     assert done["tables"]["tc"]["rows"] == 1
     assert all(e["attempt"] == 1 for e in channel.of("ripple_started"))
     a_ok = next(e for e in channel.of("ripple_succeeded") if e["ripple"] == "a")
     assert "INFO a at 2026-01-05T08:00:00+00:00" in a_ok["log"]
-    assert (layout.data_dir("p", 1) / "tc.parquet").is_file()
+    assert (layout.data_dir("p", 1) / "tc" / "_delta_log").is_dir()
     assert [t["previous_f"] for t in traced(trace)] == [None] * 3
 
     channel.send(begin(F2, sources_changed=False))
@@ -305,11 +305,11 @@ def test_a_version_that_cannot_load_reports_the_run_stuck(layout, channel, start
 
 
 def test_the_watchdog_abandons_runs_when_nothing_runs(layout, channel):
-    from duckstring.duck.worker import Settings, Worker
+    from duckstring.duck.worker import DuckSettings, Worker
 
     deploy(layout, "p", "1.0.0", DIAMOND)
     # driven by hand, without its loop thread
-    w = Worker(layout, "p", 1, channel, channel, settings=Settings(stuck_s=0.0))  # type: ignore[arg-type]
+    w = Worker(layout, "p", 1, channel, channel, settings=DuckSettings(stuck_s=0.0))  # type: ignore[arg-type]
     assert w.load(F1, "1.0.0")
     w.ledger.begin_run(F1, "1.0.0", 0, False, True, F1)
     w.executor.runs[F1] = Run(F1, 0)  # outstanding, but nothing will ever start

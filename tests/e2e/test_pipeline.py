@@ -96,5 +96,5 @@ def test_concurrent_majors_run_side_by_side(start_catchment, tmp_path: Path) -> 
         two = client.post("/api/query", json={"pond": "metrics", "major": 2, "table": "totals"}).json()
         assert one["rows"] == [[1]]
         assert two["rows"] == [[2, "two"]]
-        assert (c.root / "ponds/metrics/m1/data/totals.parquet").exists()
-        assert (c.root / "ponds/metrics/m2/data/totals.parquet").exists()
+        assert (c.root / "ponds/metrics/m1/data/totals/_delta_log").is_dir()
+        assert (c.root / "ponds/metrics/m2/data/totals/_delta_log").is_dir()

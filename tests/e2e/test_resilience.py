@@ -65,7 +65,7 @@ def test_history_is_complete_after_the_duck_finished_while_the_catchment_was_dow
                    what="the first Ripple to start")
     c.kill9()  # the Duck lives on, finishes the run and keeps its reports
     lock = c.root / "ponds/steady/m1/duck.lock"
-    wait_until(lambda: (c.root / "ponds/steady/m1/data/second.parquet").exists(), 30,
+    wait_until(lambda: (c.root / "ponds/steady/m1/data/second/_delta_log").is_dir(), 30,
                what="the Duck to publish while the Catchment is down")
     duck_pid = int(lock.read_text())
     c2 = start_catchment()  # on another port: the Duck finds it through {root}/catchment.url

@@ -1,4 +1,4 @@
-"""Queries see a line's published Parquet and nothing else (runtime.md §8)."""
+"""Queries see a line's published Delta tables and nothing else (runtime.md §8)."""
 
 from __future__ import annotations
 
@@ -11,31 +11,45 @@ import pyarrow.parquet as pq
 import pytest
 
 from duckstring.embedded.query import PREVIEW_ROWS, QueryError, _sandbox, _single_select, run_query
-from duckstring.embedded.tables import NotFound, published_tables
+from duckstring.embedded.tables import NotFound, datasets
+from duckstring.embedded.tables import snapshot as lake_snapshot
 from duckstring.layout import Layout
+from tests.lakekit import publish
+
+SALES = {
+    "sale_line": "SELECT range AS id, range % 3 AS product_id, "
+                 "(range * 1.5)::DECIMAL(10,2) AS amount, DATE '2024-01-01' + range::INT AS day "
+                 "FROM range(20)",
+    "product": "SELECT * FROM (VALUES (0, 'apple'), (1, 'pear'), (2, 'plum')) p(id, name)",
+}
 
 
-def publish(layout: Layout, name: str, major: int, table: str, select: str) -> Path:
-    path = layout.table_file(name, major, table)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    duckdb.execute(f"COPY ({select}) TO '{path}' (FORMAT parquet)")
-    return path
+def published_tables(layout: Layout, name: str, major: int) -> dict[str, object]:
+    return datasets(lake_snapshot(layout, name, major))
 
 
 @pytest.fixture
 def layout(tmp_path: Path) -> Layout:
     layout = Layout(tmp_path / "root")
-    publish(layout, "sales", 1, "sale_line",
-            "SELECT range AS id, range % 3 AS product_id, (range * 1.5)::DECIMAL(10,2) AS amount, "
-            "DATE '2024-01-01' + range::INT AS day FROM range(20)")
-    publish(layout, "sales", 1, "product",
-            "SELECT * FROM (VALUES (0, 'apple'), (1, 'pear'), (2, 'plum')) p(id, name)")
+    publish(layout, "sales", 1, SALES)
     # neighbours a query must never reach
-    publish(layout, "secret", 1, "salary", "SELECT 'alice' AS who, 100 AS pay")
-    stray = layout.data_dir("sales", 1) / ".sale_line.parquet.tmp"
-    stray.write_bytes(layout.table_file("sales", 1, "sale_line").read_bytes())
+    publish(layout, "secret", 1, {"salary": "SELECT 'alice' AS who, 100 AS pay"})
     (layout.root / "duck.db").write_bytes(b"not for queries")
     return layout
+
+
+def test_as_of_and_version_read_an_older_run(layout: Layout) -> None:
+    publish(layout, "sales", 1, {**SALES, "product": "SELECT 9 AS id, 'fig' AS name"}, f=2000)
+    sql = "SELECT name FROM product ORDER BY id"
+    assert run_query(layout, "sales", 1, sql=sql)["rows"] == [["fig"]]
+    old = [["apple"], ["pear"], ["plum"]]
+    assert run_query(layout, "sales", 1, sql=sql, as_of=1999)["rows"] == old
+    assert run_query(layout, "sales", 1, table="product", version=0)["rows"] == [
+        [0, "apple"], [1, "pear"], [2, "plum"]]
+    with pytest.raises(NotFound):
+        run_query(layout, "sales", 1, sql=sql, as_of=999)
+    with pytest.raises(QueryError, match="version belongs to one table"):
+        run_query(layout, "sales", 1, sql=sql, version=0)
 
 
 @pytest.fixture
@@ -152,8 +166,9 @@ ESCAPES = [
     "SELECT content FROM read_text('/proc/self/environ')",
     "SELECT * FROM glob('{root}/**')",
     "SELECT * FROM read_parquet('{root}/ponds/*/m1/data/*.parquet')",
-    "SELECT * FROM read_parquet('{root}/ponds/secret/m1/data/salary.parquet')",
-    "SELECT * FROM read_parquet('{data}/.sale_line.parquet.tmp')",
+    "SELECT * FROM read_parquet('{root}/ponds/secret/m1/data/salary/*.parquet')",
+    "SELECT * FROM read_parquet('{data}/sale_line/*.parquet')",
+    "SELECT * FROM read_json('{data}/sale_line/_delta_log/*.json')",
     "SELECT * FROM read_parquet('{data}/*')",
     "SELECT * FROM read_csv('http://127.0.0.1:9/data.csv')",
     "SELECT * FROM 'https://example.com/data.parquet'",
@@ -267,9 +282,9 @@ def test_a_result_over_its_size_limit_fails_clearly(layout: Layout, fmt: str, li
     assert small  # the same limits let an ordinary result through
 
 
-def test_a_linked_table_is_not_published(layout: Layout, outside: Path) -> None:
-    link = layout.table_file("sales", 1, "stolen")
-    link.symlink_to(layout.table_file("secret", 1, "salary"))
+def test_a_table_no_run_names_is_not_published(layout: Layout, outside: Path) -> None:
+    link = layout.data_dir("sales", 1) / "stolen"
+    link.symlink_to(layout.data_dir("secret", 1) / "salary")
     with pytest.raises(NotFound):
         run_query(layout, "sales", 1, table="stolen")
     with pytest.raises(QueryError):

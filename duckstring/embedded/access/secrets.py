@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from duckstring.embedded.errors import BadRequest, Conflict, NotFound
+from duckstring.embedded.http_errors import BadRequest, Conflict, NotFound
 from duckstring.embedded.store import Store, meta
 from duckstring.embedded.store import secrets as rows
 from duckstring.layout import Layout
@@ -163,6 +163,13 @@ class Secrets:
         where = KEY_ENV if self.master.env_key else str(self.master.path)
         return (f"{where} does not open this Catchment's secrets (they were set with another "
                 f"key): restore the key they were set with, or remove and set them again")
+
+    def master_key(self) -> str:
+        """The master key's text, for `catchment download --with-secrets-key` only."""
+        box = self._box()
+        if box is None:
+            raise NotFound("no secret has been set, so there is no secrets key yet")
+        return self.master.env_key or self.master._read().decode()
 
     def verify(self) -> None:
         """At start: fail now, with the fix, if secrets exist that the key cannot open."""

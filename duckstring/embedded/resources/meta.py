@@ -29,8 +29,10 @@ class Identity:
 
     def on_get_usage(self, req: falcon.Request, resp: falcon.Response) -> None:
         from duckstring.embedded.archive import usage
+        from duckstring.lake.where import data_url
 
-        resp.media = usage(self.c.layout)
+        # the tables of an object-store root are not in the archive: say where they stay
+        resp.media = {**usage(self.c.layout), "data_url": data_url(self.c.layout)}
 
     def on_get_archive(self, req: falcon.Request, resp: falcon.Response) -> None:
         from duckstring.embedded.archive import stream_archive

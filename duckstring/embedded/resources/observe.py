@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 import falcon
 
-from duckstring.embedded import status
-from duckstring.embedded.errors import BadRequest, NotFound
+from duckstring.embedded import status_document
+from duckstring.embedded.http_errors import BadRequest, NotFound
 from duckstring.embedded.longpoll import RETRY_S
 from duckstring.embedded.resources.common import resolve_line, seconds_param
 from duckstring.embedded.store import runs
@@ -35,8 +35,8 @@ class Status:
                 resp.media = {"version": version, "unchanged": True, "retry_s": RETRY_S}
                 return
         pond = req.get_param("pond")
-        lines = status.lineage(self.c.coordinator, resolve_line(self.c, pond, req)) if pond else None
-        doc = status.build(self.c.coordinator, lines=lines)
+        lines = status_document.lineage(self.c.coordinator, resolve_line(self.c, pond, req)) if pond else None
+        doc = status_document.build(self.c.coordinator, lines=lines)
         doc["catchment"] = {"id": self.c.id, "name": self.c.name}
         caller = req.context.caller
         doc["caller"] = {"name": caller.name, "level": str(caller.level),
@@ -76,6 +76,26 @@ def run_doc(r: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
+def _with_table_versions(c: Catchment, rows: list[dict[str, Any]],
+                         docs: list[dict[str, Any]]) -> None:
+    """Each changed run's table versions, from its line's run manifests (docs/operating.md §4)."""
+    from duckstring.lake.runs import manifests
+    from duckstring.lake.where import line
+
+    published: dict[str, dict[int, dict[str, int]]] = {}
+    for r, doc in zip(rows, docs, strict=True):
+        if not doc.get("changed"):
+            continue
+        if doc["id"] not in published:
+            try:
+                found = manifests(line(c.layout, doc["pond"], doc["major"]))
+            except Exception:  # history still answers when the data is away
+                found = []
+            published[doc["id"]] = {m.f: m.tables for m in found}
+        if r["f"] in published[doc["id"]]:
+            doc["tables"] = published[doc["id"]][r["f"]]
+
+
 class Runs:
     def __init__(self, c: Catchment) -> None:
         self.c = c
@@ -93,12 +113,14 @@ class Runs:
                 lines = self._removed(pond, req.get_param_as_int("major"))
             else:
                 lineage = req.get_param_as_bool("lineage", default=False)
-                lines = sorted(status.lineage(self.c.coordinator, line)) if lineage else [line]
+                lines = sorted(status_document.lineage(self.c.coordinator, line)) if lineage else [line]
         with self.c.store.transaction() as conn:
             rows = runs.history(conn, lines=lines, status=req.get_param("status"), limit=limit,
                                 with_ripples=req.get_param_as_bool("ripples", default=False),
                                 run_id=req.get_param_as_int("run"))
-        resp.media = {"runs": [run_doc(r) for r in rows]}
+        docs = [run_doc(r) for r in rows]
+        _with_table_versions(self.c, rows, docs)
+        resp.media = {"runs": docs}
 
     def _removed(self, name: str, major: int | None) -> list[str]:
         """The history of a Pond that is no longer deployed (`pond remove` keeps it)."""

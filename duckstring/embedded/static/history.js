@@ -57,6 +57,10 @@ function detail(run) {
       `Run ${run.run_id} of ${run.id} v${run.version} to freshness ${run.f ? new Date(run.f).toISOString() : '—'}`,
       run.executed ? '' : ' · a pass: no input changed, nothing executed',
       run.changed === false ? ' · output unchanged' : ''),
+    run.tables
+      ? h('p', { class: 'muted table-versions' }, 'Published: ',
+        Object.keys(run.tables).sort().map((t) => `${t} v${run.tables[t]}`).join(', '))
+      : null,
     attempts.length
       ? h('table', { class: 'attempts' },
         h('thead', {}, h('tr', {}, ['Ripple', 'Attempt', 'Status', 'Started', 'Duration', 'Error'].map((t) => h('th', {}, t)))),

@@ -60,9 +60,12 @@ class Store:
         for number, script in enumerate(MIGRATIONS[current:], start=current + 1):
             self.conn.execute("BEGIN IMMEDIATE")
             try:
-                for statement in script.split(";\n"):
-                    if statement.strip():
-                        self.conn.execute(statement)
+                if callable(script):
+                    script(self.conn, self.path.parent)
+                else:
+                    for statement in script.split(";\n"):
+                        if statement.strip():
+                            self.conn.execute(statement)
                 self.conn.execute(f"PRAGMA user_version = {number}")
                 self.conn.execute("COMMIT")
             except BaseException:

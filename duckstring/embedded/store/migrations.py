@@ -3,7 +3,19 @@ Append new ones; never edit one that has shipped."""
 
 from __future__ import annotations
 
-MIGRATIONS: list[str] = [
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+
+def _parquet_to_delta(conn: sqlite3.Connection, root: Path) -> None:
+    from duckstring.lake.upgrade import parquet_to_delta  # deltalake only when migrating
+
+    parquet_to_delta(conn, root)
+
+
+# A script, or a step on the root's files: `step(conn, root)` inside the migration's transaction.
+MIGRATIONS: list[str | Callable[[sqlite3.Connection, Path], None]] = [
     # 1: identity, versions and selection, engine state, run history
     """
     CREATE TABLE meta (
@@ -147,4 +159,6 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE runs ADD COLUMN predicted_at INTEGER
     """,
+    # 6: published tables become Delta tables: each data/{table}.parquet is version 0 (issue 11)
+    _parquet_to_delta,
 ]

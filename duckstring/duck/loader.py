@@ -28,9 +28,11 @@ class Project:
     specs: tuple[RippleSpec, ...]
     functions: dict[str, Callable[[Any], Any]]
 
-    def source_dirs(self, layout: Layout) -> dict[str, Path]:
-        """Where each declared Source's published snapshots live (its pinned major's data/)."""
-        return {s.name: layout.data_dir(s.name, s.major) for s in self.manifest.sources}
+    def source_dirs(self, layout: Layout) -> dict[str, Any]:
+        """Where each declared Source's published tables live (its pinned major's line)."""
+        from duckstring.lake.where import line
+
+        return {s.name: line(layout, s.name, s.major) for s in self.manifest.sources}
 
 
 def module_name(name: str, version: str) -> str:

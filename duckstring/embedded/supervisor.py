@@ -38,8 +38,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from duckstring import protocol
-from duckstring.embedded.lock import FileLock
 from duckstring.embedded.longpoll import LongPolls
+from duckstring.embedded.root_lock import FileLock
 from duckstring.engine import split_line
 from duckstring.layout import Layout
 from duckstring.wake import fifo_path, poke
@@ -329,11 +329,6 @@ class Supervisor:
     def live_lines(self) -> set[str]:
         with self._cond:
             return {s.line for s in self._slots.values() if s.running()}
-
-    def last_contact(self, line: str) -> float | None:
-        with self._cond:
-            slot = self._slots.get(line)
-            return None if slot is None else slot.last_contact
 
     def _terminate(self, slot: Slot, sig: int = signal.SIGKILL) -> None:
         pid = slot.proc.pid if slot.proc is not None else slot.pid

@@ -1,0 +1,281 @@
+"""Publishing a completed run as Delta versions (docs/operating.md §4, docs/concepts.md §6).
+
+1. In one read transaction of the registry (one consistent snapshot), plan every table: an
+   order-independent fingerprint (row count, sum of row hashes, column types) equal to the one
+   the table's last commit carries means unchanged; otherwise the registry table is checked
+   against the Delta schema (the line's contract: no table or column may disappear, no type may
+   change; DECIMAL and other numbers are cast to the published type when every value fits).
+   Any violation rejects the run before anything is written.
+2. Each changed table gets one commit holding only the changed rows, computed in DuckDB: by the
+   table's key when `write_table(key=…)`/`merge_table` named one (deletes, updates with pre- and
+   post-images, inserts), else by whole rows (the rows whose count changed are deleted and the
+   new copies inserted). A new table is written whole. Commits carry the run's freshness, run id
+   and fingerprint as commit metadata.
+3. The run manifest (`runs`) is committed last; a run none of whose tables moved commits
+   nothing and is `changed=false`. Then `retention` vacuums what no kept version needs.
+
+Never enables deletion vectors or column mapping: other Delta readers would fail on them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+
+from duckstring.duck.publish import Published, contract_violations
+from duckstring.duck.registry import RESERVED, quote
+from duckstring.lake import runs
+from duckstring.lake.read import register, unregister
+from duckstring.lake.retention import Retention, vacuum
+from duckstring.lake.where import Line
+
+KEYS = f"{RESERVED}keys"  # registry table: {name, key} of tables written with a key
+CONFIG = {"delta.enableChangeDataFeed": "true"}
+NEW, OLD = "duckstring_new", "duckstring_old"  # merge aliases (no user column is named so)
+# DuckDB types Delta cannot hold, as the type they are published as
+_AS = [(re.compile(p), t) for p, t in (
+    (r"^(INTERVAL|TIME|TIME WITH TIME ZONE|UUID|BIT|ENUM\(.*\))$", "VARCHAR"),
+    (r"^U?HUGEINT$", "DECIMAL(38,0)"), (r"^UBIGINT$", "DECIMAL(20,0)"),
+    (r"^UINTEGER$", "BIGINT"), (r"^USMALLINT$", "INTEGER"), (r"^UTINYINT$", "SMALLINT"),
+)]
+_NUMBER = re.compile(r"^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|FLOAT|DOUBLE|DECIMAL\(\d+,\d+\))$")
+
+
+def published_type(duck_type: str) -> str:
+    for pattern, as_type in _AS:
+        if pattern.match(duck_type):
+            return as_type
+    return duck_type
+
+
+@dataclass
+class Plan:
+    table: str
+    uri: str
+    columns: dict[str, str]  # as published
+    select: str  # the registry table as published (casts applied)
+    fingerprint: str
+    rows: int
+    state: str  # "same" | "new" | "diff"
+    old_columns: dict[str, str] = field(default_factory=dict)
+    version: int | None = None
+
+
+def _registry_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    rows = con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE NOT temporary AND schema_name = 'main' "
+        "AND database_name = current_database() ORDER BY table_name"
+    ).fetchall()
+    return [r[0] for r in rows if not r[0].startswith(RESERVED)]
+
+
+def keys(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
+    """The key each table was last written with (`write_table(key=…)`, `merge_table`)."""
+    exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' AND "
+                         "database_name = current_database() AND table_name = ?", [KEYS]).fetchall()
+    if not exists[0][0]:
+        return {}
+    return {r[0]: list(r[1]) for r in con.execute(f"SELECT name, key FROM main.{quote(KEYS)}").fetchall()}
+
+
+def _describe(con: duckdb.DuckDBPyConnection, sql: str) -> dict[str, str]:
+    return {r[0]: r[1] for r in con.execute(f"DESCRIBE {sql}").fetchall()}
+
+
+def _open(uri: str, line: Line) -> Any:
+    from deltalake import DeltaTable
+
+    if not DeltaTable.is_deltatable(uri, storage_options=line.options()):
+        return None
+    return DeltaTable(uri, storage_options=line.options())
+
+
+def _fits(con: duckdb.DuckDBPyConnection, source: str, col: str, to: str) -> bool:
+    c = quote(col)
+    bad = con.execute(
+        f"SELECT count(*) FROM {source} WHERE {c} IS NOT NULL AND "
+        f"(TRY_CAST({c} AS {to}) IS NULL OR TRY_CAST({c} AS {to}) <> {c})"
+    ).fetchall()[0][0]
+    return not bad
+
+
+def _plan(con: duckdb.DuckDBPyConnection, qualified: str, table: str, line: Line,
+          problems: list[str], label: str) -> Plan:
+    raw = _describe(con, f"SELECT * FROM {qualified}")
+    columns = {c: published_type(t) for c, t in raw.items()}
+    dt = _open(line.table(table), line)
+    old: dict[str, str] = {}
+    if dt is not None:
+        view = f"{RESERVED}old_{table}"
+        register(con, view, line, table, dt.version())
+        try:
+            old = _describe(con, f"SELECT * FROM {quote(view)}")
+        finally:
+            unregister(con, view)
+        for col, old_type in old.items():
+            new_type = columns.get(col)
+            if (new_type is not None and new_type != old_type and _NUMBER.match(new_type)
+                    and _NUMBER.match(old_type) and _fits(con, qualified, col, old_type)):
+                columns[col] = old_type  # e.g. DECIMAL precision drift: cast to the table's
+        problems += contract_violations({table: old}, {table: columns})
+    select = ", ".join(
+        quote(c) if raw[c] == t else f"CAST({quote(c)} AS {t}) AS {quote(c)}"
+        for c, t in columns.items()
+    )
+    select = f"SELECT {select} FROM {qualified}"
+    rows, digest = con.execute(
+        f"SELECT count(*), coalesce(sum(hash(_r)), 0) FROM ({select}) AS _r").fetchall()[0]
+    types = ";".join(f"{c} {t}" for c, t in columns.items())
+    fingerprint = hashlib.sha256(f"{rows}|{digest}|{types}".encode()).hexdigest()[:32]
+    plan = Plan(table, line.table(table), columns, select, fingerprint, int(rows),
+                "new" if dt is None else "diff", old)
+    if dt is not None:
+        plan.version = dt.version()
+        last = dt.history(1)
+        if last and last[0].get("duckstring.fingerprint") == fingerprint and old == columns:
+            plan.state = "same"
+    return plan
+
+
+def _metadata(f: int, run: str, fingerprint: str) -> Any:
+    from deltalake import CommitProperties
+
+    return CommitProperties(custom_metadata={
+        "duckstring.f": str(f), "duckstring.run": run, "duckstring.fingerprint": fingerprint})
+
+
+def _changes(con: duckdb.DuckDBPyConnection, plan: Plan, key: list[str] | None) -> str:
+    """SQL of the change set: `_op` ('delete' / 'upsert' keyed, 'delete' / 'insert' keyless)."""
+    cols = list(plan.columns)
+    old = ", ".join(quote(c) if c in plan.old_columns else f"NULL::{t} AS {quote(c)}"
+                    for c, t in plan.columns.items())
+    old_sel = f"SELECT {old} FROM {quote(OLD)}"
+    listed = ", ".join(quote(c) for c in cols)
+    if key:  # one hash join on the key: rows only on one side, or differing in any column
+        here = quote(f"{RESERVED}here")
+        on = " AND ".join(f"n.{quote(k)} = o.{quote(k)}" for k in key)
+        picked = ", ".join(f"CASE WHEN n.{here} THEN n.{quote(c)} ELSE o.{quote(c)} END AS {quote(c)}"
+                           for c in cols)
+        differs = (f"row({', '.join(f'n.{quote(c)}' for c in cols)}) IS DISTINCT FROM "
+                   f"row({', '.join(f'o.{quote(c)}' for c in cols)})")
+        return (f"SELECT CASE WHEN n.{here} THEN 'upsert' ELSE 'delete' END AS _op, {picked} "
+                f"FROM (SELECT *, true AS {here} FROM ({plan.select})) n "
+                f"FULL JOIN (SELECT *, true AS {here} FROM ({old_sel})) o ON {on} "
+                f"WHERE n.{here} IS NULL OR o.{here} IS NULL OR {differs}")
+    same = " AND ".join(f"n.{quote(c)} IS NOT DISTINCT FROM d.{quote(c)}" for c in cols)
+    return (f"WITH d AS ((({plan.select}) EXCEPT ALL ({old_sel})) UNION "
+            f"(({old_sel}) EXCEPT ALL ({plan.select}))) "
+            f"SELECT 'delete' AS _op, {listed} FROM d "
+            f"UNION ALL SELECT 'insert' AS _op, n.* FROM ({plan.select}) n "
+            f"WHERE EXISTS (SELECT 1 FROM d WHERE {same})")
+
+
+def _merge(con: duckdb.DuckDBPyConnection, plan: Plan, line: Line, key: list[str] | None,
+           f: int, run: str) -> int:
+    from deltalake import DeltaTable
+
+    dt = DeltaTable(plan.uri, storage_options=line.options())
+    register(con, OLD, line, plan.table, dt.version())
+    try:
+        if key and (set(key) - set(plan.columns) or set(key) - set(plan.old_columns)):
+            key = None  # the key is not (yet) in both: compare whole rows
+        if key:
+            listed = ", ".join(quote(k) for k in key)
+            dupes, nulls = con.execute(
+                f"SELECT count(*) - count(DISTINCT ({listed})), "
+                f"count(*) FILTER (WHERE {' OR '.join(f'{quote(k)} IS NULL' for k in key)}) "
+                f"FROM ({plan.select})").fetchall()[0]
+            if dupes or nulls:
+                what = f"{dupes} row(s) with a duplicate key" if dupes else f"{nulls} row(s) with a NULL key"
+                raise ValueError(f"table {plan.table!r} has {what} ({', '.join(key)}); a key "
+                                 "must identify one row")
+        changes = con.sql(_changes(con, plan, key)).to_arrow_table()
+    finally:
+        unregister(con, OLD)
+    if changes.num_rows == 0:
+        return dt.version()
+    cols = {quote(c): f"{NEW}.{quote(c)}" for c in plan.columns}
+    if key:
+        on = " AND ".join(f"({OLD}.{quote(k)} = {NEW}.{quote(k)})" for k in key)
+        merger = (dt.merge(changes, on, source_alias=NEW, target_alias=OLD,
+                           merge_schema=bool(set(plan.columns) - set(plan.old_columns)),
+                           commit_properties=_metadata(f, run, plan.fingerprint))
+                  .when_matched_update(cols, predicate=f"{NEW}._op = 'upsert'")
+                  .when_matched_delete(predicate=f"{NEW}._op = 'delete'")
+                  .when_not_matched_insert(cols, predicate=f"{NEW}._op = 'upsert'"))
+    else:
+        on = f"({NEW}._op = 'delete') AND " + " AND ".join(
+            f"({OLD}.{quote(c)} IS NOT DISTINCT FROM {NEW}.{quote(c)})" for c in plan.old_columns
+            if c in plan.columns)
+        merger = (dt.merge(changes, on, source_alias=NEW, target_alias=OLD,
+                           merge_schema=bool(set(plan.columns) - set(plan.old_columns)),
+                           commit_properties=_metadata(f, run, plan.fingerprint))
+                  .when_matched_delete()
+                  .when_not_matched_insert(cols, predicate=f"{NEW}._op = 'insert'"))
+    merger.execute()
+    return DeltaTable(plan.uri, storage_options=line.options()).version()
+
+
+def _create(con: duckdb.DuckDBPyConnection, plan: Plan, line: Line, f: int, run: str) -> int:
+    from deltalake import DeltaTable, write_deltalake
+
+    reader = con.sql(plan.select).arrow()  # a one-shot stream: nothing else runs on `con` meanwhile
+    try:
+        write_deltalake(plan.uri, reader, mode="overwrite", configuration=CONFIG,
+                        storage_options=line.options(),
+                        commit_properties=_metadata(f, run, plan.fingerprint))
+    finally:
+        with contextlib.suppress(Exception):
+            reader.close()
+    return DeltaTable(plan.uri, storage_options=line.options()).version()
+
+
+def publish(con: duckdb.DuckDBPyConnection, line: Line, *, f: int, run: str,
+            label: str = "this line", now_ms: int | None = None,
+            keep: Retention | None = None) -> Published:
+    """Plan, commit and record one run (see the module docstring), then apply retention. `con`
+    is a cursor of the registry used only for this publish."""
+    if line.local:
+        from pathlib import Path
+
+        Path(line.uri).mkdir(parents=True, exist_ok=True)
+    catalog = str(con.execute("SELECT current_database()").fetchall()[0][0])
+    before = runs.latest(line)
+    con.execute("BEGIN TRANSACTION")  # one snapshot for every table
+    try:
+        key_of = keys(con)
+        problems: list[str] = []
+        plans = [_plan(con, f"{quote(catalog)}.main.{quote(t)}", t, line, problems, label)
+                 for t in _registry_tables(con)]
+        if before is not None:
+            missing = set(before.tables) - {p.table for p in plans}
+            problems += contract_violations({t: {} for t in sorted(missing)}, {})
+        if problems:
+            return Published(False, rejected=(
+                f"schema contract of {label}: " + "; ".join(problems) + ". Published tables and "
+                "columns are additive-only within a major: restore them, or deploy a new major "
+                "version"))
+        for plan in plans:
+            if plan.state == "new":
+                plan.version = _create(con, plan, line, f, run)
+            elif plan.state == "diff":
+                plan.version = _merge(con, plan, line, key_of.get(plan.table), f, run)
+    finally:
+        with contextlib.suppress(duckdb.Error):
+            con.execute("ROLLBACK")
+    versions = {p.table: int(p.version or 0) for p in plans}
+    changed = (before is None and bool(plans)) or (before is not None and versions != before.tables)
+    if changed:
+        now_ms = now_ms or int(time.time() * 1000)
+        runs.record(line, runs.Manifest(f, run, now_ms, versions))
+        vacuum(line, [p.table for p in plans if p.state != "same"],
+               keep or Retention.from_env(), now_ms)
+    tables = {p.table: {"rows": p.rows, "columns": p.columns, "version": versions[p.table]}
+              for p in plans}
+    return Published(changed, tables)
