@@ -210,8 +210,26 @@ def hundred(base: Path, idle_s: float) -> dict[str, Any]:
     return out
 
 
+def write_grid(base: Path, layers: int = 10, width: int = 100) -> list[Path]:
+    """`layers` × `width` one-Ripple Ponds, each past the first reading 1–3 of the layer before
+    (fixed seed), in deploy order."""
+    import random
+
+    rng = random.Random(7)
+    projects = []
+    for layer in range(layers):
+        for i in range(width):
+            sources = {f"l{layer - 1}p{j}": "1.0.0"
+                       for j in rng.sample(range(width), rng.randint(1, 3))} if layer else None
+            projects.append(write_pond(base, f"l{layer}p{i}", "1.0.0",
+                                       "from duckstring import ripple\n\n\n@ripple\n"
+                                       "def load(pond):\n    pass\n", sources=sources,
+                                       kind="pond" if layer else "inlet"))
+    return projects
+
+
 def thousand(base: Path) -> dict[str, Any]:
-    projects = write_many(base / "many", layers_of=(100,) * 10)
+    projects = write_grid(base / "grid")
     host = Host(base)
     try:
         deploy_layers(host.url, projects)
@@ -261,14 +279,30 @@ def main() -> None:
          f"{h['warm_s'] / max(h['critical_s'], 1e-9):.0f}", "—"),
         ("deploying the 101 Ponds, 4 at a time", f"{h['deploy_s']:.0f} s", "—"),
     ]
+    rows += idle_rows()
     width = max(len(r[0]) for r in rows)
     print(f"{'figure':<{width}}  {'measured':<28}  target")
     for name, value, target in rows:
         print(f"{name:<{width}}  {value:<28}  {target}")
-    idle = REPO / "bench" / "idle.py"
-    if idle.exists():
-        print()
-        subprocess.run([sys.executable, str(idle)], check=False)
+
+
+def idle_rows() -> list[tuple[str, str, str]]:
+    """Idle Duck RSS and whether idle Ducks stop, from bench/idle.py when it is there."""
+    path = REPO / "bench" / "idle.py"
+    if not path.exists():
+        return []
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_idle", path)
+    assert spec is not None and spec.loader is not None
+    idle = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(idle)
+    f = idle.measure()
+    return [
+        (f"Duck RSS at rest, {f['ducks']} demo Ducks (median / max)",
+         f"{f['rss_median_mb']} / {f['rss_max_mb']} MB", f"≤ {f['target_mb']:g} MB"),
+        ("idle Ducks stop", "yes" if f["idle_ducks_stopped"] else "NO", "yes"),
+    ]
 
 
 if __name__ == "__main__":

@@ -49,7 +49,7 @@ _duckstring() {
         'duckstring catchment list') words=''; opts='--json --help -h'; ;;
         'duckstring catchment set-default') words=''; opts='--help -h'; words="$(_duckstring_catchments)"; ;;
         'duckstring catchment disconnect') words=''; opts='--purge --help -h'; words="$(_duckstring_catchments)"; ;;
-        'duckstring catchment download') words=''; opts='--catchment -c --path --yes -y --help -h'; ;;
+        'duckstring catchment download') words=''; opts='--catchment -c --path --with-secrets-key --yes -y --help -h'; ;;
         'duckstring catchment key') words='add list revoke rotate'; opts='--help -h'; ;;
         'duckstring catchment key add') words=''; opts='--level -l --catchment -c --help -h'; ;;
         'duckstring catchment key list') words=''; opts='--catchment -c --json --help -h'; ;;

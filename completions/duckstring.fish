@@ -158,6 +158,7 @@ complete -c duckstring -n "__duckstring_at 'duckstring catchment disconnect'" -l
 complete -c duckstring -n "__duckstring_at 'duckstring catchment disconnect'" -l help -s h -d 'Show the help and exit.'
 complete -c duckstring -n "__duckstring_at 'duckstring catchment download'" -l catchment -s c -x -a '(__duckstring_catchments)' -d 'Registration to use (default: $DUCKSTRING_CATCHMENT, the default, or the only one).'
 complete -c duckstring -n "__duckstring_at 'duckstring catchment download'" -l path -r -d 'Where to put the root (default ./.duckstring).'
+complete -c duckstring -n "__duckstring_at 'duckstring catchment download'" -l with-secrets-key -d 'Also fetch the secrets\' key into DIR.secrets-key (mode 0600), beside the root.'
 complete -c duckstring -n "__duckstring_at 'duckstring catchment download'" -l yes -s y -d 'Answer yes to every question.'
 complete -c duckstring -n "__duckstring_at 'duckstring catchment download'" -l help -s h -d 'Show the help and exit.'
 complete -c duckstring -n "__duckstring_at 'duckstring catchment key'" -f -a add -d 'Make a key and print it once (only its hash is stored).'

@@ -7,7 +7,7 @@
 | 1 | the pipeline did not succeed (a watched one-shot ended failed, blocked or killed) |
 | 2 | usage error (bad arguments, invalid input, no registration) |
 | 3 | the Catchment is unreachable |
-| 4 | authentication refused |
+| 4 | refused: no key, a wrong or revoked key (401), or a key below the level needed (403) |
 | 5 | not found (unknown Pond, table, version) |
 """
 

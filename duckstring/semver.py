@@ -67,11 +67,3 @@ def parse(text: str) -> Version:
         raise ValueError(f"{shown}: MAJOR, MINOR and PATCH must each be below 2^63")
     pre = tuple(m.group(4).split(".")) if m.group(4) else ()
     return Version(major, minor, patch, pre, clean)
-
-
-def is_valid(text: str) -> bool:
-    try:
-        parse(text)
-    except ValueError:
-        return False
-    return True

@@ -1,10 +1,8 @@
-"""Reading TOML that is never written back (scenarios, `pond.toml`): `tomli`, the parser the
-standard library vendors as `tomllib`, about 14× faster than tomlkit, which stays for the
-registration file because its comments must survive an edit (`config.py`). `tomli` is a
-dependency on every Python because its compiled wheel parses about twice as fast as
-`tomllib` with the same grammar and errors (a 10,000-Pond scenario: bench/toml.py); where only
-its pure-Python fallback installs, that is `tomllib`'s speed, and `tomllib` itself is the
-fallback should tomli be missing."""
+"""Reading TOML that is never written back (scenarios, `pond.toml`): the standard library's
+`tomllib` (`tomli`, the same parser, on 3.10), about 14× faster than tomlkit, which stays for the
+registration file because its comments must survive an edit (`config.py`). Where tomli happens
+to be installed on a newer Python its compiled wheel is used: the same grammar and errors, about
+twice as fast (a 10,000-Pond scenario: bench/toml.py)."""
 
 from __future__ import annotations
 

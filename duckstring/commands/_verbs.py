@@ -14,12 +14,24 @@ the flows shared by `trigger` and `control`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import typer
 
 from duckstring.cli_errors import FAILED, CliError
-from duckstring.commands._context import open_catchment
+from duckstring.commands._context import (
+    CATCHMENT,
+    DRY_JSON,
+    DRY_RUN,
+    MAJOR,
+    POND,
+    SILENT,
+    VERSION,
+    WATCH,
+    open_catchment,
+    parse_pond,
+)
 from duckstring.target import Target
 
 if TYPE_CHECKING:
@@ -100,6 +112,35 @@ def standing(target: Target, verb: str, *, name: str | None, silent: bool,
         follow(s, heading=f"{label}{what} on {line}", pond=target.pond,
                major=int(line.rpartition("@")[2]),
                footer=f"Ctrl+C closes the view; the {label} stays set")
+
+
+def one_shot_command(verb: str, doc: str) -> Callable[..., None]:
+    """A command whose only options are the shared ones of a one-shot verb (tap, wake, force):
+    declared once here, registered by each group under its own name and help."""
+
+    def command(
+        pond: str = POND, catchment: str | None = CATCHMENT, major: int | None = MAJOR,
+        version: str | None = VERSION, silent: bool = SILENT, watch: bool = WATCH,
+        dry: bool = DRY_RUN, json_out: bool = DRY_JSON,
+    ) -> None:
+        one_shot(parse_pond(pond, major, version), verb, name=catchment, silent=silent,
+                 watch=watch, dry=dry, json_out=json_out)
+
+    command.__doc__ = doc
+    return command
+
+
+def plain_command(verb: str, doc: str, done: str) -> Callable[..., None]:
+    """A plain verb with only the Pond's options (kill, clear, remove): one line when done."""
+
+    def command(
+        pond: str = POND, catchment: str | None = CATCHMENT, major: int | None = MAJOR,
+        version: str | None = VERSION,
+    ) -> None:
+        plain(parse_pond(pond, major, version), verb, name=catchment, body=None, done=done)
+
+    command.__doc__ = doc
+    return command
 
 
 def plain(target: Target, verb: str, *, name: str | None, body: dict[str, Any] | None,

@@ -449,12 +449,16 @@ def download(
     catchment: str | None = CATCHMENT,
     path: Path = typer.Option(Path(".duckstring"), "--path", metavar="DIR",
                               help="Where to put the root (default ./.duckstring)."),
+    with_secrets_key: bool = typer.Option(
+        False, "--with-secrets-key",
+        help="Also fetch the secrets' key into DIR.secrets-key (mode 0600), beside the root."),
     yes: bool = YES,
 ) -> None:
     """Download a Catchment's whole root, so it can start elsewhere unchanged.
 
     State, deployed Ponds and published data: shows the size, asks, streams with a progress
-    bar, then verifies what arrived.
+    bar, then verifies what arrived. Secrets arrive encrypted and unusable unless
+    --with-secrets-key asks for their key too.
 
     Example: [bold]duckstring catchment download -c prod[/]
     """
@@ -496,6 +500,10 @@ def download(
                 counts = extract_archive(chunks(), dest, replace=replace)
             except ArchiveError as e:
                 raise CliError(f"the download failed verification: {e}", FAILED) from None
+        if with_secrets_key:
+            from duckstring.commands.team import save_secrets_key
+
+            save_secrets_key(s.client.get("/api/catchment/secrets-key")["key"], dest)
     console.say(
         f"downloaded {counts['files']} files ({console.human_bytes(counts['bytes'])}) into "
         f"{dest}; verified")

@@ -6,19 +6,15 @@ import typer
 
 from duckstring.commands._context import (
     CATCHMENT,
-    DRY_JSON,
-    DRY_RUN,
     JSON,
     MAJOR,
     POND,
-    SILENT,
     VERSION,
-    WATCH,
     open_catchment,
     parse_pond,
     print_json,
 )
-from duckstring.commands._verbs import one_shot, plain
+from duckstring.commands._verbs import one_shot_command, plain, plain_command
 
 app = typer.Typer(
     name="control", no_args_is_help=True,
@@ -26,32 +22,14 @@ app = typer.Typer(
 )
 
 
-@app.command()
-def wake(
-    pond: str = POND, catchment: str | None = CATCHMENT, major: int | None = MAJOR,
-    version: str | None = VERSION, silent: bool = SILENT, watch: bool = WATCH,
-    dry: bool = DRY_RUN, json_out: bool = DRY_JSON,
-) -> None:
-    """Clear a failure and run the Pond once, when its Sources have something newer.
+app.command("wake")(one_shot_command("wake", """Clear a failure and run the Pond once, when its Sources have something newer.
 
     Example: [bold]duckstring control wake sales[/]
-    """
-    one_shot(parse_pond(pond, major, version), "wake", name=catchment, silent=silent, watch=watch,
-             dry=dry, json_out=json_out)
-
-
-@app.command()
-def force(
-    pond: str = POND, catchment: str | None = CATCHMENT, major: int | None = MAJOR,
-    version: str | None = VERSION, silent: bool = SILENT, watch: bool = WATCH,
-    dry: bool = DRY_RUN, json_out: bool = DRY_JSON,
-) -> None:
-    """Clear a failure and re-run the Pond now, at its current freshness.
+    """))
+app.command("force")(one_shot_command("force", """Clear a failure and re-run the Pond now, at its current freshness.
 
     Example: [bold]duckstring control force sales[/]
-    """
-    one_shot(parse_pond(pond, major, version), "force", name=catchment, silent=silent, watch=watch,
-             dry=dry, json_out=json_out)
+    """))
 
 
 @app.command()
@@ -68,30 +46,14 @@ def sleep(
           done="{line} is asleep" + (" with everything upstream" if upstream else ""))
 
 
-@app.command()
-def kill(
-    pond: str = POND, catchment: str | None = CATCHMENT, major: int | None = MAJOR,
-    version: str | None = VERSION,
-) -> None:
-    """Terminate the Pond's running work and mark it killed (clear or wake revives it).
+app.command("kill")(plain_command("kill", """Terminate the Pond's running work and mark it killed (clear or wake revives it).
 
     Example: [bold]duckstring control kill sales[/]
-    """
-    plain(parse_pond(pond, major, version), "kill", name=catchment, body=None,
-          done="{line} is killed; `duckstring control clear` or `wake` revives it")
-
-
-@app.command()
-def clear(
-    pond: str = POND, catchment: str | None = CATCHMENT, major: int | None = MAJOR,
-    version: str | None = VERSION,
-) -> None:
-    """Reset a failed or killed Pond to idle without running it.
+    """, done="{line} is killed; `duckstring control clear` or `wake` revives it"))
+app.command("clear")(plain_command("clear", """Reset a failed or killed Pond to idle without running it.
 
     Example: [bold]duckstring control clear sales[/]
-    """
-    plain(parse_pond(pond, major, version), "clear", name=catchment, body=None,
-          done="{line} is cleared")
+    """, done="{line} is cleared"))
 
 
 @app.command("failure-budget")

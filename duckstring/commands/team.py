@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -131,6 +132,22 @@ def key_rotate(name: str = NAME, catchment: str | None = CATCHMENT) -> None:
 
 
 # -- secrets -------------------------------------------------------------------------------
+def save_secrets_key(key: str, root: Path) -> None:
+    """The key file a root's secrets open with, beside it (`ROOT.secrets-key`, mode 0600)."""
+    import os
+
+    from duckstring.layout import Layout
+    from duckstring.terminal import console
+
+    path = Layout(root).secrets_key
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key + "\n")
+    console.note(f"wrote the secrets key to {path} (mode 0600); keep it apart from the root's "
+                 "backups")
+
+
 POND_OPT = typer.Option(None, "--pond", "-p", metavar="POND",
                         help="Only for this Pond (repeatable; default: every Pond).")
 

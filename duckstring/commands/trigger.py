@@ -27,7 +27,7 @@ from duckstring.commands._context import (
     parse_pond,
     print_json,
 )
-from duckstring.commands._verbs import one_shot, plain, standing
+from duckstring.commands._verbs import one_shot, one_shot_command, plain_command, standing
 
 app = typer.Typer(
     name="trigger", no_args_is_help=True,
@@ -35,18 +35,10 @@ app = typer.Typer(
 )
 
 
-@app.command()
-def tap(
-    pond: str = POND, catchment: str | None = CATCHMENT, major: int | None = MAJOR,
-    version: str | None = VERSION, silent: bool = SILENT, watch: bool = WATCH,
-    dry: bool = DRY_RUN, json_out: bool = DRY_JSON,
-) -> None:
-    """Pull once: run the Pond when its Sources have something newer, pulling them first.
+app.command("tap")(one_shot_command("tap", """Pull once: run the Pond when its Sources have something newer, pulling them first.
 
     Example: [bold]duckstring trigger tap sales[/]
-    """
-    one_shot(parse_pond(pond, major, version), "tap", name=catchment, silent=silent, watch=watch,
-             dry=dry, json_out=json_out)
+    """))
 
 
 @app.command()
@@ -133,17 +125,10 @@ def tide(
              dry=dry, json_out=json_out)
 
 
-@app.command()
-def remove(
-    pond: str = POND, catchment: str | None = CATCHMENT, major: int | None = MAJOR,
-    version: str | None = VERSION,
-) -> None:
-    """Drop the Pond's standing trigger (demand already in the graph drains).
+app.command("remove")(plain_command("untrigger", """Drop the Pond's standing trigger (demand already in the graph drains).
 
     Example: [bold]duckstring trigger remove reports[/]
-    """
-    plain(parse_pond(pond, major, version), "untrigger", name=catchment, body=None,
-          done="standing trigger removed from {line}")
+    """, done="standing trigger removed from {line}"))
 
 
 # -- windows -------------------------------------------------------------------------------

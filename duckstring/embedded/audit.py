@@ -29,6 +29,7 @@ AUDITED: dict[tuple[str, str], str] = {
     ("POST", "/api/alerts"): "alert-add",
     ("DELETE", "/api/alerts/{name}"): "alert-rm",
     ("POST", "/api/alerts/{name}/test"): "alert-test",
+    ("GET", "/api/catchment/secrets-key"): "secrets-key-download",
 }
 _NAMED = {"key", "secret", "alert"}  # their `{name}` is the thing's name, not a Pond's
 

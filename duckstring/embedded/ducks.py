@@ -330,11 +330,6 @@ class Supervisor:
         with self._cond:
             return {s.line for s in self._slots.values() if s.running()}
 
-    def last_contact(self, line: str) -> float | None:
-        with self._cond:
-            slot = self._slots.get(line)
-            return None if slot is None else slot.last_contact
-
     def _terminate(self, slot: Slot, sig: int = signal.SIGKILL) -> None:
         pid = slot.proc.pid if slot.proc is not None else slot.pid
         if pid:

@@ -21,7 +21,7 @@ EXIT_STATUS = [
     ("1", "The pipeline did not succeed: a watched one-shot ended failed, blocked or killed."),
     ("2", "Usage error: bad arguments, invalid input, no registration."),
     ("3", "The Catchment is unreachable."),
-    ("4", "Authentication refused."),
+    ("4", "Refused: no key, a wrong or revoked key, or a key below the level needed (401, 403)."),
     ("5", "Not found: unknown Pond, table or version."),
     ("130", "The live view of a one-shot was closed before it settled (the demand stays)."),
 ]

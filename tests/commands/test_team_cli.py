@@ -81,3 +81,19 @@ def test_the_first_key_of_an_open_catchment_is_kept_so_the_cli_stays_in(cli: Cli
     rotated = cli.ok("catchment", "key", "rotate", "ops")
     assert rotated.out.strip() != r.out.strip() and "stored the key" in rotated.err
     assert cli.ok("catchment", "key", "list", "--json").out
+
+
+def test_download_carries_the_secrets_key_only_when_asked(served: tuple[Cli, str]) -> None:
+    import stat
+
+    cli, _ = served
+    cli.ok("secret", "set", "API_TOKEN", input="a-token-for-the-download-test")
+    plain = cli.base / "plain"
+    cli.ok("catchment", "download", "--path", str(plain), "-y")
+    assert (plain / "duck.db").exists() and not (cli.base / "plain.secrets-key").exists()
+    keyed = cli.base / "keyed"
+    cli.ok("catchment", "download", "--path", str(keyed), "--with-secrets-key", "-y")
+    key_file = cli.base / "keyed.secrets-key"
+    assert key_file.read_text() == (cli.home / "dev.secrets-key").read_text()
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert json.loads(cli.ok("audit", "--json").out)["entries"][0]["verb"] == "secrets-key-download"

@@ -77,6 +77,11 @@ def deploy_layers(url: str, projects: list[Path], parallel: int = 4) -> None:
         _, _, part = (project / "pond.toml").read_text().partition("[sources]")
         return {line.split("=")[0].strip() for line in part.splitlines() if "=" in line}
 
+    def name(project: Path) -> str:
+        head = (project / "pond.toml").read_text().partition("[sources]")[0]
+        return next(line.split("=")[1].strip().strip('"') for line in head.splitlines()
+                    if line.startswith("name"))
+
     done: set[str] = set()
     pending = list(projects)
     with ThreadPoolExecutor(parallel) as pool:
@@ -84,5 +89,5 @@ def deploy_layers(url: str, projects: list[Path], parallel: int = 4) -> None:
             ready = [p for p in pending if sources(p) <= done]
             assert ready, f"these Ponds' Sources are missing: {[p.name for p in pending]}"
             list(pool.map(one, ready))
-            done |= {p.name for p in ready}
+            done |= {name(p) for p in ready}
             pending = [p for p in pending if p not in ready]

@@ -48,6 +48,7 @@ ROUTES: dict[tuple[str, str], Need] = {
     ("GET", "/api/catchment"): READ,
     ("GET", "/api/catchment/usage"): READ,
     ("GET", "/api/catchment/archive"): FULL,
+    ("GET", "/api/catchment/secrets-key"): FULL,
     ("POST", "/api/deploy"): FULL,
     ("GET", "/api/ponds"): READ,
     ("DELETE", "/api/ponds/{name}"): FULL,

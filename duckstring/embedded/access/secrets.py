@@ -164,6 +164,13 @@ class Secrets:
         return (f"{where} does not open this Catchment's secrets (they were set with another "
                 f"key): restore the key they were set with, or remove and set them again")
 
+    def master_key(self) -> str:
+        """The master key's text, for `catchment download --with-secrets-key` only."""
+        box = self._box()
+        if box is None:
+            raise NotFound("no secret has been set, so there is no secrets key yet")
+        return self.master.env_key or self.master._read().decode()
+
     def verify(self) -> None:
         """At start: fail now, with the fix, if secrets exist that the key cannot open."""
         with self.store.transaction() as conn:

@@ -102,6 +102,17 @@ class Secrets:
         resp.media = {"ok": True, "name": name, "removed": removed}
 
 
+class SecretsKey:
+    """`GET /api/catchment/secrets-key` (full): the master key, for a download that asks for
+    it; never in the root's archive itself."""
+
+    def __init__(self, c: Catchment) -> None:
+        self.c = c
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        resp.media = {"key": self.c.team.secrets.master_key()}
+
+
 class Alerts:
     def __init__(self, c: Catchment) -> None:
         self.c = c
@@ -176,4 +187,5 @@ def add_team_routes(app: falcon.App, c: Catchment) -> None:
     app.add_route("/api/alerts/{name}", alerts, suffix="item")
     app.add_route("/api/alerts/{name}/test", alerts, suffix="test")
     app.add_route("/api/audit", Audit(c))
+    app.add_route("/api/catchment/secrets-key", SecretsKey(c))
     app.add_route("/metrics", PromMetrics(c))
