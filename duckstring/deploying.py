@@ -1,6 +1,6 @@
 """Deploying Pond projects from this machine: read and check each `pond.toml`, order the
 projects Sources first, ask before replacing a deployed version, pack and upload, and say
-what changed (the server's side is `duckstring/embedded/deploy.py`). Used by `pond deploy`
+what changed (the server's side is `duckstring/embedded/deployment.py`). Used by `pond deploy`
 and `quickstart`."""
 
 from __future__ import annotations

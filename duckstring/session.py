@@ -117,7 +117,7 @@ class Session:
             self._start_or_wait()
 
     def _start_or_wait(self) -> None:
-        from duckstring.embedded.lock import RootLocked
+        from duckstring.embedded.root_lock import RootLocked
 
         deadline = time.monotonic() + LOCK_WAIT_S
         told = False

@@ -234,7 +234,7 @@ def _keep_data_url(reg: Registration, url: str) -> None:
 
 
 def _serve(reg: Registration) -> None:
-    from duckstring.embedded.lock import RootLocked
+    from duckstring.embedded.root_lock import RootLocked
     from duckstring.embedded.runner import serve_forever
     from duckstring.session import build_server
     from duckstring.terminal import console
@@ -425,7 +425,7 @@ def disconnect(
     root = reg.root
     delete = False
     if root is not None and root.exists():
-        from duckstring.embedded.lock import FileLock
+        from duckstring.embedded.root_lock import FileLock
         from duckstring.layout import Layout
 
         if FileLock(Layout(root).lock).is_held():
@@ -463,7 +463,7 @@ def download(
     Example: [bold]duckstring catchment download -c prod[/]
     """
     from duckstring.embedded.archive import ArchiveError, extract_archive
-    from duckstring.embedded.lock import FileLock
+    from duckstring.embedded.root_lock import FileLock
     from duckstring.layout import Layout
     from duckstring.terminal import console
 

@@ -9,10 +9,10 @@
 | `worker` | the main loop: jobs, executor, attempts, publishing, kill, watchdog |
 | `ledger` | `pond.db`: runs, attempts, checkpoints, outbox, handover |
 | `poller`, `sender`, `channel` | the Duck channel: long-poll jobs, post the outbox |
-| `project` | loading one deployed version's manifest and Ripples |
+| `loader` | loading one deployed version's manifest and Ripples |
 | `attempt` | one Ripple call on a pool thread: log capture, error and traceback |
 | `handle` | `PondHandle`, the `pond` a Ripple receives (importable without duckdb) |
 | `registry` | the line's DuckDB registry and the atomic `write_table` swap |
 | `publish` | exporting Parquet snapshots under the schema contract |
-| `lock` | one Duck per line |
+| `line_lock` | one Duck per line |
 """

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO, Any, NoReturn
 
 from duckstring import protocol
-from duckstring.duck import lock
+from duckstring.duck import line_lock
 
 _LINE = re.compile(r"^([a-z][a-z0-9_]*)@(0|[1-9]\d*)$")
 _held: IO[str] | None = None  # the line lock, kept open for the life of the process
@@ -56,9 +56,9 @@ def main(argv: list[str] | None = None) -> int:
     for chatty in ("httpx", "httpcore"):  # one line per long-poll would drown duck.log
         logging.getLogger(chatty).setLevel(logging.WARNING)
     lock_path = layout.duck_lock(name, major)
-    _held = lock.acquire(lock_path)
+    _held = line_lock.acquire(lock_path)
     if _held is None:
-        print(f"duckstring duck: {args.line} already has a Duck (pid {lock.holder(lock_path)}); "
+        print(f"duckstring duck: {args.line} already has a Duck (pid {line_lock.holder(lock_path)}); "
               "exiting", file=sys.stderr)
         return 0
     url = os.environ.get(protocol.URL_ENV, "").strip()
@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     import secrets
 
     from duckstring.duck.channel import Channel
-    from duckstring.duck.worker import Settings, Worker
+    from duckstring.duck.worker import DuckSettings, Worker
     from duckstring.wake import fifo_path
 
     pid = os.getpid()
@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         layout, name, major,
         poll_channel=Channel(url, token, name, major, pid, layout.catchment_url, instance, acked),
         send_channel=Channel(url, token, name, major, pid, layout.catchment_url, instance),
-        settings=Settings.from_env(),
+        settings=DuckSettings.from_env(),
         reexec=lambda: reexec(layout.root, args.line),
         waker=_waker(fifo_path(layout.root, name, major)),
     )

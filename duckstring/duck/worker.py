@@ -44,7 +44,7 @@ from typing import Any
 
 from duckstring import protocol
 from duckstring.duck import ledger as L
-from duckstring.duck import project as project_mod
+from duckstring.duck import loader as project_mod
 from duckstring.duck.attempt import Outcome, attempt_logger, invoke, one_line, redactor
 from duckstring.duck.channel import Channel
 from duckstring.duck.handle import PondHandle
@@ -63,7 +63,7 @@ def now_ms() -> int:
 
 
 @dataclass(frozen=True)
-class Settings:
+class DuckSettings:
     threads: int = 4
     stuck_s: float = 30.0
     orphan_s: float = 600.0
@@ -73,7 +73,7 @@ class Settings:
     rest_s: float = 10.0  # after a run, this long without work: re-exec to shed its memory
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+    def from_env(cls, env: dict[str, str] | None = None) -> DuckSettings:
         env = dict(os.environ if env is None else env)
         return cls(
             threads=max(1, int(env.get("DUCKSTRING_DUCK_THREADS", "4"))),
@@ -112,7 +112,7 @@ class Worker:
         major: int,
         poll_channel: Channel,
         send_channel: Channel,
-        settings: Settings | None = None,
+        settings: DuckSettings | None = None,
         reexec: Callable[[], None] | None = None,
         waker: Waker | None = None,
     ) -> None:
@@ -120,7 +120,7 @@ class Worker:
         self.name = name
         self.major = major
         self.line = line_id(name, major)
-        self.settings = settings or Settings()
+        self.settings = settings or DuckSettings()
         self.reexec = reexec
         layout.line_dir(name, major).mkdir(parents=True, exist_ok=True)
         self.ledger = L.Ledger(layout.ledger(name, major))

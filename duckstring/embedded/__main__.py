@@ -19,7 +19,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from duckstring.embedded.access.secrets import SecretsKeyError
     from duckstring.embedded.app import create_app
-    from duckstring.embedded.lock import RootLocked
+    from duckstring.embedded.root_lock import RootLocked
     from duckstring.embedded.runner import THREADS, Server, serve_forever
     from duckstring.embedded.settings import Settings
 

@@ -12,16 +12,16 @@ from dataclasses import dataclass, field
 
 import falcon
 
-from duckstring.embedded import errors
+from duckstring.embedded import http_errors
 from duckstring.embedded.access.gate import GateMiddleware
 from duckstring.embedded.audit import AuditMiddleware
 from duckstring.embedded.coordinator import Coordinator
-from duckstring.embedded.ducks import Launcher, ProcessLauncher, Supervisor
-from duckstring.embedded.lock import FileLock, lock_root
 from duckstring.embedded.longpoll import LongPolls
+from duckstring.embedded.root_lock import FileLock, lock_root
 from duckstring.embedded.scheduler import Scheduler
 from duckstring.embedded.settings import Settings
 from duckstring.embedded.store import Store, meta
+from duckstring.embedded.supervisor import Launcher, ProcessLauncher, Supervisor
 from duckstring.embedded.team import Team, duck_environ
 from duckstring.layout import Layout
 
@@ -147,7 +147,7 @@ def create_app(settings: Settings | None = None, *, catchment: Catchment | None 
     from duckstring.embedded.resources.common import StrictJSON
 
     app.req_options.media_handlers[falcon.MEDIA_JSON] = StrictJSON()
-    errors.install(app)
+    http_errors.install(app)
     resources.add_routes(app, catchment)
     app.catchment = catchment
     return app

@@ -15,9 +15,9 @@ from collections.abc import Callable
 from typing import Any
 
 from duckstring import protocol
-from duckstring.embedded.ducks import Supervisor
 from duckstring.embedded.forecast import Forecasts
 from duckstring.embedded.store import Store, runs, states, versions
+from duckstring.embedded.supervisor import Supervisor
 from duckstring.engine import (
     BeginRun,
     Effect,

@@ -16,8 +16,8 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from duckstring.embedded import status
-from duckstring.embedded.errors import Conflict
+from duckstring.embedded import status_document
+from duckstring.embedded.http_errors import Conflict
 from duckstring.embedded.store import versions
 from duckstring.engine import events, line_id, split_line
 
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 def pick_line(c: Catchment, name: str, major: int | None) -> str:
     """The line to remove: `major`, or the only one; never a guess between several."""
-    from duckstring.embedded.errors import NotFound
+    from duckstring.embedded.http_errors import NotFound
 
     majors = sorted(split_line(line)[1] for line in c.coordinator.selected
                     if split_line(line)[0] == name)
@@ -64,7 +64,7 @@ def plan(c: Catchment, line: str, wipe: bool) -> dict[str, Any]:
     name, major = split_line(line)
     with co.lock:
         p = co.engine.pond(line)
-        doc = status.pond_doc(co, p, co.clock())
+        doc = status_document.pond_doc(co, p, co.clock())
         sinks = sorted(s.line for s in co.engine.sinks_of(line))
         required_by = sorted(s.line for s in co.engine.sinks_of(line)
                              if any(src.line == line and src.required for src in s.sources))

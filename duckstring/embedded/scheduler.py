@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 
 from duckstring.embedded.coordinator import Coordinator
-from duckstring.embedded.ducks import Supervisor
+from duckstring.embedded.supervisor import Supervisor
 from duckstring.engine import events
 
 PRUNE_EVERY_S = 3600.0

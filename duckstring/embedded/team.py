@@ -27,9 +27,9 @@ from duckstring.engine import Effect, RunCompleted, RunFailed, RunKilled, split_
 
 if TYPE_CHECKING:
     from duckstring.embedded.coordinator import Coordinator
-    from duckstring.embedded.ducks import Supervisor
     from duckstring.embedded.settings import Settings
     from duckstring.embedded.store import Store
+    from duckstring.embedded.supervisor import Supervisor
 
 log = logging.getLogger("duckstring")
 _SCRUBBED = ("error", "traceback", "log")  # the fields of a Duck event that carry its text

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from duckstring.embedded.status import when
+from duckstring.embedded.status_document import when
 from duckstring.embedded.store import runs
 from duckstring.engine import split_line
 from duckstring.engine.explain import Explanation, Reason, explain

@@ -26,7 +26,7 @@ from duckstring.cli_errors import FAILED, NOT_FOUND, USAGE, CliError
 from duckstring.local.project import LocalProject, shown
 
 if TYPE_CHECKING:
-    from duckstring.duck.project import Project
+    from duckstring.duck.loader import Project
     from duckstring.duck.publish import Published
     from duckstring.duck.registry import Registry
 
@@ -59,7 +59,7 @@ class LocalRun:
         self.registry: Registry | None = None
 
     def _load(self) -> Project:
-        from duckstring.duck.project import from_module
+        from duckstring.duck.loader import from_module
         from duckstring.engine.errors import TopologyError
 
         module = self.project.import_module(self.project.ripples_file, "ripples")

@@ -76,7 +76,7 @@ def cli(tmp_path: Path) -> Cli:
 
 def assert_nothing_running(root: Path) -> None:
     """No Catchment or Duck left on the root, and its lock free."""
-    from duckstring.embedded.lock import FileLock
+    from duckstring.embedded.root_lock import FileLock
     from duckstring.layout import Layout
 
     wait_until(lambda: not processes_under(root), timeout=15, what="no process left on the root")

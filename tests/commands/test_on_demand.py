@@ -18,7 +18,7 @@ from wsgiref.simple_server import WSGIRequestHandler, make_server
 import pytest
 
 from duckstring.config import Config
-from duckstring.embedded.lock import lock_root
+from duckstring.embedded.root_lock import lock_root
 from duckstring.layout import Layout
 from duckstring.session import Session, root_identity
 from tests.commands.conftest import Cli, assert_nothing_running, local_demo, make_cli, stop

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from duckstring.duck.channel import Unreachable, Verdict
-from duckstring.duck.worker import Settings, Worker
+from duckstring.duck.worker import DuckSettings, Worker
 from duckstring.layout import Layout
 
 F1 = 1_767_600_000_000  # 2026-01-05T08:00:00Z
@@ -115,7 +115,7 @@ class Running:
         self.reexecs: list[bool] = []
         self.worker = Worker(
             layout, name, 1, channel, channel,  # type: ignore[arg-type]
-            settings=Settings(**{"tick_s": 0.02, **settings}),
+            settings=DuckSettings(**{"tick_s": 0.02, **settings}),
             reexec=lambda: self.reexecs.append(True),
         )
         self.channel = channel

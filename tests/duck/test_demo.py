@@ -9,7 +9,7 @@ import pytest
 from duckstring import manifest
 from duckstring.authoring import import_file, puddles_of, ripples_of
 from duckstring.demo import FILES, PONDS, source, write_demo
-from duckstring.duck import project as project_mod
+from duckstring.duck import loader as project_mod
 from duckstring.duck.handle import PondHandle
 from duckstring.duck.registry import Registry
 from duckstring.lake.publish import publish

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from duckstring import protocol
-from duckstring.duck import lock
+from duckstring.duck import line_lock
 from tests.duck.duckkit import F1, deploy
 
 pytestmark = pytest.mark.timeout(60)
@@ -30,7 +30,7 @@ def duck(root: Path, env: dict[str, str], line: str = "p@1") -> subprocess.Popen
 
 
 def test_a_second_duck_for_a_line_exits_at_once(layout):
-    held = lock.acquire(layout.duck_lock("p", 1))
+    held = line_lock.acquire(layout.duck_lock("p", 1))
     assert held is not None
     try:
         p = duck(layout.root, {protocol.URL_ENV: "http://127.0.0.1:9"})
@@ -118,4 +118,4 @@ def test_one_run_over_http(layout):
     assert TOKEN not in err  # never logged
     assert "hello from p" in err  # Ripple logs reach duck.log too
     assert (layout.data_dir("p", 1) / "t" / "_delta_log").is_dir()
-    assert lock.holder(layout.duck_lock("p", 1)) == p.pid
+    assert line_lock.holder(layout.duck_lock("p", 1)) == p.pid

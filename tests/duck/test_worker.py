@@ -305,11 +305,11 @@ def test_a_version_that_cannot_load_reports_the_run_stuck(layout, channel, start
 
 
 def test_the_watchdog_abandons_runs_when_nothing_runs(layout, channel):
-    from duckstring.duck.worker import Settings, Worker
+    from duckstring.duck.worker import DuckSettings, Worker
 
     deploy(layout, "p", "1.0.0", DIAMOND)
     # driven by hand, without its loop thread
-    w = Worker(layout, "p", 1, channel, channel, settings=Settings(stuck_s=0.0))  # type: ignore[arg-type]
+    w = Worker(layout, "p", 1, channel, channel, settings=DuckSettings(stuck_s=0.0))  # type: ignore[arg-type]
     assert w.load(F1, "1.0.0")
     w.ledger.begin_run(F1, "1.0.0", 0, False, True, F1)
     w.executor.runs[F1] = Run(F1, 0)  # outstanding, but nothing will ever start

@@ -1,4 +1,4 @@
-"""The Catchment's job queues (duckstring/embedded/ducks.py): delivery at least once, polls bound
+"""The Catchment's job queues (duckstring/embedded/supervisor.py): delivery at least once, polls bound
 to the line's Duck process, and the stuck detector. Real child processes stand in for Ducks
 (the Supervisor only watches their pids); the clock of the stuck bound is an argument."""
 
@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from duckstring import protocol
-from duckstring.embedded.ducks import Supervisor
 from duckstring.embedded.longpoll import LongPolls
+from duckstring.embedded.supervisor import Supervisor
 from duckstring.layout import Layout
 from duckstring.wake import Waker, fifo_path
 from tests.e2e.harness import wait_until

@@ -17,7 +17,7 @@ from duckstring.embedded.access import levels
 from duckstring.embedded.access.gate import Gate, GateMiddleware
 from duckstring.embedded.access.keys import FLUSH_MS, KeyRing
 from duckstring.embedded.access.levels import DEMAND, FULL, READ, Level
-from duckstring.embedded.errors import ApiError, BadRequest, Conflict, Forbidden, Unauthorized
+from duckstring.embedded.http_errors import ApiError, BadRequest, Conflict, Forbidden, Unauthorized
 from duckstring.embedded.resources.ponds import _VERBS
 from duckstring.embedded.store import Store
 

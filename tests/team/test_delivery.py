@@ -18,7 +18,7 @@ from duckstring.embedded.alerts.alerting import Alerting
 from duckstring.embedded.alerts.delivery import Deliverer, Policy
 from duckstring.embedded.alerts.rules import LineView
 from duckstring.embedded.alerts.targets import Senders, display, parse_target
-from duckstring.embedded.errors import BadRequest
+from duckstring.embedded.http_errors import BadRequest
 from duckstring.embedded.store import Store
 from tests.e2e.harness import wait_until
 from tests.team.receivers import self_signed

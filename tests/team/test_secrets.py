@@ -22,7 +22,7 @@ from duckstring.embedded.access.secrets import (
     key_file,
 )
 from duckstring.embedded.archive import stream_archive
-from duckstring.embedded.errors import BadRequest, NotFound
+from duckstring.embedded.http_errors import BadRequest, NotFound
 from duckstring.embedded.store import Store
 from duckstring.layout import Layout
 from duckstring.redact import SECRET_NAMES_ENV

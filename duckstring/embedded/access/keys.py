@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from duckstring.embedded.access.levels import Level
-from duckstring.embedded.errors import BadRequest, Conflict, NotFound
+from duckstring.embedded.http_errors import BadRequest, Conflict, NotFound
 from duckstring.embedded.store import Store
 from duckstring.embedded.store import keys as rows
 

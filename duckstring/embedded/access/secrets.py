@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from duckstring.embedded.errors import BadRequest, Conflict, NotFound
+from duckstring.embedded.http_errors import BadRequest, Conflict, NotFound
 from duckstring.embedded.store import Store, meta
 from duckstring.embedded.store import secrets as rows
 from duckstring.layout import Layout

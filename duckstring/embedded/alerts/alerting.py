@@ -14,7 +14,7 @@ from typing import Any
 from duckstring.embedded.alerts import rules as decide
 from duckstring.embedded.alerts.rules import TEST, Alert, LineView, Rule
 from duckstring.embedded.alerts.targets import display, parse_target
-from duckstring.embedded.errors import BadRequest, Conflict, NotFound
+from duckstring.embedded.http_errors import BadRequest, Conflict, NotFound
 from duckstring.embedded.store import Store
 from duckstring.embedded.store import alerts as rows
 from duckstring.redact import NOTHING, Redactor

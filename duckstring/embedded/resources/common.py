@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import falcon
 import falcon.media
 
-from duckstring.embedded.errors import BadRequest, Invalid, NotFound, TooLarge
+from duckstring.embedded.http_errors import BadRequest, Invalid, NotFound, TooLarge
 from duckstring.engine import line_id
 from duckstring.lines import split_line
 from duckstring.times import parse_instant

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 import falcon
 
-from duckstring.embedded.errors import BadRequest, Busy, NotFound
+from duckstring.embedded.http_errors import BadRequest, Busy, NotFound
 from duckstring.embedded.resources.common import body, resolve_line
-from duckstring.embedded.status import when
+from duckstring.embedded.status_document import when
 from duckstring.engine import split_line
 
 if TYPE_CHECKING:

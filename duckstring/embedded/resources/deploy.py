@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 
 import falcon
 
-from duckstring.embedded.deploy import deploy
-from duckstring.embedded.errors import BadRequest, TooLarge
+from duckstring.embedded.deployment import deploy
+from duckstring.embedded.http_errors import BadRequest, TooLarge
 
 if TYPE_CHECKING:
     from duckstring.embedded.app import Catchment

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import falcon
 
 from duckstring import protocol
-from duckstring.embedded.errors import BadRequest, NotFound
+from duckstring.embedded.http_errors import BadRequest, NotFound
 from duckstring.embedded.longpoll import RETRY_S
 from duckstring.embedded.resources.common import body, seconds_param
 from duckstring.engine import line_id

@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 import falcon
 
-from duckstring.embedded import status
-from duckstring.embedded.errors import BadRequest, NotFound
+from duckstring.embedded import status_document
+from duckstring.embedded.http_errors import BadRequest, NotFound
 from duckstring.embedded.longpoll import RETRY_S
 from duckstring.embedded.resources.common import resolve_line, seconds_param
 from duckstring.embedded.store import runs
@@ -35,8 +35,8 @@ class Status:
                 resp.media = {"version": version, "unchanged": True, "retry_s": RETRY_S}
                 return
         pond = req.get_param("pond")
-        lines = status.lineage(self.c.coordinator, resolve_line(self.c, pond, req)) if pond else None
-        doc = status.build(self.c.coordinator, lines=lines)
+        lines = status_document.lineage(self.c.coordinator, resolve_line(self.c, pond, req)) if pond else None
+        doc = status_document.build(self.c.coordinator, lines=lines)
         doc["catchment"] = {"id": self.c.id, "name": self.c.name}
         caller = req.context.caller
         doc["caller"] = {"name": caller.name, "level": str(caller.level),
@@ -113,7 +113,7 @@ class Runs:
                 lines = self._removed(pond, req.get_param_as_int("major"))
             else:
                 lineage = req.get_param_as_bool("lineage", default=False)
-                lines = sorted(status.lineage(self.c.coordinator, line)) if lineage else [line]
+                lines = sorted(status_document.lineage(self.c.coordinator, line)) if lineage else [line]
         with self.c.store.transaction() as conn:
             rows = runs.history(conn, lines=lines, status=req.get_param("status"), limit=limit,
                                 with_ripples=req.get_param_as_bool("ripples", default=False),

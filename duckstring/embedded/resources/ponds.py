@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING, Any
 
 import falcon
 
-from duckstring.embedded.errors import BadRequest, NotFound
+from duckstring.embedded.http_errors import BadRequest, NotFound
 from duckstring.embedded.resources.common import MAX_BUDGET, body, instant, number, resolve_line
-from duckstring.embedded.status import when, window_doc
+from duckstring.embedded.status_document import when, window_doc
 from duckstring.embedded.store import versions
 from duckstring.engine import WindowRule, events, line_id
 from duckstring.engine.windows import WEEKDAYS

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import falcon
 
 from duckstring.embedded.access.levels import Level
-from duckstring.embedded.errors import BadRequest
+from duckstring.embedded.http_errors import BadRequest
 from duckstring.embedded.resources.common import body, number
 from duckstring.embedded.store import audit
 from duckstring.times import iso

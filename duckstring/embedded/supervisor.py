@@ -38,8 +38,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from duckstring import protocol
-from duckstring.embedded.lock import FileLock
 from duckstring.embedded.longpoll import LongPolls
+from duckstring.embedded.root_lock import FileLock
 from duckstring.engine import split_line
 from duckstring.layout import Layout
 from duckstring.wake import fifo_path, poke

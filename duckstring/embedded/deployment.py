@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from duckstring import manifest as manifests
 from duckstring import packaging, semver
-from duckstring.embedded.errors import Invalid, TooLarge
+from duckstring.embedded.http_errors import Invalid, TooLarge
 from duckstring.embedded.store import versions
 from duckstring.engine import RippleSpec, SourceRef, events
 from duckstring.engine.errors import EngineError
