@@ -50,8 +50,7 @@ def build_server(reg: Registration) -> Server:
     `RootLocked` when another process owns the root."""
     from dataclasses import replace
 
-    from duckstring.embedded.app import create_app
-    from duckstring.embedded.runner import THREADS, Server
+    from duckstring.embedded.runner import THREADS, open_server
     from duckstring.embedded.settings import Settings
 
     assert reg.root is not None
@@ -61,17 +60,12 @@ def build_server(reg: Registration) -> Server:
     from duckstring.embedded.access.secrets import SecretsKeyError
 
     try:
-        app = create_app(settings)
+        return open_server(settings, host, port)
     except SecretsKeyError as e:
         raise CliError(f"cannot open {reg.name!r}: {e.message}", FAILED) from None
-    try:
-        server = Server(app, host, port)
     except OSError as e:
-        app.catchment.close()
         raise CliError(f"cannot serve {reg.name!r} on {host}:{port}: {e.strerror or e}; "
                        "something else is using that port", FAILED) from None
-    app.catchment.supervisor.set_url(reg.url)
-    return server
 
 
 class Session:

@@ -18,26 +18,21 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from duckstring.embedded.access.secrets import SecretsKeyError
-    from duckstring.embedded.app import create_app
     from duckstring.embedded.root_lock import RootLocked
-    from duckstring.embedded.runner import THREADS, Server, serve_forever
+    from duckstring.embedded.runner import THREADS, open_server, serve_forever
     from duckstring.embedded.settings import Settings
 
     settings = replace(Settings.from_env(), poll_slots=THREADS // 2)
     if args.root is not None:
         settings = replace(settings, root=args.root.expanduser().absolute())
     try:
-        app = create_app(settings)
+        server = open_server(settings, args.host, args.port)
     except (RootLocked, SecretsKeyError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
-    try:
-        server = Server(app, args.host, args.port)
     except OSError as e:
-        app.catchment.close()
         print(f"error: cannot listen on {args.host}:{args.port}: {e.strerror}", file=sys.stderr)
         return 1
-    app.catchment.supervisor.set_url(settings.catchment_url or server.url)
     print(f"Catchment {settings.root} serving on {server.url} (pid {os.getpid()})", flush=True)
     serve_forever(server)
     return 0

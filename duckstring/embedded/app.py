@@ -129,14 +129,11 @@ class CatchmentApp(falcon.App):
     catchment: Catchment
 
 
-def create_app(settings: Settings | None = None, *, catchment: Catchment | None = None,
-               launcher: Launcher | None = None,
-               clock: Callable[[], int] = wall_clock) -> CatchmentApp:
-    """The Catchment's WSGI app. `app.catchment` holds the services (close it when done)."""
+def create_app(catchment: Catchment) -> CatchmentApp:
+    """The WSGI app over an opened Catchment: middleware, media handlers, error mapping and
+    routes — wiring only. `app.catchment` is the Catchment (whoever opened it closes it)."""
     from duckstring.embedded import resources
 
-    if catchment is None:
-        catchment = Catchment.open(settings or Settings.from_env(), launcher=launcher, clock=clock)
     app = CatchmentApp(
         middleware=[_LearnUrl(catchment.supervisor),
                     GateMiddleware(catchment.team.gate, catchment.coordinator.clock),

@@ -7,7 +7,10 @@ from __future__ import annotations
 import signal
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from duckstring.embedded.settings import Settings
 
 THREADS = 48  # half of them may hold status long-polls (POLL_SLOTS); speed, not a need
 
@@ -76,6 +79,23 @@ class Server:
             self._returned.wait(5)
         self._server.close()
         self._server.task_dispatcher.shutdown(timeout=5)  # type: ignore[union-attr]
+
+
+def open_server(settings: Settings, host: str, port: int) -> Server:
+    """The one start-up path of every way this module serves (`python -m duckstring.embedded`,
+    `catchment start`, the on-demand Catchment): open the root, wire the app, bind the port,
+    tell the Ducks where to dial. Raises `RootLocked`, `SecretsKeyError` or `OSError` (the port)
+    with nothing left open."""
+    from duckstring.embedded.app import Catchment, create_app
+
+    catchment = Catchment.open(settings)
+    try:
+        server = Server(create_app(catchment), host, port)
+    except BaseException:
+        catchment.close(0.0)
+        raise
+    catchment.supervisor.set_url(settings.catchment_url or server.url)
+    return server
 
 
 def serve_forever(server: Server, on_ready: Callable[[Server], None] | None = None) -> None:

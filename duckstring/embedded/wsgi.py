@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import atexit
 
-from duckstring.embedded.app import create_app
+from duckstring.embedded.app import Catchment, create_app
 from duckstring.embedded.settings import Settings
 from duckstring.embedded.signals import stop_on_signals
 
-app = create_app(Settings.from_env())
+app = create_app(Catchment.open(Settings.from_env()))
 stop_on_signals(app.catchment)
 atexit.register(app.catchment.close)

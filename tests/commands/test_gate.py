@@ -19,11 +19,11 @@ TOKEN = "Key s3cret"
 
 @pytest.fixture
 def gated(tmp_path: Path) -> Iterator[str]:
-    from duckstring.embedded.app import create_app
+    from duckstring.embedded.app import Catchment, create_app
     from duckstring.embedded.runner import Server
     from duckstring.embedded.settings import Settings
 
-    app = create_app(Settings(root=tmp_path / "root"))
+    app = create_app(Catchment.open(Settings(root=tmp_path / "root")))
 
     def gate(environ: dict[str, Any], start_response: Any) -> Any:
         if environ.get("HTTP_X_PLATFORM_AUTH") != TOKEN:

@@ -122,7 +122,8 @@ def test_a_wrong_key_is_refused_with_a_hint_for_a_local_registration(tmp_path: P
         config.write_text(re.sub(r'key = "[^"]+"', 'key = "wrong"', text))
         r = cli("status", "--once")
         assert r.code == 4, r
-        assert "the key was refused" in r.err and "needs a key" not in r.err
+        assert "refused the request (401): that key is not valid here" in r.err
+        assert "needs a key" not in r.err
         assert "stop it and run `duckstring catchment start dev`" in r.err
         assert "catchment connect" not in r.err
         bare = httpx.get(f"{url}/api/status", timeout=10)

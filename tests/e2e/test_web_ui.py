@@ -366,12 +366,12 @@ class Mounted:
 def test_the_ui_works_under_a_path_prefix(tmp_path: Path, demo: Path, page: Any) -> None:
     """Mounted at /content/abc/: the graph loads, the bare prefix redirects to it, and the
     sidebar's writes (budgets, Windows, a Tide) reach the API, with errors shown in place."""
-    from duckstring.embedded.app import create_app
+    from duckstring.embedded.app import Catchment, create_app
     from duckstring.embedded.runner import Server
     from duckstring.embedded.settings import Settings
 
     page.allowed_errors = ("409 (Conflict)",)  # Chromium logs the refused duplicate itself
-    app = create_app(Settings(root=tmp_path / "mounted"))
+    app = create_app(Catchment.open(Settings(root=tmp_path / "mounted")))
     server = Server(Mounted(app, "/content/abc"), "127.0.0.1", 0, threads=8)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

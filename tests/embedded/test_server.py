@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from duckstring.embedded.app import create_app
+from duckstring.embedded.app import Catchment, create_app
 from duckstring.embedded.settings import Settings
 from duckstring.packaging import pack_project
 
@@ -92,8 +92,9 @@ class Server:
 
 def _serve(tmp_path: Path, **settings: Any) -> Iterator[Server]:
     launcher = Recorder()
-    app = create_app(Settings(root=tmp_path / "root", catchment_url="http://in-process",
-                              **settings), launcher=launcher)
+    app = create_app(Catchment.open(Settings(root=tmp_path / "root",
+                                             catchment_url="http://in-process", **settings),
+                                    launcher=launcher))
     try:
         with httpx.Client(transport=httpx.WSGITransport(app=app),
                           base_url="http://in-process") as client:

@@ -26,10 +26,10 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[falcon.App]:
-    from duckstring.embedded.app import create_app
+    from duckstring.embedded.app import Catchment, create_app
     from duckstring.embedded.settings import Settings
 
-    app = create_app(Settings(root=tmp_path / "root"))
+    app = create_app(Catchment.open(Settings(root=tmp_path / "root")))
     yield app
     app.catchment.close()
 
