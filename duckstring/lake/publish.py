@@ -37,6 +37,8 @@ from duckstring.lake.where import Line
 
 KEYS = f"{RESERVED}keys"  # registry table: {name, key} of tables written with a key
 CONFIG = {"delta.enableChangeDataFeed": "true"}
+# Several files per big table, so a merge rewrites only the files holding changed rows
+TARGET_FILE_BYTES = 32 << 20
 NEW, OLD = "duckstring_new", "duckstring_old"  # merge aliases (no user column is named so)
 # DuckDB types Delta cannot hold, as the type they are published as
 _AS = [(re.compile(p), t) for p, t in (
@@ -228,6 +230,7 @@ def _create(con: duckdb.DuckDBPyConnection, plan: Plan, line: Line, f: int, run:
     reader = con.sql(plan.select).arrow()  # a one-shot stream: nothing else runs on `con` meanwhile
     try:
         write_deltalake(plan.uri, reader, mode="overwrite", configuration=CONFIG,
+                        target_file_size=TARGET_FILE_BYTES,
                         storage_options=line.options(),
                         commit_properties=_metadata(f, run, plan.fingerprint))
     finally:
