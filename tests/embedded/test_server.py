@@ -231,3 +231,16 @@ def test_a_keyed_catchment_asks_for_its_key(tmp_path: Path) -> None:
         # the Duck channel takes only the Duck token, never a user key
         duck = c.get("/api/duck/feed/1/jobs", headers={"Authorization": "Bearer sesame"})
         keyed.error(duck, 401)
+
+
+def test_one_status_build_serves_a_state_version_and_a_change_is_seen_at_once(
+        deployed: Server) -> None:
+    c = deployed.client
+    first, again = c.get("/api/status").json(), c.get("/api/status").json()
+    assert again["version"] == first["version"] and again["now"] == first["now"]  # reused
+    c.post("/api/ponds/feed/budget", json={"immediate_retries": 2})
+    changed = c.get("/api/status").json()
+    assert changed["version"] > first["version"]
+    assert {p["name"]: p for p in changed["ponds"]}["feed"]["immediate_retries"] == 2
+    one = c.get("/api/status", params={"pond": "feed"}).json()  # a lineage is its own document
+    assert [p["name"] for p in one["ponds"]] == ["feed"] and one["caller"]["level"] == "full"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 import falcon
@@ -18,9 +20,29 @@ if TYPE_CHECKING:
     from duckstring.embedded.app import Catchment
 
 
+FRESH_S = 0.5  # a built document answers every request for it this long (same state version)
+
+
 class Status:
+    """`GET /api/status`. The document is built once per state version and reused for
+    `FRESH_S`: watchers woken by one change, and a poll storm at 1,000 Ponds, cost one build
+    (under the engine lock) instead of one each; its clock-derived ages lag by at most FRESH_S."""
+
     def __init__(self, c: Catchment) -> None:
         self.c = c
+        self._built = threading.Lock()  # one build at a time; the others wait and reuse it
+        self._last: tuple[int, frozenset[str] | None, float, dict[str, Any]] | None = None
+
+    def _document(self, lines: set[str] | None) -> dict[str, Any]:
+        scope = None if lines is None else frozenset(lines)
+        with self._built:
+            last, now = self._last, time.monotonic()
+            if (last is not None and last[0] == self.c.coordinator.version and last[1] == scope
+                    and now - last[2] < FRESH_S):
+                return last[3]
+            doc = status_document.build(self.c.coordinator, lines=lines)
+            self._last = (doc["version"], scope, now, doc)
+            return doc
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         since = req.get_param_as_int("since")
@@ -36,12 +58,11 @@ class Status:
                 return
         pond = req.get_param("pond")
         lines = status_document.lineage(self.c.coordinator, resolve_line(self.c, pond, req)) if pond else None
-        doc = status_document.build(self.c.coordinator, lines=lines)
-        doc["catchment"] = {"id": self.c.id, "name": self.c.name}
         caller = req.context.caller
-        doc["caller"] = {"name": caller.name, "level": str(caller.level),
-                         "keyed": self.c.team.keys.keyed}
-        resp.media = doc
+        resp.media = {**self._document(lines),
+                      "catchment": {"id": self.c.id, "name": self.c.name},
+                      "caller": {"name": caller.name, "level": str(caller.level),
+                                 "keyed": self.c.team.keys.keyed}}
 
 
 def _when(ms: int | None) -> str | None:
