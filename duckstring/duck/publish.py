@@ -39,7 +39,7 @@ def _schema(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, str]:
     return {r[0]: r[1] for r in rows}
 
 
-def _registry_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+def registry_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
     rows = con.execute(
         "SELECT table_name FROM duckdb_tables() WHERE NOT temporary AND schema_name = 'main' "
         "AND database_name = current_database() ORDER BY table_name"
@@ -98,7 +98,7 @@ def publish(con: duckdb.DuckDBPyConnection, data_dir: Path, line: str = "this li
     try:
         con.execute("BEGIN TRANSACTION")  # one snapshot for every table
         try:
-            for table in _registry_tables(con):
+            for table in registry_tables(con):
                 tmp = data_dir / f".{table}.parquet.{token}{TMP_SUFFIX}"
                 temps[table] = tmp
                 result = con.execute(

@@ -28,7 +28,7 @@ from typing import Any
 
 import duckdb
 
-from duckstring.duck.publish import Published, contract_violations
+from duckstring.duck.publish import Published, contract_violations, registry_tables
 from duckstring.duck.registry import RESERVED, quote
 from duckstring.lake import runs
 from duckstring.lake.read import register, unregister
@@ -67,14 +67,6 @@ class Plan:
     state: str  # "same" | "new" | "diff"
     old_columns: dict[str, str] = field(default_factory=dict)
     version: int | None = None
-
-
-def _registry_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
-    rows = con.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE NOT temporary AND schema_name = 'main' "
-        "AND database_name = current_database() ORDER BY table_name"
-    ).fetchall()
-    return [r[0] for r in rows if not r[0].startswith(RESERVED)]
 
 
 def keys(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
@@ -255,7 +247,7 @@ def publish(con: duckdb.DuckDBPyConnection, line: Line, *, f: int, run: str,
         key_of = keys(con)
         problems: list[str] = []
         plans = [_plan(con, f"{quote(catalog)}.main.{quote(t)}", t, line, problems, label)
-                 for t in _registry_tables(con)]
+                 for t in registry_tables(con)]
         if before is not None:
             missing = set(before.tables) - {p.table for p in plans}
             problems += contract_violations({t: {} for t in sorted(missing)}, {})
