@@ -7,7 +7,9 @@ no work and no standing trigger. We read each Duck's resident memory (`VmRSS` in
 /proc/PID/status) once it is at rest (`DUCKSTRING_DUCK_REST_S` after its run), then wait for
 the idle period (`DUCKSTRING_DUCK_IDLE_S`) and see whether every Duck has gone.
 
-Targets: a Duck at rest ≤ 60 MB RSS; idle Ducks stop.
+Before and after, in one run: RSS right after the run (what a Duck kept for good before it
+learnt to shed memory at rest) beside RSS at rest. Targets: a Duck at rest ≤ 60 MB RSS; idle
+Ducks stop.
 
 Run: `python bench/idle.py` (about 20 s), `--json` for the figures as JSON. `measure()` answers
 the same figures as a dict (bench/load.py calls it).
@@ -131,6 +133,9 @@ def measure(idle_s: float = 12.0, rest_s: float = 2.0) -> dict[str, Any]:
 
                 _wait(settled, 60, "the Pulse to settle")
                 settled_at = time.monotonic()
+                # before: what a Duck holds after its run — and, before the rest re-exec, kept
+                after_run = {name: rss_mb(pid) or 0.0
+                             for name, pid in sorted(_duck_pids(root).items())}
                 time.sleep(rest_s + 5)  # at rest: leaving takes a poll and a flush
                 pids = _duck_pids(root)
                 rss = {name: rss_mb(pid) or 0.0 for name, pid in sorted(pids.items())}
@@ -149,7 +154,10 @@ def measure(idle_s: float = 12.0, rest_s: float = 2.0) -> dict[str, Any]:
             for pid in _duck_pids(root).values():
                 os.kill(pid, signal.SIGKILL)
     values = list(rss.values())
+    before = list(after_run.values())
     return {
+        "rss_after_run_mb": after_run,
+        "rss_after_run_median_mb": round(statistics.median(before), 1) if before else None,
         "ducks": len(values),
         "rss_mb": rss,
         "rss_median_mb": round(statistics.median(values), 1) if values else None,
@@ -176,7 +184,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Ducks at rest: {figures['ducks']}  "
           + "  ".join(f"{k} {v:.1f} MB" for k, v in figures["rss_mb"].items()))
     print(f"RSS median {figures['rss_median_mb']} MB, max {figures['rss_max_mb']} MB "
-          f"(target ≤ {TARGET_MB:g} MB)")
+          f"(target ≤ {TARGET_MB:g} MB); right after the run (what a Duck kept before it "
+          f"shed its memory at rest): median {figures['rss_after_run_median_mb']} MB")
     if figures["idle_ducks_stopped"]:
         print(f"idle Ducks stopped {figures['stopped_after_s']} s after the Pulse settled "
               f"(idle period {figures['idle_s']:g} s)")

@@ -299,6 +299,8 @@ def idle_rows() -> list[tuple[str, str, str]]:
     spec.loader.exec_module(idle)
     f = idle.measure()
     return [
+        ("Duck RSS right after its run (before: kept for good until the rest re-exec)",
+         f"{f['rss_after_run_median_mb']} MB", "—"),
         (f"Duck RSS at rest, {f['ducks']} demo Ducks (median / max)",
          f"{f['rss_median_mb']} / {f['rss_max_mb']} MB", f"≤ {f['target_mb']:g} MB"),
         ("idle Ducks stop", "yes" if f["idle_ducks_stopped"] else "NO", "yes"),
