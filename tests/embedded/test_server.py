@@ -5,7 +5,6 @@ real Waitress and real Ducks can show."""
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +15,8 @@ import pytest
 
 from duckstring.embedded.app import Catchment, create_app
 from duckstring.embedded.settings import Settings
-from duckstring.packaging import pack_project
+from tests.e2e.conftest import write_pond
+from tests.e2e.harness import deploy
 
 
 class _Held:
@@ -61,20 +61,8 @@ def total(pond):
 '''
 
 
-def project(base: Path, name: str, code: str, extra: str = "", version: str = "1.0.0") -> Path:
-    root = base / name
-    (root / "src").mkdir(parents=True, exist_ok=True)
-    kind = "pond" if "[sources]" in extra else "inlet"
-    (root / "pond.toml").write_text(
-        f'[pond]\nname = "{name}"\nversion = "{version}"\ntype = "{kind}"\n{extra}')
-    (root / "src/pond.py").write_text(textwrap.dedent(code))
-    return root
-
-
-def deploy(client: httpx.Client, root: Path) -> httpx.Response:
-    return client.post("/api/deploy", files={
-        "manifest": ("pond.toml", (root / "pond.toml").read_bytes(), "text/plain"),
-        "archive": ("project.zip", pack_project(root), "application/zip")})
+def feed(base: Path) -> Path:
+    return write_pond(base, "feed", "1.0.0", FEED, kind="inlet")
 
 
 @dataclass
@@ -110,8 +98,8 @@ def server(tmp_path: Path) -> Iterator[Server]:
 
 @pytest.fixture
 def deployed(server: Server) -> Server:
-    assert deploy(server.client, project(server.base, "feed", FEED)).status_code == 201
-    report = project(server.base, "report", REPORT, '[sources]\nfeed = "1.0.0"\n')
+    assert deploy(server.client, feed(server.base)).status_code == 201
+    report = write_pond(server.base, "report", "1.0.0", REPORT, sources={"feed": "1.0.0"})
     assert deploy(server.client, report).status_code == 201
     return server
 
@@ -128,19 +116,19 @@ def test_an_unknown_route_is_a_404(server: Server) -> None:
 
 
 def test_deploy_answers_201_and_refuses_what_is_not_a_deploy(server: Server) -> None:
-    got = deploy(server.client, project(server.base, "feed", FEED))
+    got = deploy(server.client, feed(server.base))
     assert got.status_code == 201 and got.json()["version"] == "1.0.0"
     server.error(server.client.post("/api/deploy", json={"manifest": "x"}), 400)
     only = server.client.post("/api/deploy", files={"manifest": ("pond.toml", b"x", "text/plain")})
     assert "both parts" in server.error(only, 400)
-    bad = project(server.base, "bad", FEED, version="one")
+    bad = write_pond(server.base, "bad", "one", FEED, kind="inlet")
     server.error(deploy(server.client, bad), 422)
     assert not (server.base / "root/ponds/bad").exists()  # nothing left behind
 
 
 def test_an_upload_over_the_limit_is_413(tmp_path: Path) -> None:
     for small in _serve(tmp_path, max_upload_bytes=64):
-        assert "limit" in small.error(deploy(small.client, project(tmp_path, "feed", FEED)), 413)
+        assert "limit" in small.error(deploy(small.client, feed(tmp_path)), 413)
 
 
 def test_ponds_and_versions(deployed: Server) -> None:
