@@ -21,7 +21,6 @@ import argparse
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -37,33 +36,10 @@ sys.path.insert(0, str(REPO))
 
 from duckstring.demo import write_demo  # noqa: E402
 from duckstring.packaging import pack_project  # noqa: E402
+from tests.e2e.harness import alive, free_port, rss_mb  # noqa: E402
 
 DEMO = ("transactions", "products", "sales", "reports")
 TARGET_MB = 60.0
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def rss_mb(pid: int) -> float | None:
-    """Resident memory of a live process, in MB (None once it is gone)."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        return None
-    return None
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
-    except OSError:
-        return False
 
 
 def _duck_pids(root: Path) -> dict[str, int]:
@@ -77,7 +53,7 @@ def _duck_pids(root: Path) -> dict[str, int]:
         except OSError:
             continue
         if "duckstring.duck" in argv and str(root) in argv and "--line" in argv \
-                and _alive(int(entry.name)):
+                and alive(int(entry.name)):
             pids[argv[argv.index("--line") + 1]] = int(entry.name)
     return pids
 
@@ -99,7 +75,7 @@ def measure(idle_s: float = 12.0, rest_s: float = 2.0) -> dict[str, Any]:
         base = Path(tmp)
         root = base / "root"
         write_demo(base / "demo")
-        port = _free_port()
+        port = free_port()
         url = f"http://127.0.0.1:{port}"
         env = {k: v for k, v in os.environ.items() if not k.startswith("DUCKSTRING_")}
         env.update(DUCKSTRING_DEMO_SPEED="0", DUCKSTRING_DUCK_IDLE_S=str(idle_s),

@@ -48,6 +48,25 @@ def wait_until(check: Callable[[], T], timeout: float = 30.0, interval: float = 
     raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
 
 
+def rss_mb(pid: int) -> float | None:
+    """Resident memory of a live process, in MB (None once it is gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+def alive(pid: int) -> bool:
+    """The process exists and is not a zombie."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except OSError:
+        return False
+
+
 def processes_under(root: Path) -> list[int]:
     """Pids of live processes whose command line mentions `root` (Ducks, Catchments)."""
     pids = []

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.e2e.conftest import write_pond
-from tests.e2e.harness import deploy, settled, wait_until
+from tests.e2e.harness import alive, deploy, rss_mb, settled, wait_until
 
 WORK = """
     from duckstring import ripple
@@ -16,23 +16,6 @@ WORK = """
         pond.write_table("t", pond.con.sql("SELECT range AS n, random() AS x FROM range(200000)"))
     """
 AT_REST_MB = 60
-
-
-def _rss_mb(pid: int) -> float | None:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        return None
-    return None
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
-    except OSError:
-        return False
 
 
 def test_a_duck_at_rest_sheds_its_memory_and_an_idle_one_stops(
@@ -47,10 +30,10 @@ def test_a_duck_at_rest_sheds_its_memory_and_an_idle_one_stops(
         seen: list[float] = []
 
         def at_rest() -> bool:
-            rss = _rss_mb(pid)
+            rss = rss_mb(pid)
             seen.append(rss or 0.0)
             return rss is not None and rss <= AT_REST_MB
 
         wait_until(at_rest, 7, interval=0.2, what=f"the Duck at rest to hold ≤ {AT_REST_MB} MB")
-        wait_until(lambda: not _alive(pid), 30, what="the idle Duck to stop")
+        wait_until(lambda: not alive(pid), 30, what="the idle Duck to stop")
         assert max(seen) > 0
