@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.harness import wait_until
-from tests.embedded.test_server import FEED, Server, _serve, deploy, project
+from tests.e2e.harness import deploy, wait_until
+from tests.embedded.test_server import Server, _serve, feed
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -35,7 +35,7 @@ def test_a_watcher_past_the_slots_is_answered_at_once(one_slot: Server) -> None:
     doc = wait_until(busy, 20, what="the one slot to be taken")
     assert doc == {"version": version, "unchanged": True, "retry_s": 2.0}
     assert client.get("/api/health").status_code == 200
-    assert deploy(client, project(one_slot.base, "feed", FEED)).status_code == 201
+    assert deploy(client, feed(one_slot.base)).status_code == 201
     waiter.join(20)
     assert held and held[0]["version"] > version and "ponds" in held[0]
     # a watcher behind the change gets the new document at once, slot or not
