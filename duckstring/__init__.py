@@ -4,10 +4,9 @@ The public names load on first use (PEP 562), so that `duckstring --version` and
 which import this package first, pay for nothing they do not print.
 """
 
-from __future__ import annotations
-
-from typing import TYPE_CHECKING, Any
-
+# Neither `__future__` nor `typing` at run time: on a bare interpreter both would be imports
+# of their own (typing pulls in re, collections, …) that `--version` would pay for.
+TYPE_CHECKING = False  # mypy treats this name as true
 if TYPE_CHECKING:
     from duckstring.authoring import puddle, ripple
     from duckstring.duck.handle import PondHandle
@@ -20,7 +19,7 @@ _HOMES = {"puddle": "duckstring.authoring", "ripple": "duckstring.authoring",
           "PondHandle": "duckstring.duck.handle"}
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     home = _HOMES.get(name)
     if home is None:
         raise AttributeError(f"module 'duckstring' has no attribute {name!r}")

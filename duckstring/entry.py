@@ -7,8 +7,6 @@ help that would not look the same as rich would draw it here (a terminal narrowe
 text, another program name, the environment asking for colours or a width), runs the CLI.
 """
 
-from __future__ import annotations
-
 import os
 import sys
 
