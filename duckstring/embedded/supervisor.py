@@ -48,8 +48,96 @@ RETIRED_KEEP = 8  # instance ids remembered per line as no longer current
 STARTUP_LIVENESS = 3
 
 
+class DuckHandle(Protocol):
+    """One Duck as its launcher started (or found) it: a local process, or one somewhere else."""
+
+    @property
+    def pid(self) -> int | None:
+        """The Duck process's pid as the Duck reports it (on its own machine), if known."""
+
+    def alive(self) -> bool: ...
+
+    def gone(self) -> str:
+        """Why it is not alive (the fault's reason)."""
+
+    def stop(self, sig: int) -> None:
+        """SIGTERM: ask it to leave; SIGKILL: end it (a remote one: its actor)."""
+
+    def wait(self, timeout: float) -> None:
+        """Wait up to `timeout` for it to be gone (after `stop`)."""
+
+    def where(self) -> dict[str, str | None]:
+        """`{"launcher": …, "node": …}` for status and history."""
+
+
 class Launcher(Protocol):
-    def spawn(self, line: str, url: str, token: str) -> subprocess.Popen[bytes]: ...
+    """Starts Ducks, and finds the ones it started that outlived the last Catchment. A local
+    Duck that holds its line's lock on this root is found by the Supervisor itself."""
+
+    def spawn(self, line: str, url: str, token: str) -> DuckHandle: ...
+
+    def adopt(self, line: str) -> DuckHandle | None: ...
+
+
+NODE = os.uname().nodename
+
+
+class ProcessHandle:
+    """A Duck process we started (a `Popen`)."""
+
+    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+        self.proc = proc
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def gone(self) -> str:
+        return f"the Duck exited with code {self.proc.returncode}"
+
+    def stop(self, sig: int) -> None:
+        if self.proc.pid:
+            with contextlib.suppress(OSError):
+                os.kill(self.proc.pid, sig)
+
+    def wait(self, timeout: float) -> None:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=timeout)
+
+    def where(self) -> dict[str, str | None]:
+        return {"launcher": "local", "node": NODE}
+
+
+class PidHandle:
+    """A local Duck we did not start: the holder of its line's lock."""
+
+    def __init__(self, pid: int) -> None:
+        self._pid = pid
+
+    @property
+    def pid(self) -> int | None:
+        return self._pid
+
+    def alive(self) -> bool:
+        return pid_alive(self._pid)
+
+    def gone(self) -> str:
+        return "the Duck process is gone"
+
+    def stop(self, sig: int) -> None:
+        with contextlib.suppress(OSError):
+            os.kill(self._pid, sig)
+
+    def wait(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while self.alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    def where(self) -> dict[str, str | None]:
+        return {"launcher": "local", "node": NODE}
 
 
 class ProcessLauncher:
@@ -61,19 +149,22 @@ class ProcessLauncher:
         self.layout = layout
         self.environ = environ or (lambda line: os.environ)
 
-    def spawn(self, line: str, url: str, token: str) -> subprocess.Popen[bytes]:
+    def spawn(self, line: str, url: str, token: str) -> ProcessHandle:
         name, major = split_line(line)
         log_path = self.layout.duck_log(name, major)
         log_path.parent.mkdir(parents=True, exist_ok=True)
         env = {**self.environ(line), protocol.URL_ENV: url, protocol.TOKEN_ENV: token}
         env.pop("DUCKSTRING_API_KEY", None)  # a Duck never needs the user key
         with open(log_path, "ab") as log:
-            return subprocess.Popen(
+            return ProcessHandle(subprocess.Popen(
                 [sys.executable, "-m", "duckstring.duck", "--root", str(self.layout.root),
                  "--line", line],
                 env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True, close_fds=True,
-            )
+            ))
+
+    def adopt(self, line: str) -> DuckHandle | None:
+        return None  # a local Duck that outlived us holds its line's lock: the Supervisor's
 
 
 def pid_alive(pid: int) -> bool:
@@ -90,8 +181,7 @@ def pid_alive(pid: int) -> bool:
 class Slot:
     line: str
     jobs: deque[tuple[int, dict[str, Any]]] = field(default_factory=deque)  # (seq, job), unacked
-    proc: subprocess.Popen[bytes] | None = None
-    pid: int | None = None
+    handle: DuckHandle | None = None  # the line's Duck, started or adopted
     instance: str | None = None  # the current Duck process's instance id, once it polled
     retired: deque[str] = field(default_factory=lambda: deque(maxlen=RETIRED_KEEP))
     last_contact: float = 0.0
@@ -101,9 +191,7 @@ class Slot:
     lost: bool = False  # reported lost; quiet until it is heard from or replaced
 
     def running(self) -> bool:
-        if self.proc is not None:
-            return self.proc.poll() is None
-        return self.pid is not None and pid_alive(self.pid)
+        return self.handle is not None and self.handle.alive()
 
 
 @dataclass(frozen=True)
@@ -122,7 +210,7 @@ class Supervisor:
         self.layout = layout
         self.launcher = launcher
         self.token = token
-        self.url = None
+        self.url: str | None = None
         self.liveness_s = liveness_s
         self.stuck_s = stuck_s
         self.longpolls = longpolls or LongPolls(2)
@@ -222,13 +310,10 @@ class Supervisor:
         if instance is not None and instance in slot.retired:
             return False
         if pid is not None and not (slot.running() and pid == self._pid(slot)):
-            name, major = split_line(slot.line)
-            lock = FileLock(self.layout.duck_lock(name, major))
-            if not (lock.is_held() and lock.holder() == pid):
+            holder = self._lock_holder(slot.line)
+            if holder is None or holder.pid != pid:
                 return False  # a dead Duck's request, or a process that is not the line's Duck
-            if slot.proc is not None and slot.proc.pid != pid:
-                slot.proc = None  # a Duck we did not start holds the line; ours will leave
-            slot.pid = pid
+            slot.handle = holder  # a Duck we did not start holds the line; ours will leave
         if instance is not None and instance != slot.instance:
             if slot.instance is not None:
                 slot.retired.append(slot.instance)
@@ -240,7 +325,25 @@ class Supervisor:
 
     @staticmethod
     def _pid(slot: Slot) -> int | None:
-        return slot.proc.pid if slot.proc is not None else slot.pid
+        return slot.handle.pid if slot.handle is not None else None
+
+    def _lock_holder(self, line: str) -> PidHandle | None:
+        """The local Duck holding the line's lock on this root, if one does."""
+        name, major = split_line(line)
+        lock = FileLock(self.layout.duck_lock(name, major))
+        pid = lock.holder() if lock.is_held() else None
+        return PidHandle(pid) if pid else None
+
+    def _find(self, line: str) -> DuckHandle | None:
+        """A Duck already serving the line: a local lock holder, or one its launcher finds."""
+        return self._lock_holder(line) or self.launcher.adopt(line)
+
+    def where(self, line: str) -> dict[str, str | None] | None:
+        """Where the line's Duck runs (launcher, node), while it runs."""
+        with self._cond:
+            slot = self._slots.get(line)
+            handle = slot.handle if slot is not None else None
+            return handle.where() if handle is not None and handle.alive() else None
 
     # -- processes -------------------------------------------------------------------------
     def adopt(self, lines: list[str]) -> None:
@@ -248,26 +351,22 @@ class Supervisor:
         to stop when idle, and stopped with us even if they never dial back."""
         with self._cond:
             for line in lines:
-                name, major = split_line(line)
-                lock = FileLock(self.layout.duck_lock(name, major))
-                if lock.is_held():
-                    slot = self._slot(line)
-                    slot.proc, slot.pid = None, lock.holder()
+                handle = self._find(line)
+                if handle is not None:
+                    self._slot(line).handle = handle
 
     def _ensure(self, slot: Slot) -> None:
         if self.stopping or slot.running():
             return
-        name, major = split_line(slot.line)
-        lock = FileLock(self.layout.duck_lock(name, major))
-        if lock.is_held():  # a Duck outlived the last Catchment: adopt it
-            slot.proc, slot.pid = None, lock.holder()
+        found = self._find(slot.line)
+        if found is not None:  # a Duck outlived the last Catchment: adopt it
+            slot.handle = found
             slot.last_contact = self.monotonic()
             slot.lost = False
             return
         if not self.url:
             return  # spawned by set_url once we know where Ducks should dial
-        slot.proc = self.launcher.spawn(slot.line, self.url, self.token)
-        slot.pid = slot.proc.pid
+        slot.handle = self.launcher.spawn(slot.line, self.url, self.token)
         slot.heard = False
         slot.last_contact = self.monotonic()
         slot.lost = False
@@ -282,11 +381,8 @@ class Supervisor:
                 if slot.lost:
                     continue
                 reason = None
-                if slot.proc is not None and slot.proc.poll() is not None:
-                    reason = f"the Duck exited with code {slot.proc.returncode}"
-                    slot.proc = None
-                elif slot.proc is None and slot.pid is not None and not pid_alive(slot.pid):
-                    reason = "the Duck process is gone"
+                if slot.handle is not None and not slot.handle.alive():
+                    reason = slot.handle.gone()
                 elif slot.polling == 0 and now - slot.last_contact > self._silence(slot):
                     reason = f"no contact from the Duck for {self._silence(slot):g} s"
                     self._terminate(slot)
@@ -303,8 +399,7 @@ class Supervisor:
                     self._forget(slot)
                     lost.append((line, reason))
             for slot in self._slots.values():  # reap Ducks that left on their own
-                if slot.proc is not None and slot.line not in busy and slot.proc.poll() is not None:
-                    slot.proc = None
+                if slot.handle is not None and slot.line not in busy and not slot.handle.alive():
                     self._forget(slot)
         return lost
 
@@ -316,7 +411,7 @@ class Supervisor:
     @staticmethod
     def _forget(slot: Slot) -> None:
         """The line's Duck process is gone: nothing it sent from now on is current."""
-        slot.pid = None
+        slot.handle = None
         if slot.instance is not None:
             slot.retired.append(slot.instance)
             slot.instance = None
@@ -330,26 +425,21 @@ class Supervisor:
         with self._cond:
             return {s.line for s in self._slots.values() if s.running()}
 
-    def _terminate(self, slot: Slot, sig: int = signal.SIGKILL) -> None:
-        pid = slot.proc.pid if slot.proc is not None else slot.pid
-        if pid:
-            with contextlib.suppress(OSError):
-                os.kill(pid, sig)
-        if slot.proc is not None:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                slot.proc.wait(timeout=5)
+    @staticmethod
+    def _terminate(slot: Slot, sig: int = signal.SIGKILL) -> None:
+        if slot.handle is not None:
+            slot.handle.stop(sig)
+            slot.handle.wait(5)
 
     def retire(self, line: str, timeout: float = 10.0) -> bool:
         """Stop the Duck of a line that left the graph (`pond remove`) and forget its queue:
         SIGTERM, then SIGKILL after `timeout`. True once no Duck holds the line."""
         with self._cond:
             slot = self._slots.pop(line, None)
-        name, major = split_line(line)
-        lock = FileLock(self.layout.duck_lock(name, major))
         if slot is None:
             slot = Slot(line)
-        if not slot.running() and lock.is_held():  # a Duck we never heard from holds the line
-            slot.proc, slot.pid = None, lock.holder()
+        if not slot.running():  # a Duck we never heard from may hold the line
+            slot.handle = self._find(line)
         if slot.running():
             self._terminate(slot, signal.SIGTERM)
             deadline = time.monotonic() + timeout
@@ -358,9 +448,9 @@ class Supervisor:
             if slot.running():
                 self._terminate(slot)
         deadline = time.monotonic() + timeout
-        while lock.is_held() and time.monotonic() < deadline:
+        while self._find(line) is not None and time.monotonic() < deadline:
             time.sleep(0.05)
-        return not lock.is_held()
+        return self._find(line) is None
 
     def stop_all(self, timeout: float = 10.0) -> None:
         """Shut every Duck down: ask, wait, then insist."""

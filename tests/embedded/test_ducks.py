@@ -14,7 +14,7 @@ import pytest
 
 from duckstring import protocol
 from duckstring.embedded.longpoll import LongPolls
-from duckstring.embedded.supervisor import Supervisor
+from duckstring.embedded.supervisor import ProcessHandle, Supervisor
 from duckstring.layout import Layout
 from duckstring.wake import Waker, fifo_path
 from tests.e2e.harness import wait_until
@@ -29,10 +29,13 @@ class Sleepers:
     def __init__(self) -> None:
         self.procs: list[subprocess.Popen[bytes]] = []
 
-    def spawn(self, line: str, url: str, token: str) -> subprocess.Popen[bytes]:
+    def spawn(self, line: str, url: str, token: str) -> ProcessHandle:
         proc = subprocess.Popen(["sleep", "60"], start_new_session=True)
         self.procs.append(proc)
-        return proc
+        return ProcessHandle(proc)
+
+    def adopt(self, line: str) -> None:
+        return None
 
 
 @pytest.fixture

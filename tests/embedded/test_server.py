@@ -15,6 +15,7 @@ import pytest
 
 from duckstring.embedded.app import Catchment, create_app
 from duckstring.embedded.settings import Settings
+from duckstring.embedded.supervisor import ProcessHandle
 from tests.e2e.conftest import write_pond
 from tests.e2e.harness import deploy
 
@@ -37,9 +38,12 @@ class _Held:
 class Recorder:
     started: list[str] = field(default_factory=list)
 
-    def spawn(self, line: str, url: str, token: str) -> Any:
+    def spawn(self, line: str, url: str, token: str) -> ProcessHandle:
         self.started.append(line)
-        return _Held()
+        return ProcessHandle(_Held())  # type: ignore[arg-type]
+
+    def adopt(self, line: str) -> None:
+        return None
 
 
 FEED = '''
