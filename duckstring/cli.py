@@ -21,6 +21,7 @@ from duckstring.cli_errors import FAILED, CliError, from_api, reader_gone
 from duckstring.commands import (
     catchment,
     control,
+    duck,
     pond,
     puddle,
     query,
@@ -153,6 +154,7 @@ app.add_typer(pond.app)
 app.add_typer(puddle.app)
 app.add_typer(trigger.app)
 app.add_typer(control.app)
+app.add_typer(duck.app)
 app.command(name="status")(status.status)
 app.command(name="runs")(runs.runs)
 app.command(name="why")(why.why)

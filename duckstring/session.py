@@ -58,11 +58,14 @@ def build_server(reg: Registration) -> Server:
     settings = replace(Settings.from_env(), root=reg.root.absolute(), api_key=reg.key,
                        catchment_url=reg.url, poll_slots=THREADS // 2)
     from duckstring.embedded.access.secrets import SecretsKeyError
+    from duckstring.embedded.launchers import LauncherSettingError
 
     try:
         return open_server(settings, host, port)
     except SecretsKeyError as e:
         raise CliError(f"cannot open {reg.name!r}: {e.message}", FAILED) from None
+    except LauncherSettingError as e:
+        raise CliError(f"cannot open {reg.name!r}: {e}", FAILED) from None
     except OSError as e:
         raise CliError(f"cannot serve {reg.name!r} on {host}:{port}: {e.strerror or e}; "
                        "something else is using that port", FAILED) from None

@@ -168,6 +168,14 @@ def init(
         None, "--data-url", metavar="URL",
         help="Keep published tables at URL (s3://bucket/prefix, gs://…, az://…, file:///…) "
              "instead of under the root; credentials come from the standard environment."),
+    launcher: str | None = typer.Option(
+        None, "--launcher", metavar="local|ray",
+        help="Where its Ducks run unless their Pond says otherwise (default: local); ray "
+             "needs --data-url on an object store."),
+    ray_address: str | None = typer.Option(
+        None, "--ray-address", metavar="HOST:PORT",
+        help="The Ray cluster for --launcher ray (default: RAY_ADDRESS, or a cluster on this "
+             "machine)."),
 ) -> None:
     """Create a local Catchment, register it and serve it in the foreground.
 
@@ -178,6 +186,7 @@ def init(
     Example: [bold]duckstring catchment init -n dev --generate-key[/]
     Example: [bold]duckstring catchment init -n dev --no-start[/]
     Example: [bold]duckstring catchment init -n prod --data-url s3://lake/duckstring[/]
+    Example: [bold]duckstring catchment init -n big --data-url s3://lake/ds --launcher ray --ray-address head:6379[/]
     """
     import secrets
 
@@ -193,6 +202,7 @@ def init(
             data_url = check_url(data_url)
         except ValueError as e:
             raise typer.BadParameter(str(e), param_hint="--data-url") from None
+    launch = _launch_settings(launcher, ray_address, data_url, root)
     headers = parse_headers(header)
     cfg = _config()
     name = _ask_name(name)
@@ -201,6 +211,8 @@ def init(
     reg = register_local(cfg, name, host=host, port=port, root=root, key=key, headers=headers)
     if data_url is not None:
         _keep_data_url(reg, data_url)
+    if launch:
+        _keep_launch_settings(reg, launch)
     before = choose_default(cfg, name, default, yes)
     cfg.save()
     chosen = reg.url.rpartition(":")[2]
@@ -231,6 +243,51 @@ def _keep_data_url(reg: Registration, url: str) -> None:
                        "change (its tables would be left behind)", USAGE)
     where.parent.mkdir(parents=True, exist_ok=True)
     where.write_text(url + "\n", encoding="utf-8")
+
+
+def _launch_settings(launcher: str | None, ray_address: str | None, data_url: str | None,
+                     root: Path | None) -> dict[str, str]:
+    """`--launcher`/`--ray-address` checked before anything is made (docs/scale.md)."""
+    from duckstring.embedded.placement import LAUNCHERS, REMOTE
+
+    out: dict[str, str] = {}
+    if launcher is not None:
+        if launcher.strip().lower() not in LAUNCHERS:
+            raise typer.BadParameter(f"{launcher!r} is not one of {', '.join(LAUNCHERS)}",
+                                     param_hint="--launcher")
+        out["launcher"] = launcher.strip().lower()
+    if ray_address is not None:
+        if out.get("launcher", "ray") != "ray" or not ray_address.strip():
+            raise typer.BadParameter("--ray-address goes with --launcher ray",
+                                     param_hint="--ray-address")
+        out["ray_address"] = ray_address.strip()
+    if out.get("launcher") in REMOTE:
+        from duckstring.lake.where import data_url as kept_url
+        from duckstring.layout import Layout
+
+        url = data_url or (kept_url(Layout(root), {}) if root is not None else None)
+        if url is None or url.startswith("file:"):
+            raise typer.BadParameter(
+                f"--launcher {out['launcher']} runs Ducks on other machines, which cannot "
+                "reach tables on this one; add --data-url s3://… (or gs://, az://)",
+                param_hint="--launcher")
+    return out
+
+
+def _keep_launch_settings(reg: Registration, values: dict[str, str]) -> None:
+    """The root's launcher and Ray address, in duck.db (`DUCKSTRING_LAUNCHER` and
+    `DUCKSTRING_RAY_ADDRESS` override them)."""
+    from duckstring.embedded.store import Store, meta
+    from duckstring.layout import Layout
+
+    assert reg.root is not None
+    store = Store(Layout(reg.root).db)
+    try:
+        with store.transaction() as conn:
+            for key, value in values.items():
+                meta.put(conn, key, value)
+    finally:
+        store.close()
 
 
 def _serve(reg: Registration) -> None:

@@ -16,6 +16,7 @@ from duckstring.embedded import http_errors
 from duckstring.embedded.access.gate import GateMiddleware
 from duckstring.embedded.audit import AuditMiddleware
 from duckstring.embedded.coordinator import Coordinator
+from duckstring.embedded.launchers import Launchers, ray_factory
 from duckstring.embedded.longpoll import LongPolls
 from duckstring.embedded.root_lock import FileLock, lock_root
 from duckstring.embedded.scheduler import Scheduler
@@ -43,6 +44,7 @@ class Catchment:
     duck_token: str
     root_lock: FileLock | None
     team: Team
+    launchers: Launchers
     _closing: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _closed: bool = False
 
@@ -58,8 +60,15 @@ class Catchment:
             store = Store(layout.db)
             with store.transaction() as conn:
                 ident, name, token = meta.ensure_identity(conn, layout.root.name)
+                default_launcher = settings.launcher or meta.get(conn, "launcher") or "local"
+                ray_address = settings.ray_address or meta.get(conn, "ray_address")
             team = Team(settings, store, token, {"id": ident, "name": name}, clock)
-            launcher = launcher or ProcessLauncher(layout, duck_environ(team.secrets))
+            launchers = Launchers(
+                layout, store, ProcessLauncher(layout, duck_environ(team.secrets)),
+                default_launcher,
+                lambda name: ray_factory(ray_address, ident,
+                                         lambda line: launchers.placement(line)))
+            launcher = launcher or launchers
             supervisor = Supervisor(layout, launcher, token,
                                     settings.catchment_url, settings.liveness_s,
                                     LongPolls(settings.poll_slots),
@@ -82,7 +91,7 @@ class Catchment:
             raise
         scheduler.start()
         return cls(settings, layout, store, coordinator, supervisor, scheduler, ident, name,
-                   token, root_lock, team)
+                   token, root_lock, team, launchers)
 
     def close(self, duck_timeout: float = 10.0, *,
               stop_serving: Callable[[], None] | None = None) -> None:

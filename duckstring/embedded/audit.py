@@ -19,6 +19,7 @@ AUDITED: dict[tuple[str, str], str] = {
     ("DELETE", "/api/ponds/{name}"): "remove",
     ("DELETE", "/api/ponds/{name}/versions/{version}"): "remove-version",
     ("POST", "/api/ponds/{name}/budget"): "budget",
+    ("POST", "/api/ponds/{name}/duck"): "duck-set",
     ("POST", "/api/ponds/{name}/windows"): "window-add",
     ("DELETE", "/api/ponds/{name}/windows/{window}"): "window-remove",
     ("POST", "/api/keys"): "key-add",

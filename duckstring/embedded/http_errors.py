@@ -51,6 +51,12 @@ class Invalid(ApiError):
     status, code = falcon.HTTP_422, "invalid"
 
 
+class Unavailable(ApiError):
+    """Something the Catchment relies on is not there (a launcher's cluster)."""
+
+    status, code = falcon.HTTP_502, "unavailable"
+
+
 class Busy(ApiError):
     """Every slot for this kind of request is taken: come back in `retry_s` (503 with
     Retry-After, so a client or a proxy knows when)."""

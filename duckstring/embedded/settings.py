@@ -21,6 +21,8 @@
 | DUCKSTRING_ALERT_ATTEMPTS | tries per alert delivery before it is `failed` | 8 |
 | DUCKSTRING_ALERT_RETRY_S | first retry delay (doubling, at most 10 min) | 5 |
 | DUCKSTRING_ALERT_TIMEOUT_S | one delivery attempt's timeout | 10 |
+| DUCKSTRING_LAUNCHER | where Ducks run unless their Pond says otherwise: `local` or `ray` | the root's (`catchment init --launcher`), else local |
+| DUCKSTRING_RAY_ADDRESS | the Ray cluster (`host:port`) | the root's (`catchment init --ray-address`), else `auto` (`RAY_ADDRESS`, or a cluster on this machine) |
 """
 
 from __future__ import annotations
@@ -38,6 +40,14 @@ def _float(env: dict[str, str], key: str, default: float) -> float:
         return float(raw)
     except ValueError:
         raise SystemExit(f"error: {key}={raw!r} is not a number") from None
+
+
+def _launcher(raw: str) -> str:
+    from duckstring.embedded.placement import LAUNCHERS
+
+    if raw.strip().lower() not in LAUNCHERS:
+        raise SystemExit(f"error: DUCKSTRING_LAUNCHER={raw!r} is not one of {', '.join(LAUNCHERS)}")
+    return raw.strip().lower()
 
 
 @dataclass(frozen=True)
@@ -65,6 +75,8 @@ class Settings:
     alert_attempts: int = 8
     alert_retry_s: float = 5.0
     alert_timeout_s: float = 10.0
+    launcher: str | None = None  # None: the root's (meta), else local
+    ray_address: str | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -89,5 +101,7 @@ class Settings:
             alert_attempts=max(1, int(_float(env, "DUCKSTRING_ALERT_ATTEMPTS", 8))),
             alert_retry_s=max(0.01, _float(env, "DUCKSTRING_ALERT_RETRY_S", 5.0)),
             alert_timeout_s=max(0.1, _float(env, "DUCKSTRING_ALERT_TIMEOUT_S", 10.0)),
+            launcher=_launcher(env["DUCKSTRING_LAUNCHER"]) if env.get("DUCKSTRING_LAUNCHER") else None,
+            ray_address=env.get("DUCKSTRING_RAY_ADDRESS") or None,
         )
         return replace(settings, **overrides)  # type: ignore[arg-type]

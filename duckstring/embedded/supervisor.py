@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import logging
 import os
 import secrets
 import signal
@@ -44,6 +45,7 @@ from duckstring.engine import split_line
 from duckstring.layout import Layout
 from duckstring.wake import fifo_path, poke
 
+log = logging.getLogger("duckstring")
 RETIRED_KEEP = 8  # instance ids remembered per line as no longer current
 STARTUP_LIVENESS = 3
 
@@ -189,6 +191,7 @@ class Slot:
     polling: int = 0  # long-polls in progress
     heard: bool = False  # the current process has reached us (else it is still starting)
     lost: bool = False  # reported lost; quiet until it is heard from or replaced
+    failed: str | None = None  # why its launcher could not start a Duck, until reported
 
     def running(self) -> bool:
         return self.handle is not None and self.handle.alive()
@@ -366,7 +369,12 @@ class Supervisor:
             return
         if not self.url:
             return  # spawned by set_url once we know where Ducks should dial
-        slot.handle = self.launcher.spawn(slot.line, self.url, self.token)
+        try:
+            slot.handle = self.launcher.spawn(slot.line, self.url, self.token)
+        except Exception as e:  # the launcher's cluster is unreachable, …: the fault path
+            log.warning("could not start the Duck of %s: %s", slot.line, e)
+            slot.failed = f"the Duck could not be started: {e}"
+            return
         slot.heard = False
         slot.last_contact = self.monotonic()
         slot.lost = False
@@ -381,7 +389,9 @@ class Supervisor:
                 if slot.lost:
                     continue
                 reason = None
-                if slot.handle is not None and not slot.handle.alive():
+                if slot.failed is not None:
+                    reason, slot.failed = slot.failed, None
+                elif slot.handle is not None and not slot.handle.alive():
                     reason = slot.handle.gone()
                 elif slot.polling == 0 and now - slot.last_contact > self._silence(slot):
                     reason = f"no contact from the Duck for {self._silence(slot):g} s"

@@ -11,6 +11,7 @@ from duckstring.embedded.resources.deploy import Deploy
 from duckstring.embedded.resources.duck import DuckChannel
 from duckstring.embedded.resources.meta import Health, Identity
 from duckstring.embedded.resources.observe import Runs, Status
+from duckstring.embedded.resources.placement import DuckPlacement
 from duckstring.embedded.resources.ponds import Budget, Ponds, Verb, Why, Windows
 
 if TYPE_CHECKING:
@@ -29,6 +30,9 @@ def add_routes(app: falcon.App, c: Catchment) -> None:
     app.add_route("/api/ponds/{name}/versions/{version}", ponds, suffix="version")
     app.add_route("/api/ponds/{name}/budget", Budget(c))
     app.add_route("/api/ponds/{name}/why", Why(c))
+    placement = DuckPlacement(c)
+    app.add_route("/api/ponds/{name}/duck", placement)
+    app.add_route("/api/ponds/{name}/duck/check", placement, suffix="check")
     app.add_route("/api/ponds/{name}/windows", windows)
     app.add_route("/api/ponds/{name}/windows/{window}", windows, suffix="item")
     app.add_route("/api/ponds/{name}/tables", tables)

@@ -161,4 +161,16 @@ MIGRATIONS: list[str | Callable[[sqlite3.Connection, Path], None]] = [
     """,
     # 6: published tables become Delta tables: each data/{table}.parquet is version 0 (issue 11)
     _parquet_to_delta,
+    # 7: where each Pond's Ducks run (issue 12): a launcher overriding the Catchment's, and the
+    # resources its Duck asks the launcher for; absent = the Catchment's launcher, no resources
+    """
+    CREATE TABLE placements (
+        pond      TEXT PRIMARY KEY,
+        launcher  TEXT,
+        cpus      REAL,
+        memory_mb INTEGER,
+        resources TEXT NOT NULL DEFAULT '{}',
+        set_at    INTEGER NOT NULL
+    )
+    """,
 ]
