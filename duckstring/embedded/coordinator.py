@@ -123,9 +123,10 @@ class Coordinator:
             return self._run_job(eff.line, eff.f, eff.retries, False, True)
         elif isinstance(eff, RunCompleted):
             runs.finish(conn, eff.line, eff.f, "passed" if eff.passed else "success", now,
-                        changed=eff.changed)
+                        changed=eff.changed, where=self.supervisor.where(eff.line))
         elif isinstance(eff, RunFailed):
-            runs.finish(conn, eff.line, eff.f, "failed", now, error=eff.error)
+            runs.finish(conn, eff.line, eff.f, "failed", now, error=eff.error,
+                        where=self.supervisor.where(eff.line))
         elif isinstance(eff, RunKilled):
             runs.kill_running_attempts(conn, eff.line, now)
             runs.finish(conn, eff.line, eff.f, "killed", now, error=eff.reason)

@@ -66,6 +66,7 @@ def pond_doc(co: Coordinator, p: Pond, now: int) -> dict[str, Any]:
             for r in p.graph
         ],
         "ripple_edges": [[parent, r.name] for r in p.graph for parent in r.parents],
+        "duck": co.supervisor.running_where(p.line),
     }
 
 

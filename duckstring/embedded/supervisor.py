@@ -192,6 +192,7 @@ class Slot:
     heard: bool = False  # the current process has reached us (else it is still starting)
     lost: bool = False  # reported lost; quiet until it is heard from or replaced
     failed: str | None = None  # why its launcher could not start a Duck, until reported
+    last_where: dict[str, str | None] | None = None  # where its last Duck ran
 
     def running(self) -> bool:
         return self.handle is not None and self.handle.alive()
@@ -342,11 +343,23 @@ class Supervisor:
         return self._lock_holder(line) or self.launcher.adopt(line)
 
     def where(self, line: str) -> dict[str, str | None] | None:
-        """Where the line's Duck runs (launcher, node), while it runs."""
+        """Where the line's Duck runs (launcher, node), else where its last one ran."""
         with self._cond:
             slot = self._slots.get(line)
-            handle = slot.handle if slot is not None else None
-            return handle.where() if handle is not None and handle.alive() else None
+            if slot is None:
+                return None
+            if slot.handle is not None:
+                found = slot.handle.where()
+                if found["node"] or slot.last_where is None:
+                    slot.last_where = found
+            return slot.last_where
+
+    def running_where(self, line: str) -> dict[str, str | None] | None:
+        """Where the line's Duck runs, while one does."""
+        with self._cond:
+            slot = self._slots.get(line)
+            running = slot is not None and slot.running()
+        return self.where(line) if running else None
 
     # -- processes -------------------------------------------------------------------------
     def adopt(self, lines: list[str]) -> None:
@@ -421,6 +434,10 @@ class Supervisor:
     @staticmethod
     def _forget(slot: Slot) -> None:
         """The line's Duck process is gone: nothing it sent from now on is current."""
+        if slot.handle is not None:
+            found = slot.handle.where()
+            if found["node"]:
+                slot.last_where = found
         slot.handle = None
         if slot.instance is not None:
             slot.retired.append(slot.instance)

@@ -102,8 +102,10 @@ class StatusTable:
         now = self.now_ms()
         ponds = self.doc.get("ponds", [])
         windowed = any(self.delay_ms(p) >= 1 for p in ponds)  # else stale == age everywhere
+        # where Ducks run, once some run elsewhere than this machine (docs/scale.md)
+        remote = any((p.get("duck") or {}).get("launcher") not in (None, "local") for p in ponds)
         heads = ["pond", "version", "state", "age", *(["stale"] if windowed else []), "trigger",
-                 "done/started"]
+                 "done/started", *(["duck"] if remote else [])]
         rows: list[list[str]] = []
         for p in ponds:
             end_f = ms(p.get("end_f"))
@@ -114,6 +116,10 @@ class StatusTable:
                 row.append(short_age(age + delay) if age is not None and delay >= 1 else "")
             row += [trigger_text(p.get("trigger")),
                     f"{p.get('runs_completed', 0)}/{p.get('runs_started', 0)}"]
+            if remote:
+                duck = p.get("duck") or {}
+                row.append(f"{duck['launcher']} {duck.get('node') or ''}".rstrip()
+                           if duck.get("launcher") else "")
             rows.append(row)
         widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(heads)]
         room = max(len("activity"), width - sum(w + 1 for w in widths))
@@ -192,6 +198,8 @@ def run_lines(runs: list[dict[str, Any]], *, tracebacks: bool = True,
             took = _span(r.get("started_at"), r.get("finished_at"))
             if took:
                 line.append(f"  {took}", style="dim")
+        if r.get("launcher"):
+            line.append(f"  on {r['launcher']} {r.get('node') or ''}".rstrip(), style="dim")
         if not r.get("executed", True):
             line.append("  no Source changed, nothing executed", style="dim")
         if r.get("prediction_error_s") is not None:  # a dry-run predicted this run's end

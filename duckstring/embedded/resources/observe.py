@@ -80,6 +80,7 @@ def run_doc(r: dict[str, Any]) -> dict[str, Any]:
         "status": r["status"],
         "changed": None if r["changed"] is None else bool(r["changed"]),
         "error": r["error"], "traceback": r["traceback"],
+        "launcher": r.get("launcher"), "node": r.get("node"),
     }
     predicted = r.get("predicted_at")
     if predicted is not None:  # a dry-run's forecast of this run: how close it came

@@ -36,7 +36,7 @@ class DuckPlacement:
         default = self.c.launchers.default
         return {"pond": name, "launcher": effective(placement, default),
                 "default_launcher": default, "placement": placement.doc(),
-                "ducks": [{"line": line, **(self.c.supervisor.where(line)
+                "ducks": [{"line": line, **(self.c.supervisor.running_where(line)
                                             or {"launcher": None, "node": None})}
                           for line in lines]}
 

@@ -56,7 +56,8 @@ function detail(run) {
     h('p', { class: 'muted' },
       `Run ${run.run_id} of ${run.id} v${run.version} to freshness ${run.f ? new Date(run.f).toISOString() : '—'}`,
       run.executed ? '' : ' · a pass: no input changed, nothing executed',
-      run.changed === false ? ' · output unchanged' : ''),
+      run.changed === false ? ' · output unchanged' : '',
+      run.launcher ? ` · its Duck ran on ${run.launcher}${run.node ? ` (${run.node})` : ''}` : ''),
     run.tables
       ? h('p', { class: 'muted table-versions' }, 'Published: ',
         Object.keys(run.tables).sort().map((t) => `${t} v${run.tables[t]}`).join(', '))

@@ -90,6 +90,7 @@ function stateRows(p, doc, onSelect, since) {
   }
   if (sinks.length) rows.push(row('Sinks', sinks.map((id) => pondLink(id, onSelect))));
   rows.push(row('Runs', `${p.runs_completed} completed of ${p.runs_started} started`));
+  if (p.duck) rows.push(row('Duck', `${p.duck.launcher}${p.duck.node ? ` on ${p.duck.node}` : ''}`));
   if (p.failures) rows.push(row('Failures', `${p.failures} since the last success${p.failed_f ? `, at ${clock(p.failed_f)}` : ''}`));
   return rows;
 }

@@ -173,4 +173,9 @@ MIGRATIONS: list[str | Callable[[sqlite3.Connection, Path], None]] = [
         set_at    INTEGER NOT NULL
     )
     """,
+    # 8: where the Duck that ran a run ran (launcher, node), recorded when the run ends
+    """
+    ALTER TABLE runs ADD COLUMN launcher TEXT;
+    ALTER TABLE runs ADD COLUMN node TEXT
+    """,
 ]

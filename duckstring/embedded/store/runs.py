@@ -10,6 +10,7 @@ always keeping each line's newest row."""
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Mapping
 from typing import Any
 
 FINAL = ("success", "failed", "killed", "passed")
@@ -53,8 +54,10 @@ def latest_id(conn: sqlite3.Connection, line: str, f: int) -> int | None:
 
 
 def finish(conn: sqlite3.Connection, line: str, f: int, status: str, at: int, *,
-           changed: bool | None = None, error: str | None = None) -> None:
-    """Close the open run `(line, f)`; a failure copies the failing attempt's traceback."""
+           changed: bool | None = None, error: str | None = None,
+           where: Mapping[str, str | None] | None = None) -> None:
+    """Close the open run `(line, f)`; a failure copies the failing attempt's traceback;
+    `where` is where its Duck ran (launcher, node)."""
     run_id = conn.execute(
         "SELECT id FROM runs WHERE line = ? AND f = ? AND status = 'running' "
         "ORDER BY id DESC LIMIT 1", (line, f)
@@ -69,9 +72,10 @@ def finish(conn: sqlite3.Connection, line: str, f: int, status: str, at: int, *,
         ).fetchone()
         traceback = None if r is None else r[0]
     conn.execute(
-        "UPDATE runs SET status = ?, finished_at = ?, changed = ?, error = ?, traceback = ? "
-        "WHERE id = ?",
-        (status, at, None if changed is None else int(changed), error, traceback, run_id[0]),
+        "UPDATE runs SET status = ?, finished_at = ?, changed = ?, error = ?, traceback = ?, "
+        "launcher = coalesce(?, launcher), node = coalesce(?, node) WHERE id = ?",
+        (status, at, None if changed is None else int(changed), error, traceback,
+         (where or {}).get("launcher"), (where or {}).get("node"), run_id[0]),
     )
 
 
