@@ -52,6 +52,7 @@ from duckstring.duck.poller import MAX_WAIT_S, Poller
 from duckstring.duck.sender import Sender
 from duckstring.engine import line_id
 from duckstring.engine.executor import LineExecutor
+from duckstring.env_settings import number, read, setting
 from duckstring.layout import Layout
 from duckstring.wake import Waker
 
@@ -64,23 +65,20 @@ def now_ms() -> int:
 
 @dataclass(frozen=True)
 class DuckSettings:
-    threads: int = 4
-    stuck_s: float = 30.0
-    orphan_s: float = 600.0
+    """Each declared once: field, variable, default, parser (docs/operating.md §10)."""
+
+    threads: int = setting(4, "DUCKSTRING_DUCK_THREADS", number(1, whole=True))
+    stuck_s: float = setting(30.0, "DUCKSTRING_STUCK_S", number())
+    orphan_s: float = setting(600.0, "DUCKSTRING_ORPHAN_S", number())
     kill_grace_s: float = 2.0
     tick_s: float = 0.2
     flush_s: float = 5.0  # how long leaving waits for the Catchment to take the outbox
-    rest_s: float = 10.0  # after a run, this long without work: re-exec to shed its memory
+    # after a run, this long without work: re-exec to shed its memory
+    rest_s: float = setting(10.0, "DUCKSTRING_DUCK_REST_S", number())
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> DuckSettings:
-        env = dict(os.environ if env is None else env)
-        return cls(
-            threads=max(1, int(env.get("DUCKSTRING_DUCK_THREADS", "4"))),
-            stuck_s=float(env.get("DUCKSTRING_STUCK_S", "30")),
-            orphan_s=float(env.get("DUCKSTRING_ORPHAN_S", "600")),
-            rest_s=float(env.get("DUCKSTRING_DUCK_REST_S", "10")),
-        )
+        return read(cls, env)
 
 
 @dataclass
