@@ -39,6 +39,14 @@ Replaying a batch changes nothing: events are idempotent on `(line, f, ripple, a
     {"type": "stuck",            "f", "at", "error"}      the watchdog gave up on the run
     {"type": "heartbeat",        "at", "running": [ripple, ...]}
 
+A Duck on another machine (`python -m duckstring.duck --work DIR`, duckstring/duck/remote.py)
+starts with `DUCKSTRING_DUCK_BOOTSTRAP` instead of a token: it redeems it once with
+`POST /api/duck/{name}/{major}/bootstrap` `{"bootstrap": B}` for
+`{"line", "token", "data_url", "env": {...}, "secrets": {...}}` (a second redemption is a 409,
+an unknown or expired credential a 401), then fetches each version it runs with
+`GET /api/duck/{name}/{major}/artifact?version=V` (Duck token): the version's files as a deploy
+zip, their digest in `X-Duckstring-Digest`.
+
 `attempt` counts the attempts of one Ripple at one freshness, from 1, and keeps counting
 across a forced re-run of the same `F`.
 """
@@ -68,6 +76,8 @@ EVENT_TYPES: Final = (
 TOKEN_ENV: Final = "DUCKSTRING_DUCK_TOKEN"
 URL_ENV: Final = "DUCKSTRING_CATCHMENT_URL"
 ACKED_ENV: Final = "DUCKSTRING_DUCK_ACKED"  # a re-exec'd Duck's acknowledgement state ("Q:N")
+BOOTSTRAP_ENV: Final = "DUCKSTRING_DUCK_BOOTSTRAP"  # a remote Duck's one-time credential
+DIGEST_HEADER: Final = "X-Duckstring-Digest"
 
 
 def begin_run(f: int, version: str, retries: int, force: bool, sources_changed: bool,
@@ -82,6 +92,14 @@ def jobs_path(name: str, major: int) -> str:
 
 def events_path(name: str, major: int) -> str:
     return f"/api/duck/{name}/{major}/events"
+
+
+def bootstrap_path(name: str, major: int) -> str:
+    return f"/api/duck/{name}/{major}/bootstrap"
+
+
+def artifact_path(name: str, major: int) -> str:
+    return f"/api/duck/{name}/{major}/artifact"
 
 
 def check_event(ev: Any) -> str | None:

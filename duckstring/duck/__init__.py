@@ -1,7 +1,8 @@
 """The Duck: the worker process that executes one Pond line (docs/operating.md §1–§3).
 
 `python -m duckstring.duck --root ROOT --line NAME@MAJOR`, with the Catchment's address in
-`DUCKSTRING_CATCHMENT_URL` and its Duck token in `DUCKSTRING_DUCK_TOKEN`.
+`DUCKSTRING_CATCHMENT_URL` and its Duck token in `DUCKSTRING_DUCK_TOKEN`; on another machine
+`--work DIR` with a one-time `DUCKSTRING_DUCK_BOOTSTRAP` instead of the token (`remote`).
 
 | module | holds |
 |---|---|
@@ -15,4 +16,5 @@
 | `registry` | the line's DuckDB registry and the atomic `write_table` swap |
 | `publish` | exporting Parquet snapshots under the schema contract |
 | `line_lock` | one Duck per line |
+| `remote` | a Duck on another machine (`--work DIR`): bootstrap, fetching versions, rebuilding the registry |
 """

@@ -177,6 +177,14 @@ class Ledger:
             )
         return resume
 
+    def adopt_published(self, f: int, now: int) -> None:
+        """Run `f`, published by this line's Duck somewhere else (duck/remote.py:rebuild): the
+        next run's `previous_f` counts from it."""
+        self.con.execute(
+            "INSERT OR IGNORE INTO runs (f, version, retries, force, sources_changed, status, "
+            "previous_f, skipped, begun_at, finished_at) "
+            "VALUES (?, '', 0, 0, 0, 'published', NULL, 0, ?, ?)", (f, now, now))
+
     def mark_skipped(self, upto_f: int) -> None:
         """`pond.skip()` in a Ripple at `upto_f` covers every run it serves (F <= upto_f)."""
         self.con.execute(

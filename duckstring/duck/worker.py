@@ -113,6 +113,7 @@ class Worker:
         settings: DuckSettings | None = None,
         reexec: Callable[[], None] | None = None,
         waker: Waker | None = None,
+        fetch: Callable[[str, str], object] | None = None,
     ) -> None:
         self.layout = layout
         self.name = name
@@ -120,6 +121,7 @@ class Worker:
         self.line = line_id(name, major)
         self.settings = settings or DuckSettings()
         self.reexec = reexec
+        self.fetch = fetch  # (version, digest): bring the version's files into the layout first
         layout.line_dir(name, major).mkdir(parents=True, exist_ok=True)
         self.ledger = L.Ledger(layout.ledger(name, major))
         self.inbox: queue.Queue[Any] = queue.Queue()
@@ -247,6 +249,8 @@ class Worker:
 
     def load(self, f: int, version: str, digest: str = "") -> bool:
         try:
+            if self.fetch is not None:
+                self.fetch(version, digest)
             project = project_mod.load(self.layout, self.name, version)
             if self.registry is None:
                 from duckstring.duck.registry import Registry

@@ -15,6 +15,7 @@ import falcon
 from duckstring.embedded import http_errors
 from duckstring.embedded.access.gate import GateMiddleware
 from duckstring.embedded.audit import AuditMiddleware
+from duckstring.embedded.bootstrap import Bootstraps, shared
 from duckstring.embedded.coordinator import Coordinator
 from duckstring.embedded.launchers import Launchers, ray_factory
 from duckstring.embedded.longpoll import LongPolls
@@ -45,6 +46,7 @@ class Catchment:
     root_lock: FileLock | None
     team: Team
     launchers: Launchers
+    bootstraps: Bootstraps = field(default_factory=shared)  # for Ducks on other machines
     _closing: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _closed: bool = False
 

@@ -8,7 +8,8 @@
 4. `full`: everything else — deploy, remove, `kill`, `clear`, budgets, Windows, keys, secrets,
    alerts, the root download (which carries every table and the run history).
 5. `GET /api/health`, the web UI's page and static files need no key (the UI asks for one on
-   401); the Duck channel takes only the internal Duck token.
+   401); the Duck channel takes only the internal Duck token, except the bootstrap of a Duck
+   on another machine, which takes only its one-time credential (embedded/bootstrap.py).
 6. A route not listed needs `full`: a route added without a level fails closed (and the route
    table test fails until it is given one).
 """
@@ -70,6 +71,10 @@ ROUTES: dict[tuple[str, str], Need] = {
     ("POST", "/api/query"): READ,
     ("GET", "/api/duck/{name}/{major}/jobs"): DUCK,
     ("POST", "/api/duck/{name}/{major}/events"): DUCK,
+    ("GET", "/api/duck/{name}/{major}/artifact"): DUCK,
+    # a Duck on another machine has no token yet: its one-time credential is checked by the
+    # route itself (embedded/bootstrap.py)
+    ("POST", "/api/duck/{name}/{major}/bootstrap"): PUBLIC,
     # issue 13's own routes
     ("GET", "/metrics"): READ,
     ("GET", "/api/audit"): READ,

@@ -43,6 +43,8 @@ def add_routes(app: falcon.App, c: Catchment) -> None:
     app.add_route("/api/query", Query(c))
     app.add_route("/api/duck/{name}/{major}/jobs", duck, suffix="jobs")
     app.add_route("/api/duck/{name}/{major}/events", duck, suffix="events")
+    app.add_route("/api/duck/{name}/{major}/bootstrap", duck, suffix="bootstrap")
+    app.add_route("/api/duck/{name}/{major}/artifact", duck, suffix="artifact")
     from duckstring.embedded.resources.team import add_team_routes
     from duckstring.embedded.resources.ui import add_ui
 

@@ -1,5 +1,6 @@
-"""The Duck channel (docs/operating.md §2, duckstring/protocol.py): jobs long-poll and event batches.
-Only the internal Duck token gets here (auth.py)."""
+"""The Duck channel (docs/operating.md §2, duckstring/protocol.py): jobs long-poll, event batches
+and a version's artifact take only the internal Duck token (access/gate.py); the bootstrap of a
+Duck on another machine takes only its one-time credential, in the body (embedded/bootstrap.py)."""
 
 from __future__ import annotations
 
@@ -50,6 +51,34 @@ class DuckChannel:
             resp.media["stale"] = True
         elif wait > 0 and not poll.waited and not poll.jobs:
             resp.media["retry_s"] = RETRY_S
+
+    def on_post_bootstrap(self, req: falcon.Request, resp: falcon.Response, name: str,
+                          major: str) -> None:
+        from duckstring.embedded.bootstrap import grant
+
+        line = self._line(name, major)
+        credential = body(req).get("bootstrap")
+        if not isinstance(credential, str) or not credential:
+            raise BadRequest('send {"bootstrap": "<the credential the launcher minted>"}')
+        resp.media = grant(self.c, line, credential)
+        resp.set_header("Cache-Control", "no-store")
+
+    def on_get_artifact(self, req: falcon.Request, resp: falcon.Response, name: str,
+                        major: str) -> None:
+        """`?version=V`: the deployed files of one version of the line, as a deploy zip, and
+        their digest (`X-Duckstring-Digest`) for the Duck to verify after unpacking."""
+        from duckstring.embedded.store import versions
+        from duckstring.packaging import pack_project
+
+        line = self._line(name, major)
+        version = req.get_param("version") or self.c.coordinator.selected[line].version
+        with self.c.store.transaction() as conn:
+            row = versions.get(conn, name, version)
+        if row is None or str(row.major) != str(int(major)):
+            raise NotFound(f"{line} has no deployed version {version!r}")
+        resp.data = pack_project(self.c.layout.root / row.path)
+        resp.content_type = "application/zip"
+        resp.set_header(protocol.DIGEST_HEADER, row.digest)
 
     def on_post_events(self, req: falcon.Request, resp: falcon.Response, name: str,
                        major: str) -> None:

@@ -1,0 +1,213 @@
+"""A Duck on another machine: it needs nothing from the Catchment's disk (docs/operating.md §2).
+
+`python -m duckstring.duck --work DIR --line NAME@MAJOR` (`command`), with only the Catchment's
+address and a one-time bootstrap credential in its environment (`environ`; a launcher adds them
+to the child's environment, never to argv or Ray's `runtime_env`). On start it:
+
+1. redeems the credential (`redeem`) for its grant: the Duck token, the line's secrets, the data
+   URL and the forwarded settings, and puts them in its own environment (`apply`), so a re-exec
+   of the same process starts with them and does not redeem again;
+2. keeps `DIR` as a root of its own (`Layout(DIR)`): `ponds/{name}/{version}/` for the versions
+   it fetched, `ponds/{name}/m{major}/` for its registry, ledger, line lock and duck.log, and
+   `data.url` naming where every line's tables live;
+3. rebuilds its registry from its own published tables when `DIR` is new (`rebuild`), so a Duck
+   that starts somewhere else carries on from the last run its line published;
+4. fetches each version it is asked to run (`fetch`) from the Catchment, verifies the digest
+   the job named, and unpacks it with the deploy's own safe unpack.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import sys
+import time
+from collections.abc import MutableMapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from duckstring import protocol
+from duckstring.layout import Layout
+from duckstring.redact import SECRET_NAMES_ENV
+
+log = logging.getLogger("duckstring.duck")
+MAX_ARTIFACT_BYTES = 1 << 30  # unpacked; far above a real Pond project
+MAX_ARTIFACT_FILES = 10_000
+TIMEOUT_S = 60.0
+
+
+class RemoteError(RuntimeError):
+    """The Duck cannot start or load here: one line saying why and what to do."""
+
+
+def command(line: str, work: Path) -> list[str]:
+    """The argv of a remote-mode Duck for `line` keeping its state in `work`: no secret in it."""
+    return [sys.executable, "-m", "duckstring.duck", "--work", str(Path(work).absolute()),
+            "--line", line]
+
+
+def environ(url: str, bootstrap: str) -> dict[str, str]:
+    """What a launcher adds to the Duck's environment: the Catchment's address and the
+    bootstrap credential minted for this launch (`Bootstraps.mint`)."""
+    return {protocol.URL_ENV: url, protocol.BOOTSTRAP_ENV: bootstrap}
+
+
+@dataclass(frozen=True)
+class Grant:
+    token: str
+    data_url: str
+    env: dict[str, str] = field(default_factory=dict)
+    secrets: dict[str, str] = field(default_factory=dict)
+
+
+def _client(url: str, token: str = "") -> Any:
+    import httpx
+
+    headers = {"Connection": "close"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    return httpx.Client(base_url=url.strip().rstrip("/") + "/", headers=headers,
+                        timeout=httpx.Timeout(TIMEOUT_S))
+
+
+def _message(r: Any) -> str:
+    try:
+        return str(r.json()["error"]["message"])
+    except (ValueError, KeyError, TypeError):
+        return str(r.text)[:200]
+
+
+def redeem(url: str, name: str, major: int, bootstrap: str) -> Grant:
+    """Spend the bootstrap credential at the Catchment; RemoteError when it refuses."""
+    import httpx
+
+    try:
+        with _client(url) as client:
+            r = client.post(protocol.bootstrap_path(name, major).lstrip("/"),
+                            json={"bootstrap": bootstrap})
+    except httpx.HTTPError as e:
+        raise RemoteError(f"cannot reach the Catchment at {url} to redeem the bootstrap: "
+                          f"{type(e).__name__}") from None
+    if r.status_code != 200:
+        raise RemoteError(f"the Catchment refused the bootstrap ({r.status_code}): {_message(r)}")
+    body = r.json()
+    return Grant(token=str(body["token"]), data_url=str(body["data_url"]),
+                 env={str(k): str(v) for k, v in (body.get("env") or {}).items()},
+                 secrets={str(k): str(v) for k, v in (body.get("secrets") or {}).items()})
+
+
+def apply(grant: Grant, layout: Layout,
+          env: MutableMapping[str, str] | None = None) -> None:
+    """The grant in this process's environment (the worker's own object-store settings win
+    over the Catchment's; the line's secrets always win) and the data URL in `layout`."""
+    target = os.environ if env is None else env
+    for k, v in grant.env.items():
+        target.setdefault(k, v)
+    target.update(grant.secrets)
+    target[SECRET_NAMES_ENV] = ",".join(sorted(grant.secrets))
+    target[protocol.TOKEN_ENV] = grant.token
+    target.pop(protocol.BOOTSTRAP_ENV, None)
+    layout.root.mkdir(parents=True, exist_ok=True)
+    _write(layout.data_url, grant.data_url + "\n")
+
+
+def _write(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+def fetch(layout: Layout, url: str, token: str, name: str, major: int, version: str,
+          digest: str = "") -> Path:
+    """`ponds/{name}/{version}/` in `layout`, fetched unless the copy there has `digest`
+    (any copy, when the job named none); RemoteError when the download is refused or its
+    content is not what the job named."""
+    import httpx
+
+    from duckstring.embedded.unpack import UnsafeArchive, unpack_zip
+    from duckstring.packaging import digest as digest_of
+
+    final = layout.version_dir(name, version)
+    if final.is_dir() and (not digest or digest_of(final) == digest):
+        return final
+    try:
+        with _client(url, token) as client:
+            r = client.get(protocol.artifact_path(name, major).lstrip("/"),
+                           params={"version": version})
+    except httpx.HTTPError as e:
+        raise RemoteError(f"cannot fetch {name} {version} from the Catchment at {url}: "
+                          f"{type(e).__name__}") from None
+    if r.status_code != 200:
+        raise RemoteError(f"the Catchment refused {name} {version} ({r.status_code}): "
+                          f"{_message(r)}")
+    expected = digest or r.headers.get(protocol.DIGEST_HEADER, "")
+    layout.tmp.mkdir(parents=True, exist_ok=True)
+    try:
+        unpacked = unpack_zip(r.content, layout.tmp, max_bytes=MAX_ARTIFACT_BYTES,
+                              max_files=MAX_ARTIFACT_FILES)
+    except UnsafeArchive as e:
+        raise RemoteError(f"the artifact of {name} {version} is not a safe project zip: {e}") \
+            from None
+    got = digest_of(unpacked)
+    if not expected or got != expected:
+        shutil.rmtree(unpacked, ignore_errors=True)
+        raise RemoteError(f"the artifact of {name} {version} has digest {got}, not "
+                          f"{expected or 'the one the Catchment named (none)'}; refusing it")
+    final.parent.mkdir(parents=True, exist_ok=True)
+    old = None
+    if final.exists():  # the version was replaced: swap the new files in
+        old = layout.tmp / f"replaced-{version}-{os.getpid()}"
+        final.rename(old)
+    unpacked.rename(final)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+    log.info("fetched %s %s (%s)", name, version, got)
+    return final
+
+
+def rebuild(layout: Layout, name: str, major: int) -> int | None:
+    """A new work directory: fill the line's registry with the tables of the last run it
+    published (so Ripples that build on their previous output carry on), and tell the ledger
+    that run exists (`pond.previous_f`). Returns that run's F, None when there is none (or the
+    registry exists already)."""
+    registry = layout.registry(name, major)
+    if registry.exists():
+        return None
+    from duckstring.lake.read import snapshot
+    from duckstring.lake.where import line
+
+    found = snapshot(line(layout, name, major))
+    if found is None:
+        return None
+    import duckdb
+
+    from duckstring.duck.ledger import Ledger
+    from duckstring.duck.registry import quote
+    from duckstring.lake.read import register, unregister
+
+    registry.parent.mkdir(parents=True, exist_ok=True)
+    building = registry.with_name(registry.name + ".rebuilding")
+    for leftover in (building, building.with_name(building.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+    con = duckdb.connect(str(building))
+    try:
+        for table, version in sorted(found.tables.items()):
+            view = f"_duckstring_rebuild_{table}"
+            register(con, view, found.line, table, version)
+            con.execute(f"CREATE TABLE main.{quote(table)} AS SELECT * FROM {quote(view)}")
+            unregister(con, view)
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    building.replace(registry)
+    ledger = Ledger(layout.ledger(name, major))
+    try:
+        ledger.adopt_published(found.manifest.f, int(time.time() * 1000))
+    finally:
+        ledger.close()
+    log.info("%s@%d: registry rebuilt from run %d (%s)", name, major, found.manifest.f,
+             json.dumps(found.tables, sort_keys=True))
+    return found.manifest.f
