@@ -24,6 +24,7 @@ from typing import IO, Any, NoReturn
 from duckstring import protocol
 from duckstring.duck import line_lock
 
+LOG_LEVEL_ENV = "DUCKSTRING_DUCK_LOG_LEVEL"
 _LINE = re.compile(r"^([a-z][a-z0-9_]*)@(0|[1-9]\d*)$")
 _held: IO[str] | None = None  # the line lock, kept open for the life of the process
 
@@ -75,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     _redact_output()  # after the redemption: the secrets are known from here on
     logging.basicConfig(
-        level=os.environ.get("DUCKSTRING_DUCK_LOG_LEVEL", "INFO").upper(),
+        level=os.environ.get(LOG_LEVEL_ENV, "INFO").upper(),
         stream=sys.stderr,
         format=f"%(asctime)s %(levelname)s duck[{args.line} %(process)d] %(name)s: %(message)s",
     )

@@ -39,10 +39,8 @@ if TYPE_CHECKING:
 TTL_S = 600.0
 REMEMBER_SPENT = 1024  # spent credentials remembered, so a second redemption says so
 # what a remote Duck takes from the Catchment's environment besides its secrets: the object
-# store's settings (a worker's own values win) and the Duck's runtime knobs
+# store's settings (a worker's own values win) and the Duck's runtime knobs (`duck_knobs`)
 DATA_PLANE_PREFIXES = ("AWS_", "GOOGLE_", "AZURE_")
-DUCK_KNOBS = ("DUCKSTRING_DUCK_THREADS", "DUCKSTRING_DUCK_REST_S", "DUCKSTRING_DUCK_LOG_LEVEL",
-              "DUCKSTRING_STUCK_S", "DUCKSTRING_ORPHAN_S")
 
 
 def _hash(credential: str) -> str:
@@ -115,10 +113,19 @@ def mint(line: str) -> str:
     return _SHARED.mint(line)
 
 
+def duck_knobs() -> set[str]:
+    """The variables a Duck reads its settings from (declared once, on DuckSettings)."""
+    from duckstring.duck.main import LOG_LEVEL_ENV
+    from duckstring.duck.worker import DuckSettings
+    from duckstring.env_settings import declared
+
+    return {*declared(DuckSettings), LOG_LEVEL_ENV}
+
+
 def forwarded(base: Mapping[str, str]) -> dict[str, str]:
     """What of the Catchment's environment a remote Duck gets besides its secrets."""
-    return {k: v for k, v in base.items()
-            if k.startswith(DATA_PLANE_PREFIXES) or k in DUCK_KNOBS}
+    knobs = duck_knobs()
+    return {k: v for k, v in base.items() if k.startswith(DATA_PLANE_PREFIXES) or k in knobs}
 
 
 def grant(c: Catchment, line: str, credential: str) -> dict[str, Any]:

@@ -29,6 +29,8 @@ from duckstring.embedded.settings import Settings
 from duckstring.embedded.supervisor import ProcessHandle
 from duckstring.lake.read import snapshot
 from duckstring.lake.where import Line
+from duckstring.layout import Layout
+from duckstring.packaging import digest
 from tests.e2e.conftest import write_pond
 from tests.e2e.harness import deploy, settled, wait_until
 from tests.lake.conftest import s3, s3_server  # noqa: F401 - fixtures
@@ -173,6 +175,58 @@ def test_a_source_and_its_sink_run_on_remote_ducks_end_to_end(served: Remote) ->
     # and its environment held the address and a bootstrap, nothing else of ours
     for env in served.launcher.environs:
         assert set(env) == {"PATH", "DUCKSTRING_CATCHMENT_URL", "DUCKSTRING_DUCK_BOOTSTRAP"}
+
+    # the token, the secret and the bootstraps are in no command line and no log
+    hidden = [served.catchment.duck_token, SECRET,
+              *(env["DUCKSTRING_DUCK_BOOTSTRAP"] for env in served.launcher.environs)]
+    for proc in served.launcher.procs:
+        assert proc.poll() is None
+        cmdline = Path(f"/proc/{proc.pid}/cmdline").read_bytes()
+        assert b"--work" in cmdline
+        assert not [h for h in hidden if h.encode() in cmdline]
+    logs = served.log("feed@1") + served.log("report@1")
+    assert "feed@1: Duck" in logs and "report@1: Duck" in logs
+    assert not [h for h in hidden if h in logs]
+    assert not [h for h in hidden if h in (served.launcher.base / "launcher.log").read_text()]
+
+
+def test_a_duck_whose_bootstrap_was_spent_says_so_and_exits(served: Remote,
+                                                             tmp_path: Path) -> None:
+    assert deploy(served.client, write_pond(served.base, "counter", "1.0.0", COUNTER,
+                                            kind="inlet")).status_code == 201
+    credential = served.catchment.bootstraps.mint("counter@1")
+    served.client.post("/api/duck/counter/1/bootstrap", json={"bootstrap": credential}
+                       ).raise_for_status()
+    work = tmp_path / "second"
+    done = subprocess.run(remote.command("counter@1", work), timeout=60,
+                          env={"PATH": os.environ["PATH"],
+                               **remote.environ(served.url, credential)})
+    assert done.returncode == 2
+    log = (work / "ponds/counter/m1/duck.log").read_text()
+    assert "the Catchment refused the bootstrap (409)" in log and credential not in log
+    assert not (work / "ponds/counter/m1/registry.duckdb").exists()
+
+
+def test_a_version_whose_digest_differs_is_refused(served: Remote, tmp_path: Path) -> None:
+    assert deploy(served.client, write_pond(served.base, "counter", "1.0.0", COUNTER,
+                                            kind="inlet")).status_code == 201
+    deployed = digest(served.catchment.layout.version_dir("counter", "1.0.0"))
+    layout = Layout(tmp_path / "elsewhere")
+    token = served.catchment.duck_token
+    with pytest.raises(remote.RemoteError, match=r"has digest sha256:.*refusing it"):
+        remote.fetch(layout, served.url, token, "counter", 1, "1.0.0", "sha256:" + "0" * 64)
+    assert not layout.version_dir("counter", "1.0.0").exists()
+    assert list(layout.tmp.iterdir()) == []  # nothing half-unpacked left behind
+
+    got = remote.fetch(layout, served.url, token, "counter", 1, "1.0.0", deployed)
+    assert digest(got) == deployed
+    (got / "src" / "pond.py").write_text("# changed here\n")  # a copy that is not that code
+    assert digest(remote.fetch(layout, served.url, token, "counter", 1, "1.0.0", deployed)) \
+        == deployed
+    with pytest.raises(remote.RemoteError, match=r"refused counter 9\.9\.9 \(404\)"):
+        remote.fetch(layout, served.url, token, "counter", 1, "9.9.9", deployed)
+    with pytest.raises(remote.RemoteError, match=r"\(401\)"):
+        remote.fetch(Layout(tmp_path / "third"), served.url, "wrong", "counter", 1, "1.0.0")
 
 
 def test_a_new_work_dir_rebuilds_the_registry_from_the_published_tables(
