@@ -251,3 +251,18 @@ def test_a_new_work_dir_rebuilds_the_registry_from_the_published_tables(
     assert datetime.fromisoformat(rows[1]["previous"]) == \
         datetime.fromisoformat(first["end_f"].replace("Z", "+00:00"))
     assert "registry rebuilt from run" in served.log("counter@1")
+
+
+def test_a_duck_that_re_execs_keeps_its_grant(served: Remote, monkeypatch: pytest.MonkeyPatch
+                                              ) -> None:
+    monkeypatch.setenv("DUCKSTRING_DUCK_REST_S", "0.3")  # forwarded to the Duck by its grant
+    assert deploy(served.client, write_pond(served.base, "counter", "1.0.0", COUNTER,
+                                            kind="inlet")).status_code == 201
+    served.settle("counter", served.pulse("counter"))
+    wait_until(lambda: "re-exec" in served.log("counter@1"), timeout=30)
+    wait_until(lambda: served.log("counter@1").count("Duck ") >= 2 and "ready" in
+               served.log("counter@1").rsplit("re-exec", 1)[1], timeout=30)
+    served.settle("counter", served.pulse("counter"))
+    assert len(served.launcher.procs) == 1 and served.launcher.procs[0].poll() is None
+    assert [r["n"] for r in served.tables("counter", "runs")] == [1, 2]
+    assert "refused the bootstrap" not in served.log("counter@1")
