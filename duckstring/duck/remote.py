@@ -63,14 +63,23 @@ class Grant:
     secrets: dict[str, str] = field(default_factory=dict)
 
 
-def _client(url: str, token: str = "") -> Any:
+def _ask(url: str, token: str, method: str, path: str, what: str, **kwargs: Any) -> Any:
+    """One request to the Catchment, answered 200; else RemoteError naming `what`."""
     import httpx
 
     headers = {"Connection": "close"}
     if token:
         headers["Authorization"] = f"Bearer {token}"
-    return httpx.Client(base_url=url.strip().rstrip("/") + "/", headers=headers,
-                        timeout=httpx.Timeout(TIMEOUT_S))
+    try:
+        with httpx.Client(base_url=url.strip().rstrip("/") + "/", headers=headers,
+                          timeout=httpx.Timeout(TIMEOUT_S)) as client:
+            r = client.request(method, path.lstrip("/"), **kwargs)
+    except httpx.HTTPError as e:
+        raise RemoteError(f"cannot reach the Catchment at {url} for {what}: "
+                          f"{type(e).__name__}") from None
+    if r.status_code != 200:
+        raise RemoteError(f"the Catchment refused {what} ({r.status_code}): {_message(r)}")
+    return r
 
 
 def _message(r: Any) -> str:
@@ -82,18 +91,8 @@ def _message(r: Any) -> str:
 
 def redeem(url: str, name: str, major: int, bootstrap: str) -> Grant:
     """Spend the bootstrap credential at the Catchment; RemoteError when it refuses."""
-    import httpx
-
-    try:
-        with _client(url) as client:
-            r = client.post(protocol.bootstrap_path(name, major).lstrip("/"),
-                            json={"bootstrap": bootstrap})
-    except httpx.HTTPError as e:
-        raise RemoteError(f"cannot reach the Catchment at {url} to redeem the bootstrap: "
-                          f"{type(e).__name__}") from None
-    if r.status_code != 200:
-        raise RemoteError(f"the Catchment refused the bootstrap ({r.status_code}): {_message(r)}")
-    body = r.json()
+    body = _ask(url, "", "POST", protocol.bootstrap_path(name, major), "the bootstrap",
+                json={"bootstrap": bootstrap}).json()
     return Grant(token=str(body["token"]), data_url=str(body["data_url"]),
                  env={str(k): str(v) for k, v in (body.get("env") or {}).items()},
                  secrets={str(k): str(v) for k, v in (body.get("secrets") or {}).items()})
@@ -125,24 +124,14 @@ def fetch(layout: Layout, url: str, token: str, name: str, major: int, version: 
     """`ponds/{name}/{version}/` in `layout`, fetched unless the copy there has `digest`
     (any copy, when the job named none); RemoteError when the download is refused or its
     content is not what the job named."""
-    import httpx
-
     from duckstring.embedded.unpack import UnsafeArchive, unpack_zip
     from duckstring.packaging import digest as digest_of
 
     final = layout.version_dir(name, version)
     if final.is_dir() and (not digest or digest_of(final) == digest):
         return final
-    try:
-        with _client(url, token) as client:
-            r = client.get(protocol.artifact_path(name, major).lstrip("/"),
-                           params={"version": version})
-    except httpx.HTTPError as e:
-        raise RemoteError(f"cannot fetch {name} {version} from the Catchment at {url}: "
-                          f"{type(e).__name__}") from None
-    if r.status_code != 200:
-        raise RemoteError(f"the Catchment refused {name} {version} ({r.status_code}): "
-                          f"{_message(r)}")
+    r = _ask(url, token, "GET", protocol.artifact_path(name, major), f"{name} {version}",
+             params={"version": version})
     expected = digest or r.headers.get(protocol.DIGEST_HEADER, "")
     layout.tmp.mkdir(parents=True, exist_ok=True)
     try:
