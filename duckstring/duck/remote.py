@@ -5,8 +5,9 @@ address and a one-time bootstrap credential in its environment (`environ`; a lau
 to the child's environment, never to argv or Ray's `runtime_env`). On start it:
 
 1. redeems the credential (`redeem`) for its grant: the Duck token, the line's secrets, the data
-   URL and the forwarded settings, and puts them in its own environment (`apply`), so a re-exec
-   of the same process starts with them and does not redeem again;
+   URL and the Catchment's Duck knobs, and puts them in its own environment (`apply`), so a
+   re-exec of the same process starts with them and does not redeem again (the object store's
+   credentials come from the worker's own environment, or from the Pond's secrets);
 2. keeps `DIR` as a root of its own (`Layout(DIR)`): `ponds/{name}/{version}/` for the versions
    it fetched, `ponds/{name}/m{major}/` for its registry, ledger, line lock and duck.log, and
    `data.url` naming where every line's tables live;
@@ -100,8 +101,8 @@ def redeem(url: str, name: str, major: int, bootstrap: str) -> Grant:
 
 def apply(grant: Grant, layout: Layout,
           env: MutableMapping[str, str] | None = None) -> None:
-    """The grant in this process's environment (the worker's own object-store settings win
-    over the Catchment's; the line's secrets always win) and the data URL in `layout`."""
+    """The grant in this process's environment (the worker's own knobs win over the
+    Catchment's; the line's secrets always win) and the data URL in `layout`."""
     target = os.environ if env is None else env
     for k, v in grant.env.items():
         target.setdefault(k, v)

@@ -6,8 +6,8 @@ bootstrap credential instead (`mint(line)`, on the process's `shared()` Bootstra
 the Catchment redeems against) and puts only that, with the Catchment's
 address, in the Duck's environment (`duckstring/duck/remote.py:environ`). The Duck redeems it
 once, over the dial-back channel (`POST /api/duck/{name}/{major}/bootstrap`), for its `Grant`:
-the Duck token, the line's secrets as the environment a local Duck would have, the data URL and
-the Duck's runtime knobs.
+the Duck token, the line's secrets, the data URL and the Duck's runtime knobs. Never the
+Catchment's own credentials: a worker reads the object store's from its own environment.
 
 1. A credential is random (256 bits), kept here only as its SHA-256, in memory: a Catchment
    that restarts forgets the ones not yet redeemed (their launch is retried with a new one).
@@ -38,9 +38,6 @@ if TYPE_CHECKING:
 
 TTL_S = 600.0
 REMEMBER_SPENT = 1024  # spent credentials remembered, so a second redemption says so
-# what a remote Duck takes from the Catchment's environment besides its secrets: the object
-# store's settings (a worker's own values win) and the Duck's runtime knobs (`duck_knobs`)
-DATA_PLANE_PREFIXES = ("AWS_", "GOOGLE_", "AZURE_")
 
 
 def _hash(credential: str) -> str:
@@ -123,14 +120,16 @@ def duck_knobs() -> set[str]:
 
 
 def forwarded(base: Mapping[str, str]) -> dict[str, str]:
-    """What of the Catchment's environment a remote Duck gets besides its secrets."""
+    """What of the Catchment's environment a remote Duck gets besides its secrets: the Duck's
+    runtime knobs, nothing else. The object store's credentials and endpoint come from the
+    worker's own environment (or, asked for explicitly, from the Pond's secrets)."""
     knobs = duck_knobs()
-    return {k: v for k, v in base.items() if k.startswith(DATA_PLANE_PREFIXES) or k in knobs}
+    return {k: v for k, v in base.items() if k in knobs}
 
 
 def grant(c: Catchment, line: str, credential: str) -> dict[str, Any]:
     """Redeem `credential` for `line` (a deployed line) and answer the Duck's grant:
-    `{"token", "env", "secrets", "data_url", "line"}`. `env` holds the forwarded settings
+    `{"token", "env", "secrets", "data_url", "line"}`. `env` holds the forwarded knobs
     (a worker's own values win), `secrets` the line's secrets (they always win)."""
     from duckstring.engine import split_line
     from duckstring.lake.where import data_url

@@ -82,13 +82,14 @@ class RemoteLauncher:
     mint: Callable[[str], str] | None = None
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
     environs: list[dict[str, str]] = field(default_factory=list)
+    node_env: dict[str, str] = field(default_factory=dict)  # the worker machine's own
 
     def work(self, line: str) -> Path:
         return self.base / line.replace("@", "-")
 
     def spawn(self, line: str, url: str, token: str) -> ProcessHandle:
         assert self.mint is not None
-        env = {"PATH": os.environ["PATH"], **remote.environ(url, self.mint(line))}
+        env = {**self.node_env, **remote.environ(url, self.mint(line))}
         self.environs.append(env)
         self.base.mkdir(parents=True, exist_ok=True)
         with open(self.base / "launcher.log", "ab") as out:  # what Python says before the log
@@ -132,7 +133,10 @@ class Remote:
 @pytest.fixture
 def served(tmp_path: Path, s3: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Remote]:  # noqa: F811
     monkeypatch.setenv("DUCKSTRING_DATA_URL", s3)
-    launcher = RemoteLauncher(tmp_path / "workers")
+    # the worker machine's own environment: a PATH and the object store's settings
+    launcher = RemoteLauncher(tmp_path / "workers", node_env={
+        "PATH": os.environ["PATH"], **{k: v for k, v in os.environ.items()
+                                       if k.startswith("AWS_")}})
     catchment = Catchment.open(Settings(root=tmp_path / "root", liveness_s=10, heartbeat_s=0.5,
                                         duck_idle_s=30), launcher=launcher)
     launcher.mint = catchment.bootstraps.mint
@@ -174,7 +178,10 @@ def test_a_source_and_its_sink_run_on_remote_ducks_end_to_end(served: Remote) ->
         assert (work / "data.url").read_text().strip() == served.data_url
     # and its environment held the address and a bootstrap, nothing else of ours
     for env in served.launcher.environs:
-        assert set(env) == {"PATH", "DUCKSTRING_CATCHMENT_URL", "DUCKSTRING_DUCK_BOOTSTRAP"}
+        assert set(env) - set(served.launcher.node_env) == {"DUCKSTRING_CATCHMENT_URL",
+                                                            "DUCKSTRING_DUCK_BOOTSTRAP"}
+        assert not [k for k in env if k.startswith("DUCKSTRING_") and k not in (
+            "DUCKSTRING_CATCHMENT_URL", "DUCKSTRING_DUCK_BOOTSTRAP")]
 
     # the token, the secret and the bootstraps are in no command line and no log
     hidden = [served.catchment.duck_token, SECRET,
@@ -199,7 +206,7 @@ def test_a_duck_whose_bootstrap_was_spent_says_so_and_exits(served: Remote,
                        ).raise_for_status()
     work = tmp_path / "second"
     done = subprocess.run(remote.command("counter@1", work), timeout=60,
-                          env={"PATH": os.environ["PATH"],
+                          env={**served.launcher.node_env,
                                **remote.environ(served.url, credential)})
     assert done.returncode == 2
     log = (work / "ponds/counter/m1/duck.log").read_text()

@@ -19,7 +19,7 @@ from tests.embedded.test_server import Server, _serve, feed
 def lake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     url = f"file://{tmp_path}/lake"
     monkeypatch.setenv("DUCKSTRING_DATA_URL", url)
-    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "the-catchment-s-own")
     monkeypatch.setenv("DUCKSTRING_DUCK_REST_S", "3")
     monkeypatch.setenv("DUCKSTRING_SMTP_URL", "smtp://user:pw@mail")
     return url
@@ -54,9 +54,8 @@ def test_a_bootstrap_is_redeemed_once_for_the_grant(served: Server, lake: str) -
     assert grant["token"] == catchment.duck_token
     assert grant["data_url"] == lake
     assert grant["secrets"] == {"FEED_TOKEN": "s3cr3t-value"}
-    assert grant["env"]["AWS_ENDPOINT_URL"] == "http://127.0.0.1:9"
-    assert grant["env"]["DUCKSTRING_DUCK_REST_S"] == "3"
-    assert "DUCKSTRING_SMTP_URL" not in grant["env"]  # the server's own settings stay
+    # the Duck's knobs travel; the Catchment's own settings and credentials stay
+    assert grant["env"] == {"DUCKSTRING_DUCK_REST_S": "3"}
     assert got.headers["Cache-Control"] == "no-store"
 
     again = _redeem(served, credential)
@@ -111,3 +110,20 @@ def test_the_artifact_is_the_deployed_version_and_takes_only_the_duck_token(
     assert "2.0.0" in served.error(served.client.get(
         "/api/duck/feed/1/artifact", params={"version": "2.0.0"}, headers=duck), 404)
     served.error(served.client.get("/api/duck/feed/2/artifact", headers=duck), 404)
+
+
+def test_applying_a_grant_lets_secrets_win_and_the_worker_keep_its_knobs(tmp_path: Path) -> None:
+    from duckstring.duck.remote import Grant, apply
+    from duckstring.layout import Layout
+
+    env = {"DUCKSTRING_DUCK_BOOTSTRAP": "dsb_x", "DUCKSTRING_DUCK_THREADS": "8",
+           "AWS_SECRET_ACCESS_KEY": "the-node-s"}
+    layout = Layout(tmp_path / "work")
+    apply(Grant(token="tok", data_url="s3://b/p", env={"DUCKSTRING_DUCK_THREADS": "2",
+                                                      "DUCKSTRING_STUCK_S": "5"},
+                secrets={"AWS_SECRET_ACCESS_KEY": "the-pond-s"}), layout, env)
+    assert env == {"DUCKSTRING_DUCK_THREADS": "8", "DUCKSTRING_STUCK_S": "5",
+                   "AWS_SECRET_ACCESS_KEY": "the-pond-s",
+                   "DUCKSTRING_SECRET_NAMES": "AWS_SECRET_ACCESS_KEY",
+                   "DUCKSTRING_DUCK_TOKEN": "tok"}
+    assert layout.data_url.read_text().strip() == "s3://b/p"
