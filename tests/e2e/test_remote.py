@@ -31,7 +31,7 @@ from duckstring.lake.read import snapshot
 from duckstring.lake.where import Line
 from duckstring.layout import Layout
 from duckstring.packaging import digest
-from tests.e2e.conftest import write_pond
+from tests.e2e.conftest import deploy_demo, write_pond
 from tests.e2e.harness import deploy, settled, wait_until
 from tests.lake.conftest import s3, s3_server  # noqa: F401 - fixtures
 
@@ -273,3 +273,13 @@ def test_a_duck_that_re_execs_keeps_its_grant(served: Remote, monkeypatch: pytes
     assert len(served.launcher.procs) == 1 and served.launcher.procs[0].poll() is None
     assert [r["n"] for r in served.tables("counter", "runs")] == [1, 2]
     assert "refused the bootstrap" not in served.log("counter@1")
+
+
+def test_the_demo_pipeline_runs_on_remote_ducks(served: Remote, demo: Path) -> None:
+    served.launcher.node_env["DUCKSTRING_DEMO_SPEED"] = "0"  # the worker's own setting
+    deploy_demo(served.client, demo)
+    served.settle("reports", served.pulse("reports"))
+    assert len(served.launcher.procs) == 4  # one remote Duck per line, none of the Catchment's
+    rows = served.client.post("/api/query", json={"pond": "reports", "table": "monthly_summary"})
+    assert rows.status_code == 200, rows.text
+    assert len(rows.json()["rows"]) > 0
