@@ -69,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"duckstring duck: set {protocol.URL_ENV} to the Catchment's address",
               file=sys.stderr)
         return 2
+    launched = remote and bool(os.environ.get(protocol.BOOTSTRAP_ENV))  # not a re-exec
     if remote:
         problem = _redeem(url, layout, name, major)
         if problem:
@@ -82,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     for chatty in ("httpx", "httpcore"):  # one line per long-poll would drown duck.log
         logging.getLogger(chatty).setLevel(logging.WARNING)
-    if remote:
+    if launched:  # a re-exec stays light: it reads no table
         problem = _rebuild(layout, name, major)
         if problem:
             print(f"duckstring duck: {args.line}: {problem}", file=sys.stderr)
@@ -145,7 +146,8 @@ def _redeem(url: str, layout: Any, name: str, major: int) -> str | None:
 
 
 def _rebuild(layout: Any, name: str, major: int) -> str | None:
-    """A new work directory's registry, from the line's published tables."""
+    """The registry of a work directory that is new or behind, from the line's published
+    tables."""
     from duckstring.duck import remote
 
     try:

@@ -11,8 +11,9 @@ to the child's environment, never to argv or Ray's `runtime_env`). On start it:
 2. keeps `DIR` as a root of its own (`Layout(DIR)`): `ponds/{name}/{version}/` for the versions
    it fetched, `ponds/{name}/m{major}/` for its registry, ledger, line lock and duck.log, and
    `data.url` naming where every line's tables live;
-3. rebuilds its registry from its own published tables when `DIR` is new (`rebuild`), so a Duck
-   that starts somewhere else carries on from the last run its line published;
+3. at a launch, rebuilds its registry from its own published tables when `DIR` is new or
+   behind (the Duck ran elsewhere since: `rebuild`), so a Duck that starts somewhere else
+   carries on from the last run its line published;
 4. fetches each version it is asked to run (`fetch`) from the Catchment, verifies the digest
    the job named, and unpacks it with the deploy's own safe unpack.
 """
@@ -159,27 +160,46 @@ def fetch(layout: Layout, url: str, token: str, name: str, major: int, version: 
 
 
 def rebuild(layout: Layout, name: str, major: int) -> int | None:
-    """A new work directory: fill the line's registry with the tables of the last run it
-    published (so Ripples that build on their previous output carry on), and tell the ledger
-    that run exists (`pond.previous_f`). Returns that run's F, None when there is none (or the
-    registry exists already)."""
-    registry = layout.registry(name, major)
-    if registry.exists():
-        return None
+    """At a launch: when the line published a run this work directory does not know (it is
+    new, or the Duck ran elsewhere since), fill the line's registry with that run's tables (so
+    Ripples that build on their previous output carry on), and record the run in the ledger
+    (`pond.previous_f`); checkpoints of older work here no longer count. Returns that run's F,
+    or None when the work directory is current (or nothing is published yet)."""
+    from duckstring.duck.ledger import Ledger
     from duckstring.lake.read import snapshot
     from duckstring.lake.where import line
 
     found = snapshot(line(layout, name, major))
     if found is None:
         return None
+    registry = layout.registry(name, major)
+    ledger = Ledger(layout.ledger(name, major))
+    try:
+        known = ledger.last_published(1 << 62)
+        if registry.exists() and known is not None and known >= found.manifest.f:
+            return None
+        _fill(registry, found)
+        with ledger.transaction():
+            ledger.adopt_published(found.manifest.f, int(time.time() * 1000))
+            ledger.reset_checkpoints()
+    finally:
+        ledger.close()
+    log.info("%s@%d: registry rebuilt from run %d (%s)", name, major, found.manifest.f,
+             json.dumps(found.tables, sort_keys=True))
+    return found.manifest.f
+
+
+def _fill(registry: Path, found: Any) -> None:
+    """A registry holding the tables of the published run `found` (a lake Snapshot), built
+    aside and swapped in whole."""
     import duckdb
 
-    from duckstring.duck.ledger import Ledger
     from duckstring.duck.registry import quote
     from duckstring.lake.read import register, unregister
 
     registry.parent.mkdir(parents=True, exist_ok=True)
     building = registry.with_name(registry.name + ".rebuilding")
+    wal = registry.with_name(registry.name + ".wal")
     for leftover in (building, building.with_name(building.name + ".wal")):
         leftover.unlink(missing_ok=True)
     con = duckdb.connect(str(building))
@@ -192,12 +212,5 @@ def rebuild(layout: Layout, name: str, major: int) -> int | None:
         con.execute("CHECKPOINT")
     finally:
         con.close()
+    wal.unlink(missing_ok=True)  # the old registry's: it must never replay onto the new one
     building.replace(registry)
-    ledger = Ledger(layout.ledger(name, major))
-    try:
-        ledger.adopt_published(found.manifest.f, int(time.time() * 1000))
-    finally:
-        ledger.close()
-    log.info("%s@%d: registry rebuilt from run %d (%s)", name, major, found.manifest.f,
-             json.dumps(found.tables, sort_keys=True))
-    return found.manifest.f

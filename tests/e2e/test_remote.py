@@ -124,6 +124,12 @@ class Remote:
     def settle(self, name: str, target: str) -> dict[str, Any]:
         return wait_until(lambda: settled(self.client, name, target), timeout=90)
 
+    def stop_duck(self) -> None:
+        """Stop the newest Duck (SIGTERM, as a launcher's stop does) and wait for it."""
+        duck = self.launcher.procs[-1]
+        duck.send_signal(signal.SIGTERM)
+        duck.wait(20)
+
     def log(self, line: str) -> str:
         name, major = line.split("@")
         path = self.launcher.work(line) / "ponds" / name / f"m{major}" / "duck.log"
@@ -244,11 +250,11 @@ def test_a_new_work_dir_rebuilds_the_registry_from_the_published_tables(
     first = served.settle("counter", served.pulse("counter"))
     assert [r["n"] for r in served.tables("counter", "runs")] == [1]
 
-    # the Duck moves: it stops, its work dir is gone, the next one starts from nothing
-    duck = served.launcher.procs[-1]
-    duck.send_signal(signal.SIGTERM)
-    duck.wait(20)
-    shutil.rmtree(served.launcher.work("counter@1"))
+    # the Duck moves: it stops, and the next one starts in an empty work dir (its first
+    # machine keeps the old one)
+    work = served.launcher.work("counter@1")
+    served.stop_duck()
+    work.rename(work.with_name("first-machine"))
     served.settle("counter", served.pulse("counter"))
     assert len(served.launcher.procs) == 2
     rows = served.tables("counter", "runs")
@@ -258,6 +264,18 @@ def test_a_new_work_dir_rebuilds_the_registry_from_the_published_tables(
     assert datetime.fromisoformat(rows[1]["previous"]) == \
         datetime.fromisoformat(first["end_f"].replace("Z", "+00:00"))
     assert "registry rebuilt from run" in served.log("counter@1")
+
+    # back on the first machine, whose work dir is behind by a run: rebuilt again
+    served.stop_duck()
+    shutil.rmtree(work)
+    work.with_name("first-machine").rename(work)
+    served.settle("counter", served.pulse("counter"))
+    assert [r["n"] for r in served.tables("counter", "runs")] == [1, 2, 3]
+    # and a Duck whose work dir is current keeps it
+    served.stop_duck()
+    served.settle("counter", served.pulse("counter"))
+    assert [r["n"] for r in served.tables("counter", "runs")] == [1, 2, 3, 4]
+    assert served.log("counter@1").count("registry rebuilt from run") == 1
 
 
 def test_a_duck_that_re_execs_keeps_its_grant(served: Remote, monkeypatch: pytest.MonkeyPatch
