@@ -52,14 +52,15 @@ def _check_retained(snap: Any, name: str, major: int) -> None:
     """An older run whose versions retention has vacuumed is gone, not half-readable."""
     import time
 
-    from deltalake import DeltaTable
-
-    from duckstring.lake.retention import Retention, kept
+    from duckstring.lake import tables
+    from duckstring.lake.retention import Retention, oldest_kept
 
     keep, now = Retention.from_env(), int(time.time() * 1000)
     for table, version in snap.tables.items():
-        latest = DeltaTable(snap.line.table(table), storage_options=snap.line.options())
-        if version < latest.version() and version < min(kept(latest, keep, now)):
+        with tables.held(snap.line, table) as latest:
+            gone = (latest is not None and version < latest.version()
+                    and version < oldest_kept(latest, keep, now))
+        if gone:
             raise NotFound(f"{name}@{major}: retention removed version {version} of {table!r} "
                            "(DUCKSTRING_RETENTION_DAYS / DUCKSTRING_RETENTION_VERSIONS)")
 

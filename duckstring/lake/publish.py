@@ -29,11 +29,11 @@ from typing import Any
 import duckdb
 
 from duckstring.duck.publish import Published, contract_violations, registry_tables
-from duckstring.duck.registry import RESERVED, quote
-from duckstring.lake import runs
+from duckstring.duck.registry import RESERVED, literal, quote
+from duckstring.lake import runs, tables
 from duckstring.lake.read import register, unregister
 from duckstring.lake.retention import Retention, vacuum
-from duckstring.lake.where import Line
+from duckstring.lake.where import RUNS, Line
 
 KEYS = f"{RESERVED}keys"  # registry table: {name, key} of tables written with a key
 CONFIG = {"delta.enableChangeDataFeed": "true"}
@@ -82,14 +82,6 @@ def _describe(con: duckdb.DuckDBPyConnection, sql: str) -> dict[str, str]:
     return {r[0]: r[1] for r in con.execute(f"DESCRIBE {sql}").fetchall()}
 
 
-def _open(uri: str, line: Line) -> Any:
-    from deltalake import DeltaTable
-
-    if not DeltaTable.is_deltatable(uri, storage_options=line.options()):
-        return None
-    return DeltaTable(uri, storage_options=line.options())
-
-
 def _fits(con: duckdb.DuckDBPyConnection, source: str, col: str, to: str) -> bool:
     c = quote(col)
     bad = con.execute(
@@ -100,10 +92,9 @@ def _fits(con: duckdb.DuckDBPyConnection, source: str, col: str, to: str) -> boo
 
 
 def _plan(con: duckdb.DuckDBPyConnection, qualified: str, table: str, line: Line,
-          problems: list[str], label: str) -> Plan:
+          problems: list[str], dt: Any) -> Plan:
     raw = _describe(con, f"SELECT * FROM {qualified}")
     columns = {c: published_type(t) for c, t in raw.items()}
-    dt = _open(line.table(table), line)
     old: dict[str, str] = {}
     if dt is not None:
         view = f"{RESERVED}old_{table}"
@@ -145,7 +136,9 @@ def _metadata(f: int, run: str, fingerprint: str) -> Any:
 
 
 def _changes(con: duckdb.DuckDBPyConnection, plan: Plan, key: list[str] | None) -> str:
-    """SQL of the change set: `_op` ('delete' / 'upsert' keyed, 'delete' / 'insert' keyless)."""
+    """SQL of the change set: `_op` 'delete', 'insert' (the row or key was not there) or, keyed,
+    'upsert' (the key was there with other values). Keyless, a row whose count changed is
+    deleted where it was and its new copies inserted."""
     cols = list(plan.columns)
     old = ", ".join(quote(c) if c in plan.old_columns else f"NULL::{t} AS {quote(c)}"
                     for c, t in plan.columns.items())
@@ -158,23 +151,23 @@ def _changes(con: duckdb.DuckDBPyConnection, plan: Plan, key: list[str] | None) 
                            for c in cols)
         differs = (f"row({', '.join(f'n.{quote(c)}' for c in cols)}) IS DISTINCT FROM "
                    f"row({', '.join(f'o.{quote(c)}' for c in cols)})")
-        return (f"SELECT CASE WHEN n.{here} THEN 'upsert' ELSE 'delete' END AS _op, {picked} "
+        return (f"SELECT CASE WHEN n.{here} IS NULL THEN 'delete' WHEN o.{here} IS NULL THEN "
+                f"'insert' ELSE 'upsert' END AS _op, {picked} "
                 f"FROM (SELECT *, true AS {here} FROM ({plan.select})) n "
                 f"FULL JOIN (SELECT *, true AS {here} FROM ({old_sel})) o ON {on} "
                 f"WHERE n.{here} IS NULL OR o.{here} IS NULL OR {differs}")
-    same = " AND ".join(f"n.{quote(c)} IS NOT DISTINCT FROM d.{quote(c)}" for c in cols)
-    return (f"WITH d AS ((({plan.select}) EXCEPT ALL ({old_sel})) UNION "
-            f"(({old_sel}) EXCEPT ALL ({plan.select}))) "
-            f"SELECT 'delete' AS _op, {listed} FROM d "
-            f"UNION ALL SELECT 'insert' AS _op, n.* FROM ({plan.select}) n "
-            f"WHERE EXISTS (SELECT 1 FROM d WHERE {same})")
+    # one scan of each side: every distinct row with its count on both, kept where they differ
+    side, n, o = (quote(f"{RESERVED}{x}") for x in ("side", "n", "o"))
+    return (f"WITH d AS (SELECT {listed}, count(*) FILTER (WHERE {side}) AS {n}, "
+            f"count(*) FILTER (WHERE NOT {side}) AS {o} FROM ("
+            f"SELECT {listed}, true AS {side} FROM ({plan.select}) "
+            f"UNION ALL SELECT {listed}, false FROM ({old_sel})) GROUP BY ALL HAVING {n} <> {o}) "
+            f"SELECT unnest(CASE WHEN {o} > 0 THEN ['delete'] ELSE [] END || "
+            f"list_transform(range({n}), lambda i: 'insert')) AS _op, {listed} FROM d")
 
 
 def _merge(con: duckdb.DuckDBPyConnection, plan: Plan, line: Line, key: list[str] | None,
-           f: int, run: str) -> int:
-    from deltalake import DeltaTable
-
-    dt = DeltaTable(plan.uri, storage_options=line.options())
+           f: int, run: str, dt: Any) -> int:
     register(con, OLD, line, plan.table, dt.version())
     try:
         if key and (set(key) - set(plan.columns) or set(key) - set(plan.old_columns)):
@@ -193,7 +186,9 @@ def _merge(con: duckdb.DuckDBPyConnection, plan: Plan, line: Line, key: list[str
     finally:
         unregister(con, OLD)
     if changes.num_rows == 0:
-        return dt.version()
+        return int(dt.version())
+    if not pc_any(changes, "_op", "insert"):
+        return _append(dt, changes.drop_columns(["_op"]), plan, f, run)
     cols = {quote(c): f"{NEW}.{quote(c)}" for c in plan.columns}
     if key:
         on = " AND ".join(f"({OLD}.{quote(k)} = {NEW}.{quote(k)})" for k in key)
@@ -202,7 +197,7 @@ def _merge(con: duckdb.DuckDBPyConnection, plan: Plan, line: Line, key: list[str
                            commit_properties=_metadata(f, run, plan.fingerprint))
                   .when_matched_update(cols, predicate=f"{NEW}._op = 'upsert'")
                   .when_matched_delete(predicate=f"{NEW}._op = 'delete'")
-                  .when_not_matched_insert(cols, predicate=f"{NEW}._op = 'upsert'"))
+                  .when_not_matched_insert(cols, predicate=f"{NEW}._op <> 'delete'"))
     else:
         on = f"({NEW}._op = 'delete') AND " + " AND ".join(
             f"({OLD}.{quote(c)} IS NOT DISTINCT FROM {NEW}.{quote(c)})" for c in plan.old_columns
@@ -212,13 +207,35 @@ def _merge(con: duckdb.DuckDBPyConnection, plan: Plan, line: Line, key: list[str
                            commit_properties=_metadata(f, run, plan.fingerprint))
                   .when_matched_delete()
                   .when_not_matched_insert(cols, predicate=f"{NEW}._op = 'insert'"))
-    merger.execute()
-    return DeltaTable(plan.uri, storage_options=line.options()).version()
+    merger.execute()  # moves `dt` to the new version
+    return int(dt.version())
 
 
-def _create(con: duckdb.DuckDBPyConnection, plan: Plan, line: Line, f: int, run: str) -> int:
-    from deltalake import DeltaTable, write_deltalake
+def pc_any(table: Any, column: str, but: str) -> bool:
+    """Whether `column` holds anything other than `but`."""
+    import pyarrow.compute as pc
 
+    return bool(pc.any(pc.not_equal(table[column], but)).as_py())
+
+
+def _append(dt: Any, rows: Any, plan: Plan, f: int, run: str) -> int:
+    """Only new rows: an append commit (its change feed: the rows as inserts), no merge."""
+    from deltalake import write_deltalake
+
+    write_deltalake(dt, rows, mode="append",
+                    schema_mode="merge" if set(plan.columns) - set(plan.old_columns) else None,
+                    commit_properties=_metadata(f, run, plan.fingerprint))
+    return int(dt.version())
+
+
+def _create(con: duckdb.DuckDBPyConnection, plan: Plan, line: Line, f: int, run: str) -> None:
+    """Version 0 of a new table: on local disk DuckDB writes the Parquet files itself (its
+    parallel writer) and delta-rs only commits them; on an object store delta-rs writes."""
+    from deltalake import write_deltalake
+
+    if line.local:
+        _create_local(con, plan, f, run)
+        return
     reader = con.sql(plan.select).arrow()  # a one-shot stream: nothing else runs on `con` meanwhile
     try:
         write_deltalake(plan.uri, reader, mode="overwrite", configuration=CONFIG,
@@ -228,7 +245,48 @@ def _create(con: duckdb.DuckDBPyConnection, plan: Plan, line: Line, f: int, run:
     finally:
         with contextlib.suppress(Exception):
             reader.close()
-    return DeltaTable(plan.uri, storage_options=line.options()).version()
+
+
+def _create_local(con: duckdb.DuckDBPyConnection, plan: Plan, f: int, run: str) -> None:
+    import json
+    import os
+    import uuid
+
+    from deltalake import Schema
+    from deltalake.transaction import AddAction, create_table_with_add_actions
+
+    folder = f"part-{uuid.uuid4().hex}"  # files a crash leaves unreferenced are vacuumed later
+    os.makedirs(os.path.join(plan.uri, folder), exist_ok=True)
+    written = con.execute(
+        f"COPY ({plan.select}) TO {literal(os.path.join(plan.uri, folder))} (FORMAT parquet, "
+        f"PER_THREAD_OUTPUT, FILE_SIZE_BYTES {TARGET_FILE_BYTES}, RETURN_STATS, "
+        f"OVERWRITE_OR_IGNORE)").fetchall()
+    now = int(time.time() * 1000)
+    adds = [AddAction(os.path.relpath(str(r[0]), plan.uri).replace(os.sep, "/"), int(r[2]), {},
+                      now, True, json.dumps({"numRecords": int(r[1])})) for r in written]
+    schema = delta_schema(con.sql(f"SELECT * FROM ({plan.select}) LIMIT 0").arrow().schema)
+    create_table_with_add_actions(plan.uri, Schema.from_arrow(schema), adds, mode="overwrite",
+                                  configuration=CONFIG,
+                                  commit_properties=_metadata(f, run, plan.fingerprint))
+
+
+def delta_schema(schema: Any) -> Any:
+    """DuckDB's Arrow schema as Delta takes it: time zones are UTC (DuckDB says Etc/UTC; the
+    Parquet files hold UTC instants either way)."""
+    import pyarrow as pa
+
+    def fix(t: Any) -> Any:
+        if pa.types.is_timestamp(t):
+            return pa.timestamp("us", "UTC" if t.tz else None)
+        if pa.types.is_large_list(t) or pa.types.is_list(t):
+            return pa.list_(pa.field(t.value_field.name, fix(t.value_type)))
+        if pa.types.is_struct(t):
+            return pa.struct([pa.field(x.name, fix(x.type)) for x in t])
+        if pa.types.is_map(t):
+            return pa.map_(fix(t.key_type), fix(t.item_type))
+        return t
+
+    return pa.schema([pa.field(x.name, fix(x.type)) for x in schema])
 
 
 def publish(con: duckdb.DuckDBPyConnection, line: Line, *, f: int, run: str,
@@ -241,36 +299,47 @@ def publish(con: duckdb.DuckDBPyConnection, line: Line, *, f: int, run: str,
 
         Path(line.uri).mkdir(parents=True, exist_ok=True)
     catalog = str(con.execute("SELECT current_database()").fetchall()[0][0])
-    before = runs.latest(line)
-    con.execute("BEGIN TRANSACTION")  # one snapshot for every table
-    try:
-        key_of = keys(con)
-        problems: list[str] = []
-        plans = [_plan(con, f"{quote(catalog)}.main.{quote(t)}", t, line, problems, label)
-                 for t in registry_tables(con)]
-        if before is not None:
-            missing = set(before.tables) - {p.table for p in plans}
-            problems += contract_violations({t: {} for t in sorted(missing)}, {})
-        if problems:
-            return Published(False, rejected=(
-                f"schema contract of {label}: " + "; ".join(problems) + ". Published tables and "
-                "columns are additive-only within a major: restore them, or deploy a new major "
-                "version"))
-        for plan in plans:
-            if plan.state == "new":
-                plan.version = _create(con, plan, line, f, run)
-            elif plan.state == "diff":
-                plan.version = _merge(con, plan, line, key_of.get(plan.table), f, run)
-    finally:
-        with contextlib.suppress(duckdb.Error):
-            con.execute("ROLLBACK")
-    versions = {p.table: int(p.version or 0) for p in plans}
-    changed = (before is None and bool(plans)) or (before is not None and versions != before.tables)
-    if changed:
-        now_ms = now_ms or int(time.time() * 1000)
-        runs.record(line, runs.Manifest(f, run, now_ms, versions))
-        vacuum(line, [p.table for p in plans if p.state != "same"],
-               keep or Retention.from_env(), now_ms)
-    tables = {p.table: {"rows": p.rows, "columns": p.columns, "version": versions[p.table]}
-              for p in plans}
-    return Published(changed, tables)
+    with contextlib.ExitStack() as held:  # every table refreshed once, then held to the end
+        held.enter_context(tables.held(line, RUNS))
+        before = runs.latest(line)
+        con.execute("BEGIN TRANSACTION")  # one snapshot for every table
+        try:
+            key_of = keys(con)
+            problems: list[str] = []
+            names = registry_tables(con)
+            open_ = {t: held.enter_context(tables.held(line, t)) for t in names}
+            plans = [_plan(con, f"{quote(catalog)}.main.{quote(t)}", t, line, problems, open_[t])
+                     for t in names]
+            if before is not None:
+                missing = set(before.tables) - {p.table for p in plans}
+                problems += contract_violations({t: {} for t in sorted(missing)}, {})
+            if problems:
+                return Published(False, rejected=(
+                    f"schema contract of {label}: " + "; ".join(problems) + ". Published tables "
+                    "and columns are additive-only within a major: restore them, or deploy a new "
+                    "major version"))
+            for plan in plans:
+                try:
+                    if plan.state == "new":
+                        _create(con, plan, line, f, run)
+                        plan.version = 0
+                    elif plan.state == "diff":
+                        plan.version = _merge(con, plan, line, key_of.get(plan.table), f, run,
+                                              open_[plan.table])
+                except BaseException:
+                    tables.forget(line, plan.table)
+                    raise
+        finally:
+            with contextlib.suppress(duckdb.Error):
+                con.execute("ROLLBACK")
+        versions = {p.table: int(p.version or 0) for p in plans}
+        changed = (before is None and bool(plans)) or (before is not None
+                                                       and versions != before.tables)
+        if changed:
+            now_ms = now_ms or int(time.time() * 1000)
+            runs.record(line, runs.Manifest(f, run, now_ms, versions))
+            vacuum(line, [p.table for p in plans if p.state != "same"],
+                   keep or Retention.from_env(), now_ms)
+    tables_ = {p.table: {"rows": p.rows, "columns": p.columns, "version": versions[p.table]}
+               for p in plans}
+    return Published(changed, tables_)

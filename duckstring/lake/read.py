@@ -47,20 +47,18 @@ def _match(tables: dict[str, int], table: str) -> str | None:
 
 
 def dataset(line: Line, table: str, version: int) -> Any:
-    from deltalake import DeltaTable
+    from duckstring.lake import tables
 
-    return DeltaTable(line.table(table), version=version,
-                      storage_options=line.options()).to_pyarrow_dataset()
+    return tables.dataset(line, table, version)
 
 
 def register(con: Any, view: str, line: Line, table: str, version: int) -> None:
     """Make `table` at `version` visible to `con` as `view`. On local disk DuckDB reads the
     version's Parquet files itself (many times faster than an Arrow dataset scan); on an object
     store, where DuckDB would need an extension, through the Arrow dataset."""
-    from deltalake import DeltaTable
+    from duckstring.lake import tables
 
-    dt = DeltaTable(line.table(table), version=version, storage_options=line.options())
-    files = dt.file_uris() if line.local else []
+    files = tables.files(line, table, version) if line.local else []
     name = '"' + view.replace('"', '""') + '"'
     if files:
         listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
@@ -68,7 +66,7 @@ def register(con: Any, view: str, line: Line, table: str, version: int) -> None:
                     f"SELECT * FROM read_parquet([{listed}], union_by_name = true)")
     else:
         con.execute(f"DROP VIEW IF EXISTS temp.main.{name}")
-        con.register(view, dt.to_pyarrow_dataset())
+        con.register(view, tables.dataset(line, table, version))
 
 
 def unregister(con: Any, view: str) -> None:
@@ -102,26 +100,26 @@ def changes(line: Line, table: str, since: int | None, upto: int) -> tuple[Any, 
     import time
 
     import pyarrow as pa
-    from deltalake import DeltaTable
 
-    from duckstring.lake.retention import Retention, kept
+    from duckstring.lake import tables
+    from duckstring.lake.retention import Retention, oldest_kept
 
-    dt = DeltaTable(line.table(table), version=upto, storage_options=line.options())
     if since is not None and since >= upto:
-        empty = dt.to_pyarrow_dataset().schema.empty_table()
+        empty = tables.dataset(line, table, upto).schema.empty_table()
         return _with_meta(empty, "insert", upto).slice(0, 0), True
-    if since is not None:
-        latest = DeltaTable(line.table(table), storage_options=line.options())
-        if since + 1 < min(kept(latest, Retention.from_env(), int(time.time() * 1000))):
+    with tables.held(line, table) as latest:
+        if since is not None and since + 1 < oldest_kept(latest, Retention.from_env(),
+                                                         int(time.time() * 1000)):
             since = None  # retention removed versions in between: a full read
-    if since is not None:
-        try:
-            feed = pa.table(dt.load_cdf(starting_version=since + 1, ending_version=upto))
-            feed = feed.drop_columns([c for c in ("_commit_timestamp",) if c in feed.column_names])
-            return feed.cast(_feed_schema(feed)), True
-        except Exception:
-            pass
-    return _with_meta(dt.to_pyarrow_table(), "insert", upto), False
+        if since is not None:
+            try:
+                feed = pa.table(latest.load_cdf(starting_version=since + 1, ending_version=upto))
+                feed = feed.drop_columns([c for c in ("_commit_timestamp",)
+                                          if c in feed.column_names])
+                return feed.cast(_feed_schema(feed)), True
+            except Exception:
+                pass
+    return _with_meta(tables.dataset(line, table, upto).to_table(), "insert", upto), False
 
 
 def _with_meta(table: Any, change: str, version: int) -> Any:

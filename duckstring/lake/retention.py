@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,26 +33,65 @@ class Retention:
                    versions=max(1, int(env.get("DUCKSTRING_RETENTION_VERSIONS", "10"))))
 
 
-def kept(dt: Any, keep: Retention, now_ms: int) -> list[int]:
-    """The versions kept: those of the last `days`, and at least the newest `versions`."""
-    history = dt.history()  # newest first
-    since = now_ms - keep.days * DAY_MS
-    if len(history) >= keep.versions:
-        since = min(since, int(history[keep.versions - 1]["timestamp"]))
-    return [int(h["version"]) for h in history if int(h["timestamp"]) >= since] or [dt.version()]
+# {table uri: {version: commit time ms}} of the versions not yet vacuumed, read from the log
+# once per process and then extended by the commits made since (so retention costs no log scan)
+_stamps: dict[str, dict[int, int]] = {}
+_vacuumed: dict[str, int] = {}  # {table uri: the floor it was last vacuumed to}
+_lock = threading.RLock()
+
+
+def _known(dt: Any, uri: str) -> dict[int, int]:
+    newest = dt.version()
+    known = _stamps.get(uri)
+    if known and max(known) > newest:
+        known = None  # the table was replaced: read its log again
+    if not known:
+        known = {int(h["version"]): int(h["timestamp"]) for h in dt.history()}
+    elif newest > max(known):
+        known.update({int(h["version"]): int(h["timestamp"])
+                      for h in dt.history(newest - max(known))})
+    _stamps[uri] = known
+    return known
+
+
+def oldest_kept(dt: Any, keep: Retention, now_ms: int) -> int:
+    """The oldest version kept: every version of the last `days` is, and however old, the
+    newest `versions`."""
+    uri = dt.table_uri
+    with _lock:
+        known = _known(dt, uri)
+        newest_first = sorted(known, reverse=True)
+        since = now_ms - keep.days * DAY_MS
+        if len(newest_first) >= keep.versions:
+            since = min(since, known[newest_first[keep.versions - 1]])
+        floor = min((v for v in newest_first if known[v] >= since), default=dt.version())
+        for v in [v for v in known if v < floor]:
+            del known[v]  # never kept again: retention only moves forward
+        return floor
 
 
 def vacuum(line: Line, tables: list[str], keep: Retention, now_ms: int) -> None:
-    """Remove the files no kept version of `tables` (and the run manifests) needs."""
-    from deltalake import DeltaTable
+    """Remove the files no kept version of `tables` (and the run manifests) needs: when the
+    oldest kept version moved since the last vacuum in this process (and once per process, for
+    files a crashed publish left)."""
+    from duckstring.lake import tables as open_tables
 
     for table in [*tables, RUNS]:
         try:
-            dt = DeltaTable(line.table(table), storage_options=line.options())
-            if table == RUNS and len(dt.file_uris()) > COMPACT_AT:
-                dt.optimize.compact()  # one small file per run: keep reading it cheap
-                dt = DeltaTable(line.table(table), storage_options=line.options())
-            dt.vacuum(retention_hours=0, keep_versions=kept(dt, keep, now_ms), dry_run=False,
-                      enforce_retention_duration=False)
+            with open_tables.held(line, table) as dt:
+                if dt is None:
+                    continue
+                compacted = False
+                if table == RUNS and len(dt.file_uris()) > COMPACT_AT:
+                    dt.optimize.compact()  # one small file per run: keep reading it cheap
+                    dt.update_incremental()
+                    compacted = True
+                floor = oldest_kept(dt, keep, now_ms)
+                if not compacted and _vacuumed.get(dt.table_uri) == floor:
+                    continue
+                dt.vacuum(retention_hours=0, keep_versions=list(range(floor, dt.version() + 1)),
+                          dry_run=False, enforce_retention_duration=False)
+                _vacuumed[dt.table_uri] = floor
         except Exception:  # retention is housekeeping: the run is published regardless
+            open_tables.forget(line, table)
             log.exception("vacuuming %s failed", line.table(table))

@@ -9,10 +9,16 @@ between its table commits and its manifest leaves the previous run visible.
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from duckstring.lake.where import Line
+from duckstring.lake import tables
+from duckstring.lake.where import RUNS, Line
+
+# {runs table: (its version, manifests)}: a reader re-reads the table only once it moved
+_read: dict[str, tuple[int, list[Manifest]]] = {}
+_read_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -37,21 +43,41 @@ def record(line: Line, manifest: Manifest) -> None:
     row = pa.table({"f": [manifest.f], "run": [manifest.run],
                     "published_at": [manifest.published_at],
                     "tables": [json.dumps(manifest.tables, sort_keys=True)]}, schema=_schema())
-    write_deltalake(line.runs, row, mode="append", storage_options=line.options(),
-                    commit_properties=CommitProperties(custom_metadata={
-                        "duckstring.f": str(manifest.f), "duckstring.run": manifest.run}))
+    props = CommitProperties(custom_metadata={"duckstring.f": str(manifest.f),
+                                              "duckstring.run": manifest.run})
+    with tables.held(line, RUNS) as dt:
+        before = None if dt is None else dt.version()
+        try:
+            write_deltalake(line.runs if dt is None else dt, row, mode="append",
+                            storage_options=line.options(), commit_properties=props)
+        except BaseException:
+            tables.forget(line, RUNS)
+            raise
+        if dt is not None:  # the writer knows what it added: spare it reading the table again
+            with _read_lock:
+                cached = _read.get(line.runs)
+                if cached is not None and cached[0] == before and dt.version() == before + 1:
+                    _read[line.runs] = (dt.version(), sorted(
+                        [*cached[1], manifest], key=lambda m: (m.f, m.published_at)))
 
 
 def manifests(line: Line) -> list[Manifest]:
     """Every published run of the line, oldest first; [] before the first."""
-    from deltalake import DeltaTable
-
-    if not DeltaTable.is_deltatable(line.runs, storage_options=line.options()):
-        return []
-    rows = DeltaTable(line.runs, storage_options=line.options()).to_pyarrow_table().to_pylist()
-    found = [Manifest(int(r["f"]), str(r["run"]), int(r["published_at"]),
-                      {str(k): int(v) for k, v in json.loads(r["tables"]).items()}) for r in rows]
-    return sorted(found, key=lambda m: (m.f, m.published_at))
+    with tables.held(line, RUNS) as dt:
+        if dt is None:
+            return []
+        version = dt.version()
+        with _read_lock:
+            cached = _read.get(line.runs)
+        if cached is not None and cached[0] == version:
+            return list(cached[1])
+        rows = dt.to_pyarrow_dataset().to_table().to_pylist()
+    found = sorted((Manifest(int(r["f"]), str(r["run"]), int(r["published_at"]),
+                             {str(k): int(v) for k, v in json.loads(r["tables"]).items()})
+                    for r in rows), key=lambda m: (m.f, m.published_at))
+    with _read_lock:
+        _read[line.runs] = (version, found)
+    return list(found)
 
 
 def latest(line: Line) -> Manifest | None:

@@ -251,3 +251,32 @@ def test_a_vacuumed_version_is_not_found(tmp_path: Path, monkeypatch: pytest.Mon
         run_query(layout, "p", 1, table="t", version=0)
     with pytest.raises(NotFound, match="retention removed"):
         run_query(layout, "p", 1, table="t", as_of=1500)
+
+
+@pytest.mark.parametrize("keyed", [True, False], ids=["keyed", "keyless"])
+def test_new_rows_only_publish_as_an_append_and_duplicates_keep_their_count(
+        layout: Layout, keyed: bool) -> None:
+    pond = Pond(layout, "p")
+    ln = line(layout, "p", 1)
+    contents = [
+        [(1, "a", 1), (2, "b", 2)],
+        [(1, "a", 1), (2, "b", 2), (3, "c", 3), (4, "d", 4)],  # new rows only
+        [(1, "a", 1), (2, "b", 2), (3, "c", 3), (4, "d", 4), (5, "e", 5)],
+    ]
+    if not keyed:  # whole rows: a row's count changing is a change too
+        contents[2] = [*contents[1], (1, "a", 1), (5, "e", 5)]
+    for i, content in enumerate(contents):
+        pond.run(1000 * (i + 1), lambda p, c=content: p.write_table(
+            "t", p.con.sql(rows_sql(c)), key="id" if keyed else None))
+        dt = DeltaTable(ln.table("t"), storage_options=ln.options())
+        assert sorted(tuple(r.values()) for r in dt.to_pyarrow_table().to_pylist()) == sorted(content)
+    dt = DeltaTable(ln.table("t"), storage_options=ln.options())
+    assert dt.history()[1]["operation"] == "WRITE"  # version 1 was an append, not a merge
+    feed = pa.table(dt.load_cdf(starting_version=1, ending_version=1)).to_pylist()
+    assert sorted((r["_change_type"], r["id"]) for r in feed) == [("insert", 3), ("insert", 4)]
+    feed = pa.table(dt.load_cdf(starting_version=2, ending_version=2)).to_pylist()
+    if keyed:
+        assert sorted((r["_change_type"], r["id"]) for r in feed) == [("insert", 5)]
+    else:  # (1, a, 1) went from one copy to two: its copy is deleted and both inserted
+        assert sorted((r["_change_type"], r["id"]) for r in feed) == [
+            ("delete", 1), ("insert", 1), ("insert", 1), ("insert", 5)]

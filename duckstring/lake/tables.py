@@ -1,0 +1,90 @@
+"""Open Delta tables, kept for the life of the process (docs/operating.md §4).
+
+Opening a Delta table replays its log (milliseconds, growing with the versions since the last
+checkpoint), so each process keeps one object per table at its newest version and brings it up
+to date with the commits made since (`update_incremental`, a directory listing) instead of
+opening it again. A line has one writer, which commits through the same object, so the object
+follows its own commits too.
+
+`held` hands out the object exclusively (a per-table re-entrant lock): a reader on another
+thread never sees it move between choosing a version and listing that version's files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+from duckstring.lake.where import Line
+
+_guard = threading.Lock()
+_locks: dict[tuple[str, str], threading.RLock] = {}
+_open: dict[tuple[str, str], Any] = {}
+_depth: dict[tuple[str, str], int] = {}  # how deep the holding thread is (changed only by it)
+
+
+def _key(line: Line, table: str) -> tuple[str, str]:
+    return line.table(table), json.dumps(line.options(), sort_keys=True)
+
+
+@contextlib.contextmanager
+def held(line: Line, table: str) -> Iterator[Any]:
+    """The table at its newest version (None when it is not a Delta table yet), exclusively."""
+    key = _key(line, table)
+    with _guard:
+        lock = _locks.setdefault(key, threading.RLock())
+    with lock:
+        depth = _depth.get(key, 0)
+        _depth[key] = depth + 1
+        try:  # re-entered by its holder: already fresh
+            yield _open.get(key) if depth else _refreshed(line, table, key)
+        finally:
+            _depth[key] = depth
+
+
+def _refreshed(line: Line, table: str, key: tuple[str, str]) -> Any:
+    from deltalake import DeltaTable
+
+    dt = _open.get(key)
+    if dt is not None:
+        try:
+            dt.update_incremental()
+            return dt
+        except Exception:  # removed or replaced under us: open it afresh
+            _open.pop(key, None)
+    uri, options = line.table(table), line.options()
+    if not DeltaTable.is_deltatable(uri, storage_options=options):
+        return None
+    dt = DeltaTable(uri, storage_options=options)
+    _open[key] = dt
+    return dt
+
+
+def forget(line: Line, table: str) -> None:
+    """Drop the kept object (after a failed commit, whose effect on it is unknown)."""
+    _open.pop(_key(line, table), None)
+
+
+def files(line: Line, table: str, version: int) -> list[str]:
+    """The file URIs of `table` at `version`."""
+    from deltalake import DeltaTable
+
+    with held(line, table) as dt:
+        if dt is not None and dt.version() == version:
+            return list(dt.file_uris())
+    return list(DeltaTable(line.table(table), version=version,
+                           storage_options=line.options()).file_uris())
+
+
+def dataset(line: Line, table: str, version: int) -> Any:
+    """`table` at `version` as a pyarrow dataset (independent of the kept object once made)."""
+    from deltalake import DeltaTable
+
+    with held(line, table) as dt:
+        if dt is not None and dt.version() == version:
+            return dt.to_pyarrow_dataset()
+    return DeltaTable(line.table(table), version=version,
+                      storage_options=line.options()).to_pyarrow_dataset()
