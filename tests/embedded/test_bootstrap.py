@@ -106,6 +106,8 @@ def test_the_artifact_is_the_deployed_version_and_takes_only_the_duck_token(
     deployed = catchment.layout.version_dir("feed", "1.0.0")
     assert got.headers["X-Duckstring-Digest"] == digest(deployed) == digest(unpacked)
 
+    selected = served.client.get("/api/duck/feed/1/artifact", headers=duck)  # no ?version=
+    assert selected.status_code == 200 and selected.content == got.content
     served.error(served.client.get("/api/duck/feed/1/artifact"), 401)
     assert "2.0.0" in served.error(served.client.get(
         "/api/duck/feed/1/artifact", params={"version": "2.0.0"}, headers=duck), 404)
@@ -127,3 +129,12 @@ def test_applying_a_grant_lets_secrets_win_and_the_worker_keep_its_knobs(tmp_pat
                    "DUCKSTRING_SECRET_NAMES": "AWS_SECRET_ACCESS_KEY",
                    "DUCKSTRING_DUCK_TOKEN": "tok"}
     assert layout.data_url.read_text().strip() == "s3://b/p"
+
+
+def test_a_malformed_line_is_a_4xx(served: Server) -> None:
+    catchment = served.client._transport.app.catchment  # type: ignore[attr-defined]
+    duck = {"Authorization": f"Bearer {catchment.duck_token}"}
+    got = served.client.get("/api/duck/feed/x/artifact", headers=duck)
+    assert 400 <= got.status_code < 500, got.text
+    got = served.client.post("/api/duck/feed/x/bootstrap", json={"bootstrap": "dsb_x"})
+    assert 400 <= got.status_code < 500, got.text

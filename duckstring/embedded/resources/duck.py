@@ -71,12 +71,14 @@ class DuckChannel:
         from duckstring.packaging import pack_project
 
         line = self._line(name, major)
-        version = req.get_param("version") or self.c.coordinator.selected[line].version
+        selected = self.c.coordinator.selected.get(line)
+        version = req.get_param("version") or (selected.version if selected else "")
         with self.c.store.transaction() as conn:
             row = versions.get(conn, name, version)
-        if row is None or str(row.major) != str(int(major)):
+        files = self.c.layout.root / row.path if row is not None else None
+        if row is None or files is None or row.major != int(major) or not files.is_dir():
             raise NotFound(f"{line} has no deployed version {version!r}")
-        resp.data = pack_project(self.c.layout.root / row.path)
+        resp.data = pack_project(files)
         resp.content_type = "application/zip"
         resp.set_header(protocol.DIGEST_HEADER, row.digest)
 
