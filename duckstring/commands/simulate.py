@@ -19,6 +19,7 @@ def simulate(
     Example: [bold]duckstring simulate examples/scenarios/wave-bottleneck.toml --until 30s[/]
     """
     from duckstring.simulator import ScenarioError, Simulation, load
+    from duckstring.simulator.gcpause import gc_paused
     from duckstring.simulator.report import to_json, to_text
     from duckstring.times import parse_duration
 
@@ -26,10 +27,11 @@ def simulate(
         horizon = parse_duration(until) if until is not None else None
     except ValueError as e:
         raise typer.BadParameter(str(e), param_hint="--until") from None
-    try:
-        sim = Simulation(load(scenario), until=horizon).run()
-    except ScenarioError as e:
-        for problem in str(e).splitlines():
-            typer.echo(f"error: {problem}", err=True)
-        raise typer.Exit(2) from None
-    typer.echo(to_json(sim) if json_out else to_text(sim), nl=json_out)
+    with gc_paused():  # reading, simulating and reporting alike hold long-lived objects only
+        try:
+            sim = Simulation(load(scenario), until=horizon).run()
+        except ScenarioError as e:
+            for problem in str(e).splitlines():
+                typer.echo(f"error: {problem}", err=True)
+            raise typer.Exit(2) from None
+        typer.echo(to_json(sim) if json_out else to_text(sim), nl=json_out)

@@ -96,11 +96,12 @@ class Simulation:
         self._event_lines: dict[int, int] = {}  # id(trigger event) -> its timeline line
         self._run_notes: dict[str, list[Note]] = {}  # line -> why its next runs began
         self._after: list[tuple[int, str, str]] = []  # timeline lines due after the effects
-        self.ducks = {p.name: SimDuck(p) for p in scenario.ponds}
-        self.timeline = Timeline(
-            runs={p.name: [] for p in scenario.ponds},
-            attempts={p.name: {r.name: [] for r in p.ripples} for p in scenario.ponds},
-        )
+        with gc_paused():  # tens of thousands of long-lived objects, as in run()
+            self.ducks = {p.name: SimDuck(p) for p in scenario.ponds}
+            self.timeline = Timeline(
+                runs={p.name: [] for p in scenario.ponds},
+                attempts={p.name: {r.name: [] for r in p.ripples} for p in scenario.ponds},
+            )
         self._heap: list[tuple[int, int, int, Any]] = []
         self._seq = 0
         self.now = 0  # ms from the clock's start

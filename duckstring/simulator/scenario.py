@@ -59,8 +59,10 @@ class SimRipple:
     fail: frozenset[int] = frozenset()
     unchanged: bool = False
 
-    @property
+    @functools.cached_property
     def spec(self) -> RippleSpec:
+        """The engine's view, made once: a graph of Ripples is deployed, and each simulated
+        Duck's executor built, from the same specs."""
         return RippleSpec(self.name, self.parents, self.always_run)
 
 
@@ -224,7 +226,9 @@ def _pond(problems: list[str], path: str, i: int, data: Any, day: int,
           shared: dict[Any, Any]) -> SimPond:
     """One [[pond]]. Names are interned and equal Ripples (and equal lists of them) are one
     object across the scenario, kept in `shared`, as in a scenario built in code: the engine
-    then finds names by identity, and a list of Ripples already ordered is not ordered again."""
+    then finds names by identity, and a list of Ripples already ordered is not ordered again.
+    A list of Ripple tables written exactly as one read before (the same `repr`: same keys,
+    values and types) is that list again, without reading it twice."""
     entry = _Entry(problems, path, lambda: f"[[pond]] #{i}", "pond", data)
     name = sys.intern(entry.require("name", str))
     entry.where = lambda: f"[[pond]] {name!r}"
@@ -233,23 +237,10 @@ def _pond(problems: list[str], path: str, i: int, data: Any, day: int,
         if not isinstance(s, str) or not s.rstrip("?"):
             entry.fail(f"sources must be Pond names ('name' or 'name?'), not {s!r}")
         sources.append((sys.intern(s.rstrip("?")), not s.endswith("?")))
-    bad = False
-    ripples = []
-    for j, rdata in enumerate(entry.get("ripple", list, ()), 1):
-        try:
-            ripple = _ripple(problems, path, name, j, rdata)
-            ripples.append(shared.setdefault(ripple, ripple))
-        except _Skip:
-            bad = True
-    if not ripples and not bad:
-        entry.fail("has no [[pond.ripple]]; add at least one Ripple")
-    these = tuple(ripples)
-    if not bad and these not in shared:
-        try:
-            order_ripples(r.spec for r in these)
-        except TopologyError as e:
-            entry.fail(str(e))
-        shared[these] = these
+    tables = entry.get("ripple", list, ())
+    key = ("tables", repr(tables))
+    these: tuple[SimRipple, ...] | None = shared.get(key)
+    bad = these is None and _ripples(problems, path, entry, name, tables, shared, key)
     windows: list[WindowRule] = []
     for j, wdata in enumerate(entry.get("window", list, ()), 1):
         if sources:
@@ -258,17 +249,42 @@ def _pond(problems: list[str], path: str, i: int, data: Any, day: int,
             windows.append(_window(problems, path, name, j, wdata, day, windows))
         except _Skip:
             bad = True
-    pond = SimPond(
+    if bad:
+        raise _Skip
+    return SimPond(
         name=name,
         sources=tuple(sources),
-        ripples=shared.get(these, these),
+        ripples=shared[key],
         windows=tuple(windows),
         immediate_retries=entry.count("immediate_retries"),
         source_retries=entry.count("source_retries"),
     )
+
+
+def _ripples(problems: list[str], path: str, entry: _Entry, pond: str, tables: list[Any],
+             shared: dict[Any, Any], key: tuple[str, str]) -> bool:
+    """Read a Pond's Ripple tables into `shared[key]`; True when one had a problem."""
+    bad = False
+    ripples = []
+    for j, rdata in enumerate(tables, 1):
+        try:
+            ripple = _ripple(problems, path, pond, j, rdata)
+            ripples.append(shared.setdefault(ripple, ripple))
+        except _Skip:
+            bad = True
+    if not ripples and not bad:
+        entry.fail("has no [[pond.ripple]]; add at least one Ripple")
     if bad:
-        raise _Skip
-    return pond
+        return True
+    these = tuple(ripples)
+    if these not in shared:
+        try:
+            order_ripples(r.spec for r in these)
+        except TopologyError as e:
+            entry.fail(str(e))
+        shared[these] = these
+    shared[key] = shared[these]
+    return False
 
 
 def _ripple(problems: list[str], path: str, pond: str, j: int, data: Any) -> SimRipple:
