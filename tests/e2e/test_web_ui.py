@@ -224,6 +224,45 @@ def test_canvas_shows_the_demo_then_a_pulse_flows_through_it_into_history(
     screenshot(page, tmp_path / "ui-demo-fit.png", docs="graph.png")
 
 
+def test_preview_predicts_a_wave_and_a_tide_and_triggers_nothing(
+        start_catchment, demo: Path, page: Any) -> None:
+    c = start_catchment(DUCKSTRING_DEMO_SPEED="0.1")
+    with c.client() as client:
+        deploy_demo(client, demo)
+        open_ui(page, f"{c.url}/", DEMO)
+        click(page, '.pond[data-id="reports@1"]')
+        wait_until(lambda: text_of(page, "#panel-title") == "reports", 5, what="the sidebar for reports")
+        preview = "#sidebar section[aria-labelledby='preview-h']"
+        rows = f"return [...document.querySelectorAll(\"{preview} .preview-list li\")].map((li) => li.textContent);"
+
+        click(page, f'{preview} [data-preview="wave"]')
+        wait_until(lambda: "would settle in" in text_of(page, f"{preview} .result.ok"), 10,
+                   what="the Preview of a Wave")
+        assert text_of(page, f"{preview} .result.ok").startswith("Preview: reports@1 would settle in")
+        # the whole lineage runs from cold (a Wave keeps upstream busy meanwhile)
+        runs = [r.split()[1:3] for r in js(page, rows) if r.startswith("+")]
+        assert {pond for verb, pond in runs if verb == "run"} == DEMO, runs
+        assert ["run", "reports@1"] in runs, runs
+
+        # a Tide needs its bound: none given is one message, and nothing is asked
+        click(page, f'{preview} [data-preview="tide"]')
+        wait_until(lambda: "bound like 90s" in text_of(page, f"{preview} .result.error"), 5,
+                   what="the missing bound's message")
+        fill(page, "#preview-bound", "1h")
+        click(page, f'{preview} [data-preview="tide"]')
+        wait_until(lambda: "would settle in" in text_of(page, f"{preview} .result.ok"), 10,
+                   what="the Preview of a Tide")
+        runs = [r.split()[1:3] for r in js(page, rows) if r.startswith("+")]
+        assert {pond for verb, pond in runs if verb == "run"} == DEMO, runs
+
+        # previews only: no trigger was set, nothing ran
+        status = {p["id"]: p for p in client.get("/api/status").json()["ponds"]}
+        assert status["reports@1"]["trigger"] is None
+        assert {p["status"] for p in status.values()} == {"idle"}
+        assert client.get("/api/runs").json()["runs"] == []
+        assert set(ponds(page).values()) == {"idle"}
+
+
 FAILING = """
 from duckstring import ripple
 

@@ -8,6 +8,7 @@ import { act, resultLine } from './action.js';
 import { api, pondPath } from './api.js';
 import { clear, h } from './dom.js';
 import { clock, duration, span } from './format.js';
+import { tideForm } from './tideform.js';
 
 export function whyItems(doc) {
   // [{ text, rule, depth }] for the reasons, a waited-on Source's own ones indented below.
@@ -89,16 +90,21 @@ export function previewSection(pond) {
     }
     return `Preview: ${planSummary(plan)}`;
   };
-  const button = (verb, label) => {
+  const preview = (b, verb, body) => act(b, out,
+    () => api(pondPath(pond, `${verb}?dry_run=true`), { method: 'POST', body }), show);
+  const button = (verb, label, type = 'button') => {
     // A dry-run needs the level of its verb (the server's rule: levels.py).
-    const b = h('button', { type: 'button', 'data-preview': verb, 'data-need': VERB_NEEDS[verb], title: `What a ${label} would run and when (changes nothing)` }, label);
-    b.addEventListener('click', () => act(b, out,
-      () => api(pondPath(pond, `${verb}?dry_run=true`), { method: 'POST' }), show));
+    const b = h('button', { type, 'data-preview': verb, 'data-need': VERB_NEEDS[verb], title: `What a ${label} would run and when (changes nothing)` }, label);
+    if (type === 'button') b.addEventListener('click', () => preview(b, verb));
     return b;
   };
+  // A Wave as the Triggers section sets it (its own cadence); a Tide with the bound given here.
+  const tide = button('tide', 'Tide', 'submit');
+  const form = tideForm(pond, out, { id: 'preview-bound', label: 'Tide bound to preview', button: tide,
+    submit: (seconds) => preview(tide, 'tide', { bound_s: seconds }) });
   return h('section', { class: 'panel-section', 'aria-labelledby': 'preview-h' },
     h('h3', { id: 'preview-h' }, 'Preview'),
     h('div', { class: 'buttons' }, button('pulse', 'Pulse'), button('tap', 'Tap'),
-      button('wake', 'Wake'), button('force', 'Force')),
-    out, table);
+      button('wave', 'Wave'), button('wake', 'Wake'), button('force', 'Force')),
+    form, out, table);
 }

@@ -9,8 +9,9 @@ import { api, pondPath } from './api.js';
 import { budgetSection } from './budget.js';
 import { clear, h } from './dom.js';
 import { previewSection, whySection } from './explain.js';
-import { age, clock, noOutput, parseSpan, span, staleness, statusLine, triggerLabel } from './format.js';
+import { age, clock, noOutput, span, staleness, statusLine, triggerLabel } from './format.js';
 import { elapsed, pondOf } from './store.js';
+import { tideForm } from './tideform.js';
 import { trendSection } from './trendchart.js';
 import { windowsSection } from './windows.js';
 
@@ -97,21 +98,10 @@ function stateRows(p, doc, onSelect, since) {
 
 function triggersSection(pond) {
   const out = resultLine();
-  const bound = h('input', { id: 'tide-bound', name: 'bound', placeholder: '4h', autocomplete: 'off', 'aria-label': 'Tide bound', size: 6 });
-  if (pond.trigger && pond.trigger.type === 'tide') bound.value = span(pond.trigger.bound_s);
   const tide = h('button', { type: 'submit', 'data-verb': 'tide', 'data-need': 'demand', title: 'Standing push: keep the output no older than the bound' }, 'Tide');
-  const form = h('form', { class: 'inline', onSubmit: (event) => {
-    event.preventDefault();
-    const seconds = parseSpan(bound.value);
-    if (!(seconds > 0)) {
-      out.className = 'result error';
-      out.textContent = 'Give the Tide a bound like 90s, 15m or 4h';
-      bound.focus();
-      return;
-    }
-    act(tide, out, () => api(pondPath(pond, 'tide'), { method: 'POST', body: { bound_s: seconds } }),
-      `Tide set: fresh within ${span(seconds)}`);
-  } }, h('label', { for: 'tide-bound', class: 'muted' }, 'within'), bound, tide);
+  const form = tideForm(pond, out, { id: 'tide-bound', label: 'Tide bound', button: tide,
+    submit: (seconds) => act(tide, out, () => api(pondPath(pond, 'tide'), { method: 'POST', body: { bound_s: seconds } }),
+      `Tide set: fresh within ${span(seconds)}`) });
   return h('section', { class: 'panel-section', 'aria-labelledby': 'triggers-h' },
     h('h3', { id: 'triggers-h' }, 'Triggers'),
     h('div', { class: 'buttons' },
