@@ -263,11 +263,41 @@ def _create_local(con: duckdb.DuckDBPyConnection, plan: Plan, f: int, run: str) 
         f"OVERWRITE_OR_IGNORE)").fetchall()
     now = int(time.time() * 1000)
     adds = [AddAction(os.path.relpath(str(r[0]), plan.uri).replace(os.sep, "/"), int(r[2]), {},
-                      now, True, json.dumps({"numRecords": int(r[1])})) for r in written]
+                      now, True, json.dumps(file_stats(plan.columns, int(r[1]), r[4] or {})))
+            for r in written]
     schema = delta_schema(con.sql(f"SELECT * FROM ({plan.select}) LIMIT 0").arrow().schema)
     create_table_with_add_actions(plan.uri, Schema.from_arrow(schema), adds, mode="overwrite",
                                   configuration=CONFIG,
                                   commit_properties=_metadata(f, run, plan.fingerprint))
+
+
+_INTEGER = re.compile(r"^(TINYINT|SMALLINT|INTEGER|BIGINT)$")
+
+
+def file_stats(columns: dict[str, str], rows: int, duck: dict[str, dict[str, str]]) -> dict[str, Any]:
+    """A file's Delta statistics from DuckDB's `RETURN_STATS`: the row count, null counts, and
+    exact minimum/maximum of integer, floating, date and string columns (what readers and
+    merges prune files by; other types are left out rather than risk a wrong bound)."""
+    nulls: dict[str, int] = {}
+    low: dict[str, Any] = {}
+    high: dict[str, Any] = {}
+    for col, typ in columns.items():
+        st = duck.get(quote(col))
+        if st is None or "null_count" not in st:
+            continue
+        nulls[col] = int(st["null_count"])
+        if "min" not in st or "max" not in st or st.get("min_is_exact") != "true" \
+                or st.get("max_is_exact") != "true":
+            continue
+        if _INTEGER.match(typ):
+            low[col], high[col] = int(st["min"]), int(st["max"])
+        elif typ in ("DOUBLE", "FLOAT") and st.get("has_nan") == "false":
+            lo, hi = float(st["min"]), float(st["max"])
+            if abs(lo) != float("inf") and abs(hi) != float("inf"):
+                low[col], high[col] = lo, hi
+        elif typ in ("DATE", "VARCHAR"):
+            low[col], high[col] = st["min"], st["max"]
+    return {"numRecords": rows, "minValues": low, "maxValues": high, "nullCount": nulls}
 
 
 def delta_schema(schema: Any) -> Any:
