@@ -23,6 +23,7 @@ import contextlib
 import hashlib
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -167,7 +168,9 @@ def _changes(con: duckdb.DuckDBPyConnection, plan: Plan, key: list[str] | None) 
 
 
 def _merge(con: duckdb.DuckDBPyConnection, plan: Plan, line: Line, key: list[str] | None,
-           f: int, run: str, dt: Any) -> int:
+           f: int, run: str, dt: Any) -> Callable[[], int]:
+    """Compute the change set on `con` now; return the commit (no DuckDB in it, so the commits
+    of several tables can run side by side), which answers the new version."""
     register(con, OLD, line, plan.table, dt.version())
     try:
         if key and (set(key) - set(plan.columns) or set(key) - set(plan.old_columns)):
@@ -186,9 +189,9 @@ def _merge(con: duckdb.DuckDBPyConnection, plan: Plan, line: Line, key: list[str
     finally:
         unregister(con, OLD)
     if changes.num_rows == 0:
-        return int(dt.version())
+        return lambda: int(dt.version())
     if not pc_any(changes, "_op", "insert"):
-        return _append(dt, changes.drop_columns(["_op"]), plan, f, run)
+        return lambda: _append(dt, changes.drop_columns(["_op"]), plan, f, run)
     cols = {quote(c): f"{NEW}.{quote(c)}" for c in plan.columns}
     if key:
         on = " AND ".join(f"({OLD}.{quote(k)} = {NEW}.{quote(k)})" for k in key)
@@ -207,8 +210,11 @@ def _merge(con: duckdb.DuckDBPyConnection, plan: Plan, line: Line, key: list[str
                            commit_properties=_metadata(f, run, plan.fingerprint))
                   .when_matched_delete()
                   .when_not_matched_insert(cols, predicate=f"{NEW}._op = 'insert'"))
-    merger.execute()  # moves `dt` to the new version
-    return int(dt.version())
+
+    def commit() -> int:
+        merger.execute()  # moves `dt` to the new version
+        return int(dt.version())
+    return commit
 
 
 def pc_any(table: Any, column: str, but: str) -> bool:
@@ -319,6 +325,23 @@ def delta_schema(schema: Any) -> Any:
     return pa.schema([pa.field(x.name, fix(x.type)) for x in schema])
 
 
+def _commit_all(line: Line, commits: dict[str, Callable[[], int]]) -> list[int]:
+    """Every table's commit, side by side when there are several (delta-rs releases the GIL);
+    a table whose commit failed is opened afresh next time."""
+    def one(table: str) -> int:
+        try:
+            return commits[table]()
+        except BaseException:
+            tables.forget(line, table)
+            raise
+    if len(commits) < 2:
+        return [one(t) for t in commits]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(min(len(commits), 4), thread_name_prefix="commit") as pool:
+        return list(pool.map(one, commits))
+
+
 def publish(con: duckdb.DuckDBPyConnection, line: Line, *, f: int, run: str,
             label: str = "this line", now_ms: int | None = None,
             keep: Retention | None = None) -> Published:
@@ -348,17 +371,21 @@ def publish(con: duckdb.DuckDBPyConnection, line: Line, *, f: int, run: str,
                     f"schema contract of {label}: " + "; ".join(problems) + ". Published tables "
                     "and columns are additive-only within a major: restore them, or deploy a new "
                     "major version"))
+            commits: dict[str, Callable[[], int]] = {}
             for plan in plans:
                 try:
                     if plan.state == "new":
                         _create(con, plan, line, f, run)
                         plan.version = 0
                     elif plan.state == "diff":
-                        plan.version = _merge(con, plan, line, key_of.get(plan.table), f, run,
-                                              open_[plan.table])
+                        commits[plan.table] = _merge(con, plan, line, key_of.get(plan.table), f,
+                                                     run, open_[plan.table])
                 except BaseException:
                     tables.forget(line, plan.table)
                     raise
+            for plan, version in zip([p for p in plans if p.table in commits],
+                                     _commit_all(line, commits), strict=True):
+                plan.version = version
         finally:
             with contextlib.suppress(duckdb.Error):
                 con.execute("ROLLBACK")
