@@ -31,7 +31,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from duckstring.embedded.http_errors import Conflict, Unauthorized
+from duckstring.embedded.domain_errors import Conflict, Unauthorized
 
 if TYPE_CHECKING:
     from duckstring.embedded.app import Catchment

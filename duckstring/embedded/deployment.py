@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from duckstring import manifest as manifests
 from duckstring import packaging, semver
-from duckstring.embedded.http_errors import Invalid, TooLarge
+from duckstring.embedded.domain_errors import Invalid
 from duckstring.embedded.store import versions
 from duckstring.engine import RippleSpec, SourceRef, events
 from duckstring.engine.errors import EngineError
@@ -36,27 +36,18 @@ MAX_FILES = 10_000
 
 
 def deploy(c: Catchment, manifest_text: str, archive: bytes | BinaryIO) -> dict[str, Any]:
-    from duckstring.embedded.probe import ProbeError, read_topology
-    from duckstring.embedded.unpack import ArchiveTooLarge, UnsafeArchive, unpack_zip
+    """Install a Pond version. Raises `ManifestError`, `UnsafeArchive` (`ArchiveTooLarge`),
+    `ProbeError` or `Invalid` (a broken pin); http_errors says what each answers."""
+    from duckstring.embedded.probe import read_topology
+    from duckstring.embedded.unpack import unpack_zip
 
-    try:
-        m = manifests.parse(manifest_text, "pond.toml")
-    except manifests.ManifestError as e:
-        raise Invalid("pond.toml is not valid", problems=[str(p) for p in e.problems]) from None
+    m = manifests.parse(manifest_text, "pond.toml")
     scratch = c.layout.tmp / f"deploy-{uuid.uuid4().hex}"
     try:
-        try:
-            project = unpack_zip(archive, scratch, max_bytes=c.settings.max_upload_bytes * 4,
-                                 max_files=MAX_FILES)
-        except ArchiveTooLarge as e:
-            raise TooLarge(str(e)) from None
-        except UnsafeArchive as e:
-            raise Invalid(str(e), problems=[str(e)]) from None
+        project = unpack_zip(archive, scratch, max_bytes=c.settings.max_upload_bytes * 4,
+                             max_files=MAX_FILES)
         (project / manifests.FILENAME).write_text(manifest_text, encoding="utf-8")
-        try:
-            specs = read_topology(project, m)
-        except ProbeError as e:
-            raise Invalid(str(e), problems=[str(e)], traceback=e.traceback) from None
+        specs = read_topology(project, m)
         return _install(c, m, manifest_text, project, specs, packaging.digest(project))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

@@ -1,98 +1,94 @@
-"""Domain errors of the Catchment and their single mapping to HTTP (docs/http-api.md): each becomes
-`{"error": {"code", "message"}}` with a fitting status, in one place (`install`)."""
+"""Every error a request can meet, mapped to HTTP once (docs/http-api.md Errors): each becomes
+`{"error": {"code", "message", ...}}` with its status. Services raise domain errors
+(`domain_errors.py`) or their own (a query's, a probe's, an archive's, a manifest's, a table's,
+the engine's); `ERRORS` says what each becomes, and `install` registers it on the app. An error
+not listed here is a bug and stays a 500."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import falcon
 
 from duckstring import engine
+from duckstring.embedded import domain_errors as d
+from duckstring.embedded.probe import ProbeError
+from duckstring.embedded.query import QueryError
+from duckstring.embedded.tables import TableNotFound
+from duckstring.embedded.unpack import ArchiveTooLarge, UnsafeArchive
+from duckstring.manifest import ManifestError
+
+Body = Callable[[Any], tuple[str, dict[str, Any]]]  # the error -> (message, extra fields)
 
 
-class ApiError(Exception):
-    status = falcon.HTTP_400
-    code = "bad_request"
-
-    def __init__(self, message: str, **extra: Any) -> None:
-        super().__init__(message)
-        self.message = message
-        self.extra = extra
+def _own(e: d.DomainError) -> tuple[str, dict[str, Any]]:
+    return e.message, e.extra
 
 
-class BadRequest(ApiError):
-    pass
+def _plain(e: Exception) -> tuple[str, dict[str, Any]]:
+    return str(e), {}
 
 
-class Unauthorized(ApiError):
-    status, code = falcon.HTTP_401, "unauthorized"
+def _one_problem(e: Exception) -> tuple[str, dict[str, Any]]:
+    return str(e), {"problems": [str(e)]}
 
 
-class Forbidden(ApiError):
-    """A known key whose level is too low; `level_needed` names the level that would do."""
-
-    status, code = falcon.HTTP_403, "forbidden"
+def _manifest(e: ManifestError) -> tuple[str, dict[str, Any]]:
+    return "pond.toml is not valid", {"problems": [str(p) for p in e.problems]}
 
 
-class NotFound(ApiError):
-    status, code = falcon.HTTP_404, "not_found"
+def _probe(e: ProbeError) -> tuple[str, dict[str, Any]]:
+    return e.message, {"problems": [e.message], "traceback": e.traceback}
 
 
-class Conflict(ApiError):
-    status, code = falcon.HTTP_409, "conflict"
+BAD_REQUEST = (falcon.HTTP_400, "bad_request")
+NOT_FOUND = (falcon.HTTP_404, "not_found")
+CONFLICT = (falcon.HTTP_409, "conflict")
+TOO_LARGE = (falcon.HTTP_413, "too_large")
+INVALID = (falcon.HTTP_422, "invalid")
 
-
-class TooLarge(ApiError):
-    status, code = falcon.HTTP_413, "too_large"
-
-
-class Invalid(ApiError):
-    status, code = falcon.HTTP_422, "invalid"
-
-
-class Unavailable(ApiError):
-    """Something the Catchment relies on is not there (a launcher's cluster)."""
-
-    status, code = falcon.HTTP_502, "unavailable"
-
-
-class Busy(ApiError):
-    """Every slot for this kind of request is taken: come back in `retry_s` (503 with
-    Retry-After, so a client or a proxy knows when)."""
-
-    status, code = falcon.HTTP_503, "busy"
-
-    def __init__(self, message: str, retry_s: float = 1.0) -> None:
-        super().__init__(message, retry_s=retry_s)
-
-
-_ENGINE = [  # most specific first
-    (engine.UnknownPond, NotFound),
-    (engine.WindowConflict, Conflict),
-    (engine.CycleError, Invalid),
-    (engine.TopologyError, Invalid),
-    (engine.WindowError, BadRequest),
-    (engine.ConflictError, Conflict),
-    (engine.EngineError, BadRequest),
+ERRORS: list[tuple[type[Exception], tuple[str, str], Body]] = [  # most specific first
+    (ManifestError, INVALID, _manifest),
+    (ArchiveTooLarge, TOO_LARGE, _plain),
+    (UnsafeArchive, INVALID, _one_problem),
+    (ProbeError, INVALID, _probe),
+    (QueryError, BAD_REQUEST, _plain),
+    (TableNotFound, NOT_FOUND, _plain),
+    (engine.UnknownPond, NOT_FOUND, _plain),
+    (engine.WindowConflict, CONFLICT, _plain),
+    (engine.CycleError, INVALID, _plain),
+    (engine.TopologyError, INVALID, _plain),
+    (engine.WindowError, BAD_REQUEST, _plain),
+    (engine.ConflictError, CONFLICT, _plain),
+    (engine.EngineError, BAD_REQUEST, _plain),
+    (d.BadInput, BAD_REQUEST, _own),
+    (d.Unauthorized, (falcon.HTTP_401, "unauthorized"), _own),
+    (d.Forbidden, (falcon.HTTP_403, "forbidden"), _own),
+    (d.NotFound, NOT_FOUND, _own),
+    (d.Conflict, CONFLICT, _own),
+    (d.TooLarge, TOO_LARGE, _own),
+    (d.Invalid, INVALID, _own),
+    (d.Unavailable, (falcon.HTTP_502, "unavailable"), _own),
+    (d.Busy, (falcon.HTTP_503, "busy"), _own),  # with Retry-After
 ]
 
 
-def _respond(resp: falcon.Response, err: ApiError) -> None:
-    resp.status = err.status
-    if "retry_s" in err.extra:
-        resp.set_header("Retry-After", str(max(1, math.ceil(err.extra["retry_s"]))))
-    resp.media = {"error": {"code": err.code, "message": err.message, **err.extra}}
+def respond(resp: falcon.Response, ex: Exception) -> None:
+    """Answer with the error `ex` (one of `ERRORS`'s) as its status and body."""
+    (status, code), body = next((sc, b) for cls, sc, b in ERRORS if isinstance(ex, cls))
+    message, extra = body(ex)
+    resp.status = status
+    if "retry_s" in extra:
+        resp.set_header("Retry-After", str(max(1, math.ceil(extra["retry_s"]))))
+    resp.media = {"error": {"code": code, "message": message, **extra}}
 
 
 def install(app: falcon.App) -> None:
-    def api_error(req: falcon.Request, resp: falcon.Response, ex: ApiError, params: Any) -> None:
-        _respond(resp, ex)
-
-    def engine_error(req: falcon.Request, resp: falcon.Response, ex: engine.EngineError,
+    def domain_error(req: falcon.Request, resp: falcon.Response, ex: Exception,
                      params: Any) -> None:
-        kind = next(k for cls, k in _ENGINE if isinstance(ex, cls))
-        _respond(resp, kind(str(ex)))
+        respond(resp, ex)
 
     def http_error(req: falcon.Request, resp: falcon.Response, ex: falcon.HTTPError,
                    params: Any) -> None:
@@ -101,5 +97,4 @@ def install(app: falcon.App) -> None:
         resp.media = {"error": {"code": code, "message": ex.description or ex.title}}
 
     app.add_error_handler(falcon.HTTPError, http_error)
-    app.add_error_handler(engine.EngineError, engine_error)
-    app.add_error_handler(ApiError, api_error)
+    app.add_error_handler(tuple(cls for cls, _, _ in ERRORS), domain_error)

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
-from duckstring.embedded.http_errors import Conflict, Unavailable
+from duckstring.embedded.domain_errors import Conflict, Unavailable
 from duckstring.embedded.placement import effective, refuse_local_tables
 from duckstring.embedded.store import placements
 from duckstring.embedded.supervisor import DuckHandle, Launcher, ProcessLauncher

@@ -8,7 +8,7 @@ import math
 import re
 from typing import Any
 
-from duckstring.embedded.http_errors import Conflict, Invalid
+from duckstring.embedded.domain_errors import Conflict, Invalid
 from duckstring.embedded.store.placements import Placement
 
 LAUNCHERS = ("local", "ray")

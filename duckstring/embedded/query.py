@@ -72,7 +72,7 @@ def run_query(
 
     json → `{"columns", "types", "rows"}` with JSON-safe values; csv and parquet → the file's
     bytes. `sql` wins when both are given. `table` alone reads the whole table, or its first
-    `PREVIEW_ROWS` as JSON when no `limit` is given; an unknown table raises `NotFound`.
+    `PREVIEW_ROWS` as JSON when no `limit` is given; an unknown table raises `TableNotFound`.
     """
     import duckdb
 
@@ -87,7 +87,7 @@ def run_query(
     if sql is None:
         if table is None:
             raise QueryError("give a SQL query or a table name")
-        dataset(snap, name, major, table)  # NotFound when unpublished
+        dataset(snap, name, major, table)  # TableNotFound when unpublished
         table = next(t for t in tables if t.lower() == table.lower())
         sql = f'SELECT * FROM "{table}"'
         if limit is None and fmt == "json":

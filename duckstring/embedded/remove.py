@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from duckstring.embedded import status_document
-from duckstring.embedded.http_errors import Conflict
+from duckstring.embedded.domain_errors import Conflict
 from duckstring.embedded.store import versions
 from duckstring.engine import events, line_id, split_line
 
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 def pick_line(c: Catchment, name: str, major: int | None) -> str:
     """The line to remove: `major`, or the only one; never a guess between several."""
-    from duckstring.embedded.http_errors import NotFound
+    from duckstring.embedded.domain_errors import NotFound
 
     majors = sorted(split_line(line)[1] for line in c.coordinator.selected
                     if split_line(line)[0] == name)

@@ -18,7 +18,7 @@ from duckstring.manifest import NAME as POND_NAME
 TABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 
 
-class NotFound(LookupError):
+class TableNotFound(LookupError):
     """An unknown or unpublished table, or no such version (→ 404)."""
 
 
@@ -33,16 +33,16 @@ def snapshot(layout: Layout, name: str, major: int, *, as_of: int | None = None,
     _check_line(name, major)
     if version is not None:
         if table is None:
-            raise NotFound("a version belongs to one table: name the table too")
+            raise TableNotFound("a version belongs to one table: name the table too")
         check_table(table)
         if not isinstance(version, int) or isinstance(version, bool) or version < 0:
-            raise NotFound(f"version {version!r} must be a whole number ≥ 0")
+            raise TableNotFound(f"version {version!r} must be a whole number ≥ 0")
     found = find(line(layout, name, major), f=as_of, version=version, table=table)
     if found is None and (version is not None or as_of is not None):
         what = f"version {version} of {table!r}" if version is not None else "a run that early"
-        raise NotFound(f"{name}@{major} has no {what} (retention may have removed it)")
+        raise TableNotFound(f"{name}@{major} has no {what} (retention may have removed it)")
     if found is not None and as_of is not None and found.manifest.f > as_of:
-        raise NotFound(f"{name}@{major} has no run at or before {times.iso(as_of)}")
+        raise TableNotFound(f"{name}@{major} has no run at or before {times.iso(as_of)}")
     if found is not None and (version is not None or as_of is not None):
         _check_retained(found, name, major)
     return found
@@ -61,13 +61,13 @@ def _check_retained(snap: Any, name: str, major: int) -> None:
             gone = (latest is not None and version < latest.version()
                     and version < oldest_kept(latest, keep, now))
         if gone:
-            raise NotFound(f"{name}@{major}: retention removed version {version} of {table!r} "
+            raise TableNotFound(f"{name}@{major}: retention removed version {version} of {table!r} "
                            "(DUCKSTRING_RETENTION_DAYS / DUCKSTRING_RETENTION_VERSIONS)")
 
 
 def check_table(table: Any) -> str:
     if not isinstance(table, str) or not TABLE.match(table):
-        raise NotFound(f"{table!r} is not a table name; use letters, digits and _")
+        raise TableNotFound(f"{table!r} is not a table name; use letters, digits and _")
     return table
 
 
@@ -77,7 +77,7 @@ def datasets(snap: Any) -> dict[str, Any]:
 
 
 def dataset(snap: Any, name: str, major: int, table: str) -> Any:
-    """One table of the snapshot; NotFound for anything else."""
+    """One table of the snapshot; TableNotFound for anything else."""
     from duckstring.lake.read import Unpublished
 
     check_table(table)
@@ -86,15 +86,15 @@ def dataset(snap: Any, name: str, major: int, table: str) -> Any:
             raise Unpublished(table)
         return snap.dataset(table)
     except Unpublished:
-        raise NotFound(f"{name}@{major} has not published a table named {table!r}") from None
+        raise TableNotFound(f"{name}@{major} has not published a table named {table!r}") from None
 
 
 def _check_line(name: str, major: int) -> None:
     # Names reach paths and URLs; refuse anything that is not a Pond name before joining them.
     if not isinstance(name, str) or not POND_NAME.match(name):
-        raise NotFound(f"{name!r} is not a Pond name")
+        raise TableNotFound(f"{name!r} is not a Pond name")
     if not isinstance(major, int) or isinstance(major, bool) or major < 0:
-        raise NotFound(f"{major!r} is not a major version")
+        raise TableNotFound(f"{major!r} is not a major version")
 
 
 def list_tables(layout: Layout, name: str, major: int) -> list[dict[str, Any]]:

@@ -79,7 +79,7 @@ def test_an_expired_bootstrap_is_refused() -> None:
     boot = Bootstraps(ttl_s=5, monotonic=lambda: now[0])
     credential = boot.mint("feed@1")
     now[0] = 6
-    from duckstring.embedded.http_errors import Unauthorized
+    from duckstring.embedded.domain_errors import Unauthorized
 
     with pytest.raises(Unauthorized, match="expired"):
         boot.redeem("feed@1", credential)

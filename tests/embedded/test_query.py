@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from duckstring.embedded.query import PREVIEW_ROWS, QueryError, _sandbox, _single_select, run_query
-from duckstring.embedded.tables import NotFound, datasets
+from duckstring.embedded.tables import TableNotFound, datasets
 from duckstring.embedded.tables import snapshot as lake_snapshot
 from duckstring.layout import Layout
 from tests.lakekit import publish
@@ -46,7 +46,7 @@ def test_as_of_and_version_read_an_older_run(layout: Layout) -> None:
     assert run_query(layout, "sales", 1, sql=sql, as_of=1999)["rows"] == old
     assert run_query(layout, "sales", 1, table="product", version=0)["rows"] == [
         [0, "apple"], [1, "pear"], [2, "plum"]]
-    with pytest.raises(NotFound):
+    with pytest.raises(TableNotFound):
         run_query(layout, "sales", 1, sql=sql, as_of=999)
     with pytest.raises(QueryError, match="version belongs to one table"):
         run_query(layout, "sales", 1, sql=sql, version=0)
@@ -136,9 +136,9 @@ def test_csv_and_parquet_results(layout: Layout) -> None:
 
 
 def test_unknown_table_is_not_found(layout: Layout) -> None:
-    with pytest.raises(NotFound):
+    with pytest.raises(TableNotFound):
         run_query(layout, "sales", 1, table="nope")
-    with pytest.raises(NotFound):
+    with pytest.raises(TableNotFound):
         run_query(layout, "sales", 1, table="../../secret/m1/data/salary")
     with pytest.raises(QueryError, match="nope"):
         run_query(layout, "sales", 1, sql="SELECT * FROM nope")
@@ -285,7 +285,7 @@ def test_a_result_over_its_size_limit_fails_clearly(layout: Layout, fmt: str, li
 def test_a_table_no_run_names_is_not_published(layout: Layout, outside: Path) -> None:
     link = layout.data_dir("sales", 1) / "stolen"
     link.symlink_to(layout.data_dir("secret", 1) / "salary")
-    with pytest.raises(NotFound):
+    with pytest.raises(TableNotFound):
         run_query(layout, "sales", 1, table="stolen")
     with pytest.raises(QueryError):
         run_query(layout, "sales", 1, sql="SELECT * FROM stolen")

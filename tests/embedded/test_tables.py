@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from duckstring.embedded.tables import NotFound, dataset, history, list_tables, snapshot
+from duckstring.embedded.tables import TableNotFound, dataset, history, list_tables, snapshot
 from duckstring.layout import Layout
 from tests.lakekit import publish
 
@@ -64,20 +64,20 @@ def test_no_data_yet(tmp_path: Path) -> None:
     ".product", "", "a/b", "a\\b", "x" * 200, "_duckstring_runs",
 ])
 def test_dataset_refuses_anything_else(layout: Layout, table: str) -> None:
-    with pytest.raises(NotFound):
+    with pytest.raises(TableNotFound):
         dataset(snapshot(layout, "sales", 1), "sales", 1, table)
 
 
 def test_unknown_versions_and_times(layout: Layout) -> None:
-    with pytest.raises(NotFound):
+    with pytest.raises(TableNotFound):
         snapshot(layout, "sales", 1, version=7, table="product")
-    with pytest.raises(NotFound):
+    with pytest.raises(TableNotFound):
         snapshot(layout, "sales", 1, as_of=5)
 
 
 @pytest.mark.parametrize("name", ["../sales", "Sales", "", "a/b"])
 def test_pond_names_are_checked_before_touching_paths(layout: Layout, name: str) -> None:
-    with pytest.raises(NotFound):
+    with pytest.raises(TableNotFound):
         snapshot(layout, name, 1)
-    with pytest.raises(NotFound):
+    with pytest.raises(TableNotFound):
         list_tables(layout, name, 1)

@@ -238,7 +238,7 @@ def test_retention_vacuums_and_a_sink_too_far_behind_gets_a_full_read(
 
 
 def test_a_vacuumed_version_is_not_found(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from duckstring.embedded.tables import NotFound
+    from duckstring.embedded.tables import TableNotFound
 
     monkeypatch.setenv("DUCKSTRING_RETENTION_DAYS", "0")
     monkeypatch.setenv("DUCKSTRING_RETENTION_VERSIONS", "1")
@@ -247,9 +247,9 @@ def test_a_vacuumed_version_is_not_found(tmp_path: Path, monkeypatch: pytest.Mon
     for f in (1000, 2000):
         pond.run(f, lambda p, f=f: p.write_table("t", p.con.sql(f"SELECT {f} AS x")))
     assert run_query(layout, "p", 1, table="t")["rows"] == [[2000]]
-    with pytest.raises(NotFound, match="retention removed version 0 of 't'"):
+    with pytest.raises(TableNotFound, match="retention removed version 0 of 't'"):
         run_query(layout, "p", 1, table="t", version=0)
-    with pytest.raises(NotFound, match="retention removed"):
+    with pytest.raises(TableNotFound, match="retention removed"):
         run_query(layout, "p", 1, table="t", as_of=1500)
 
 

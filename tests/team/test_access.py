@@ -17,7 +17,13 @@ from duckstring.embedded.access import levels
 from duckstring.embedded.access.gate import Gate, GateMiddleware
 from duckstring.embedded.access.keys import FLUSH_MS, KeyRing
 from duckstring.embedded.access.levels import DEMAND, FULL, READ, Level
-from duckstring.embedded.http_errors import ApiError, BadRequest, Conflict, Forbidden, Unauthorized
+from duckstring.embedded.domain_errors import (
+    BadInput,
+    Conflict,
+    DomainError,
+    Forbidden,
+    Unauthorized,
+)
 from duckstring.embedded.resources.ponds import _VERBS
 from duckstring.embedded.store import Store
 
@@ -117,19 +123,19 @@ def test_keys_are_stored_hashed_and_rotate_and_revoke(store: Store, tmp_path: Pa
 
 def test_key_changes_say_what_to_do(store: Store) -> None:
     ring = KeyRing(store, env_key=None)
-    with pytest.raises(BadRequest, match="first key must be full"):
+    with pytest.raises(BadInput, match="first key must be full"):
         ring.add("ci", DEMAND, T0)
     ring.add("ops", FULL, T0)
     ring.add("ci", DEMAND, T0)
     with pytest.raises(Conflict, match="rotate or revoke"):
         ring.add("ci", READ, T0)
-    with pytest.raises(BadRequest, match="reserved"):
+    with pytest.raises(BadInput, match="reserved"):
         ring.add("admin", READ, T0)
-    with pytest.raises(BadRequest, match="letters, digits"):
+    with pytest.raises(BadInput, match="letters, digits"):
         ring.add("has space", READ, T0)
     with pytest.raises(Conflict, match="last full key"):
         ring.revoke("ops")
-    with pytest.raises(ApiError, match="no key named 'nobody'"):
+    with pytest.raises(DomainError, match="no key named 'nobody'"):
         ring.rotate("nobody", T0)
 
 
@@ -139,7 +145,7 @@ def test_the_env_key_is_full_and_named_admin(store: Store) -> None:
     assert ring.authenticate("s3cret-from-env", T0) == keymod.Caller("admin", FULL)
     ring.add("analyst", READ, T0)  # a keyed Catchment may add a lower key first
     assert [k["name"] for k in ring.listing()] == ["admin", "analyst"]
-    with pytest.raises(ApiError, match="DUCKSTRING_API_KEY"):
+    with pytest.raises(DomainError, match="DUCKSTRING_API_KEY"):
         ring.revoke("admin")
 
 

@@ -18,7 +18,7 @@ from duckstring.embedded.alerts.alerting import Alerting
 from duckstring.embedded.alerts.delivery import Deliverer, Policy
 from duckstring.embedded.alerts.rules import LineView
 from duckstring.embedded.alerts.targets import Senders, display, parse_target
-from duckstring.embedded.http_errors import BadRequest
+from duckstring.embedded.domain_errors import BadInput
 from duckstring.embedded.store import Store
 from tests.e2e.harness import wait_until
 from tests.team.receivers import self_signed
@@ -208,9 +208,9 @@ def test_targets_are_checked_and_shown_without_their_secret_part(rig: Rig,
                                                                  tmp_path: Path,
                                                                  receiver: Any) -> None:
     for bad in ("webhook:ftp://x/", "pager:http://x/", "email:not-an-address", "slack:"):
-        with pytest.raises(BadRequest, match="--to"):
+        with pytest.raises(BadInput, match="--to"):
             rig.alerting.add("x", bad, now_ms())
-    with pytest.raises(BadRequest, match="--stale 2h"):
+    with pytest.raises(BadInput, match="--stale 2h"):
         rig.alerting.add("x", "email:ops@example.com", now_ms(), on=["stale"])
     assert display(parse_target("slack:https://hooks.slack.com/services/T0/B0/abc")) == \
         "slack:https://hooks.slack.com/…"

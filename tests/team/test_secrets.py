@@ -22,7 +22,7 @@ from duckstring.embedded.access.secrets import (
     key_file,
 )
 from duckstring.embedded.archive import stream_archive
-from duckstring.embedded.http_errors import BadRequest, NotFound
+from duckstring.embedded.domain_errors import BadInput, NotFound
 from duckstring.embedded.store import Store
 from duckstring.layout import Layout
 from duckstring.redact import SECRET_NAMES_ENV
@@ -88,13 +88,13 @@ def test_scopes_listing_and_removal(root: Path, store: Store) -> None:
 def test_bad_names_and_values_are_refused_with_the_fix(root: Path, store: Store) -> None:
     secrets = Secrets(store, root, env_key=None)
     for name in ("DUCKSTRING_DUCK_TOKEN", "PATH", "PYTHONPATH", "LD_PRELOAD"):
-        with pytest.raises(BadRequest, match="reserved"):
+        with pytest.raises(BadInput, match="reserved"):
             secrets.set(name, "long enough value", None, T0)
-    with pytest.raises(BadRequest, match="environment variable name"):
+    with pytest.raises(BadInput, match="environment variable name"):
         secrets.set("1PASS", "long enough value", None, T0)
-    with pytest.raises(BadRequest, match="NUL"):
+    with pytest.raises(BadInput, match="NUL"):
         secrets.set("A", "a\0b-long-enough", None, T0)
-    with pytest.raises(BadRequest, match="not a Pond name"):
+    with pytest.raises(BadInput, match="not a Pond name"):
         secrets.set("A", "long enough value", ["Sales!"], T0)
     [warning] = secrets.set("PIN", "123", None, T0)
     assert "cannot be hidden from logs" in warning and "123" not in warning

@@ -21,7 +21,7 @@ import falcon
 from duckstring.embedded.access import levels
 from duckstring.embedded.access.keys import OPEN_CALLER, Caller, KeyRing
 from duckstring.embedded.access.levels import Level, Need
-from duckstring.embedded.http_errors import Forbidden, Unauthorized
+from duckstring.embedded.domain_errors import Forbidden, Unauthorized
 
 DUCK_CALLER = Caller("duck", Level.READ)  # Duck routes are their own realm (levels rule 5)
 ANONYMOUS = Caller("anonymous", Level.READ)  # on a public route with no (valid) key

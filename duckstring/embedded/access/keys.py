@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from duckstring.embedded.access.levels import Level
-from duckstring.embedded.http_errors import BadRequest, Conflict, NotFound
+from duckstring.embedded.domain_errors import BadInput, Conflict, NotFound
 from duckstring.embedded.store import Store
 from duckstring.embedded.store import keys as rows
 
@@ -66,10 +66,10 @@ def hint(key: str) -> str:
 
 def check_name(name: str) -> str:
     if not _NAME.match(name or ""):
-        raise BadRequest(f"key name {name!r} must be 1-64 letters, digits, '.', '_' or '-', "
+        raise BadInput(f"key name {name!r} must be 1-64 letters, digits, '.', '_' or '-', "
                          "starting with a letter or digit")
     if name.lower() in RESERVED:
-        raise BadRequest(f"key name {name!r} is reserved; choose another")
+        raise BadInput(f"key name {name!r} is reserved; choose another")
     return name
 
 
@@ -129,7 +129,7 @@ class KeyRing:
     def add(self, name: str, level: Level, at: int) -> str:
         check_name(name)
         if not self.keyed and level is not Level.FULL:
-            raise BadRequest(
+            raise BadInput(
                 "this Catchment is open: its first key must be full, or nobody could "
                 "administer it afterwards (duckstring catchment key add NAME --level full)")
         key = new_key()

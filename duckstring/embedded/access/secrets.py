@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from duckstring.embedded.http_errors import BadRequest, Conflict, NotFound
+from duckstring.embedded.domain_errors import BadInput, Conflict, NotFound
 from duckstring.embedded.store import Store, meta
 from duckstring.embedded.store import secrets as rows
 from duckstring.layout import Layout
@@ -57,10 +57,10 @@ def key_file(root: Path) -> Path:
 
 def check_name(name: str) -> str:
     if not _NAME.match(name or ""):
-        raise BadRequest(f"secret name {name!r} must be an environment variable name: "
+        raise BadInput(f"secret name {name!r} must be an environment variable name: "
                          "letters, digits and '_', not starting with a digit (e.g. DB_PASSWORD)")
     if name.upper().startswith(_RESERVED_PREFIXES) or name.upper() in _RESERVED:
-        raise BadRequest(f"secret name {name!r} is reserved (it would change how the Duck "
+        raise BadInput(f"secret name {name!r} is reserved (it would change how the Duck "
                          "itself starts); choose another")
     return name
 
@@ -70,7 +70,7 @@ def _scopes(ponds: list[str] | None) -> list[str]:
         return [rows.EVERY]
     for p in ponds:
         if not POND_NAME.match(p):
-            raise BadRequest(f"--pond {p!r} is not a Pond name ([a-z][a-z0-9_]*)")
+            raise BadInput(f"--pond {p!r} is not a Pond name ([a-z][a-z0-9_]*)")
     return sorted(set(ponds))
 
 
@@ -185,12 +185,12 @@ class Secrets:
         """Store `value` for `name` in each scope; the warnings to show (never the value)."""
         check_name(name)
         if not isinstance(value, str) or value == "":
-            raise BadRequest("a secret's value must be a non-empty string")
+            raise BadInput("a secret's value must be a non-empty string")
         if "\0" in value:
-            raise BadRequest("a secret's value cannot contain a NUL character (environment "
+            raise BadInput("a secret's value cannot contain a NUL character (environment "
                              "variables cannot hold one)")
         if len(value.encode("utf-8", "surrogatepass")) > MAX_VALUE:
-            raise BadRequest(f"a secret's value is limited to {MAX_VALUE} bytes")
+            raise BadInput(f"a secret's value is limited to {MAX_VALUE} bytes")
         scopes = _scopes(ponds)
         box = self._box(create=True)
         assert box is not None

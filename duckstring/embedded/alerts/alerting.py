@@ -14,7 +14,7 @@ from typing import Any
 from duckstring.embedded.alerts import rules as decide
 from duckstring.embedded.alerts.rules import TEST, Alert, LineView, Rule
 from duckstring.embedded.alerts.targets import display, parse_target
-from duckstring.embedded.http_errors import BadRequest, Conflict, NotFound
+from duckstring.embedded.domain_errors import BadInput, Conflict, NotFound
 from duckstring.embedded.store import Store
 from duckstring.embedded.store import alerts as rows
 from duckstring.redact import NOTHING, Redactor
@@ -44,12 +44,12 @@ class Alerting:
     def add(self, name: str, target: str, at: int, **options: Any) -> dict[str, Any]:
         """Add a rule (`options`: on, ponds, stale_ms, renotify_ms — rules.make_rule)."""
         if not _NAME.match(name or ""):
-            raise BadRequest(f"alert name {name!r} must be 1-64 letters, digits, '.', '_' or "
+            raise BadInput(f"alert name {name!r} must be 1-64 letters, digits, '.', '_' or "
                              "'-', starting with a letter or digit")
         try:
             rule = decide.make_rule(name, str(parse_target(target)), **options)
         except ValueError as e:
-            raise BadRequest(str(e)) from None
+            raise BadInput(str(e)) from None
         with self.store.transaction() as conn:
             if rows.get_rule(conn, name) is not None:
                 raise Conflict(f"an alert named {name!r} exists; remove it first (duckstring "

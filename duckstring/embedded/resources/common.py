@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import falcon
 import falcon.media
 
-from duckstring.embedded.http_errors import BadRequest, Invalid, NotFound, TooLarge
+from duckstring.embedded.domain_errors import BadInput, Invalid, NotFound, TooLarge
 from duckstring.engine import line_id
 from duckstring.lines import split_line
 from duckstring.times import parse_instant
@@ -38,7 +38,7 @@ def resolve_line(c: Catchment, name: str, req: falcon.Request) -> str:
         try:
             major = int(version.split(".", 1)[0])
         except ValueError:
-            raise BadRequest(f"version {version!r} is not X.Y.Z") from None
+            raise BadInput(f"version {version!r} is not X.Y.Z") from None
     if major is None:
         major = majors[-1]
     line = line_id(name, major)
@@ -80,21 +80,21 @@ def parse_json(data: bytes | str) -> Any:
     except RecursionError:
         value = None
     except (ValueError, UnicodeDecodeError) as e:
-        raise BadRequest(f"the body is not valid JSON: {e}") from None
+        raise BadInput(f"the body is not valid JSON: {e}") from None
     else:
         if _depth(value) <= MAX_DEPTH:
             return value
-    raise BadRequest(f"the body nests deeper than {MAX_DEPTH} levels")
+    raise BadInput(f"the body nests deeper than {MAX_DEPTH} levels")
 
 
 def _no_constant(name: str) -> Any:
-    raise BadRequest(f"{name} is not a JSON number; send a finite number")
+    raise BadInput(f"{name} is not a JSON number; send a finite number")
 
 
 def _finite(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):
-        raise BadRequest(f"{text[:40]} is too large for a number")
+        raise BadInput(f"{text[:40]} is too large for a number")
     return value
 
 
@@ -119,11 +119,11 @@ def body(req: falcon.Request) -> dict[str, Any]:
     try:
         data = req.get_media()
     except falcon.MediaMalformedError:
-        raise BadRequest("the body is not valid JSON") from None
+        raise BadInput("the body is not valid JSON") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise BadRequest("the body must be a JSON object")
+        raise BadInput("the body must be a JSON object")
     return data
 
 
@@ -134,7 +134,7 @@ def seconds_param(req: falcon.Request, name: str, default: float, maximum: float
     if value is None:
         return default
     if not math.isfinite(value):
-        raise BadRequest(f"{name} must be a finite number of seconds, not {value}")
+        raise BadInput(f"{name} must be a finite number of seconds, not {value}")
     return min(max(value, 0.0), maximum)
 
 
@@ -144,7 +144,7 @@ def instant(value: Any, field: str) -> int | None:
     try:
         return parse_instant(str(value))
     except ValueError as e:
-        raise BadRequest(f"{field}: {e}") from None
+        raise BadInput(f"{field}: {e}") from None
 
 
 def number(value: Any, field: str, *, minimum: float = 0, maximum: float = MAX_SECONDS,
@@ -159,7 +159,7 @@ def number(value: Any, field: str, *, minimum: float = 0, maximum: float = MAX_S
     if not ok:
         kind = "a whole number" if whole else "a number"
         hint = " (10 years)" if maximum == MAX_SECONDS else ""
-        raise BadRequest(f"{field} must be {kind} from {_plain(minimum)} to {_plain(maximum)}"
+        raise BadInput(f"{field} must be {kind} from {_plain(minimum)} to {_plain(maximum)}"
                          f"{hint}, not {json.dumps(value)[:40]}")
     return float(value)
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import falcon
 
-from duckstring.embedded.http_errors import BadRequest, Busy, NotFound
+from duckstring.embedded.domain_errors import BadInput, Busy
 from duckstring.embedded.resources.common import body, resolve_line
 from duckstring.embedded.status_document import when
 from duckstring.engine import split_line
@@ -43,17 +43,12 @@ class Tables:
                     table: str) -> None:
         """One Parquet file of the table: of the latest run, or `?table_version=N` (`?version`
         is the Pond's code version here) / `?as_of=WHEN`."""
-        from duckstring.embedded.tables import NotFound as NoTable
         from duckstring.embedded.tables import dataset, snapshot
 
         line = resolve_line(self.c, name, req)
         _, major = split_line(line)
         pin = pinned(req.params.get("as_of"), req.params.get("table_version"))
-        try:
-            data = dataset(snapshot(self.c.layout, name, major, table=table, **pin),
-                           name, major, table)
-        except NoTable as e:
-            raise NotFound(str(e)) from None
+        data = dataset(snapshot(self.c.layout, name, major, table=table, **pin), name, major, table)
         resp.content_type = FORMATS["parquet"]
         resp.downloadable_as = f"{table}.parquet"
         resp.stream, resp.content_length = one_parquet(self.c.layout.tmp, data)
@@ -68,14 +63,14 @@ def pinned(as_of: Any, version: Any) -> dict[str, int | None]:
         try:
             out["as_of"] = int(as_of) if str(as_of).lstrip("-").isdigit() else times.parse_instant(str(as_of))
         except ValueError:
-            raise BadRequest(f"as_of {as_of!r} is not a time; give an ISO time such as "
+            raise BadInput(f"as_of {as_of!r} is not a time; give an ISO time such as "
                              "2026-01-05T02:00:00Z or a freshness shown by `duckstring runs`") from None
     if version not in (None, ""):
         if isinstance(version, bool) or not str(version).isdigit():
-            raise BadRequest(f"version {version!r} must be a whole number ≥ 0")
+            raise BadInput(f"version {version!r} must be a whole number ≥ 0")
         out["version"] = int(version)
     if out["as_of"] is not None and out["version"] is not None:
-        raise BadRequest("give as_of or version, not both")
+        raise BadInput("give as_of or version, not both")
     return out
 
 
@@ -118,21 +113,20 @@ class Query:
             self.slots.release()
 
     def _query(self, req: falcon.Request, resp: falcon.Response) -> None:
-        from duckstring.embedded.query import QueryError, run_query
-        from duckstring.embedded.tables import NotFound as NoTable
+        from duckstring.embedded.query import run_query
 
         settings = self.c.settings
         data = body(req)
         pond = data.get("pond")
         if not isinstance(pond, str):
-            raise BadRequest("pond is required")
+            raise BadInput("pond is required")
         if data.get("major") is not None:
             req.params["major"] = str(data["major"])
         line = resolve_line(self.c, pond, req)
         name, major = split_line(line)
         fmt = data.get("format") or "json"
         if fmt not in FORMATS:
-            raise BadRequest(f"format must be one of {', '.join(FORMATS)}")
+            raise BadInput(f"format must be one of {', '.join(FORMATS)}")
         started, outcome = time.perf_counter(), "error"
         try:
             result = run_query(self.c.layout, name, major, sql=data.get("sql"),
@@ -141,10 +135,6 @@ class Query:
                                memory_mb=settings.query_memory_mb,
                                **pinned(data.get("as_of"), data.get("version")))
             outcome = "ok"
-        except QueryError as e:
-            raise BadRequest(str(e)) from None
-        except NoTable as e:
-            raise NotFound(str(e)) from None
         finally:
             self.c.team.metrics.query(line, outcome, time.perf_counter() - started)
         if fmt == "json":

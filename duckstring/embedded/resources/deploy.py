@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import falcon
 
 from duckstring.embedded.deployment import deploy
-from duckstring.embedded.http_errors import BadRequest, TooLarge
+from duckstring.embedded.domain_errors import BadInput, TooLarge
 
 if TYPE_CHECKING:
     from duckstring.embedded.app import Catchment
@@ -22,7 +22,7 @@ class Deploy:
         if req.content_length is not None and req.content_length > limit:
             raise TooLarge(f"the upload is {req.content_length} bytes; the limit is {limit}")
         if not (req.content_type or "").startswith("multipart/form-data"):
-            raise BadRequest("send multipart/form-data with parts manifest and archive")
+            raise BadInput("send multipart/form-data with parts manifest and archive")
         manifest_text, archive = None, None
         for part in req.get_media():
             data = part.stream.read(limit + 1)
@@ -33,7 +33,7 @@ class Deploy:
             elif part.name == "archive":
                 archive = data
         if manifest_text is None or archive is None:
-            raise BadRequest("the deploy needs both parts: manifest (pond.toml) and archive (zip)")
+            raise BadInput("the deploy needs both parts: manifest (pond.toml) and archive (zip)")
         result = deploy(self.c, manifest_text, archive)
         resp.status = falcon.HTTP_201
         resp.media = result

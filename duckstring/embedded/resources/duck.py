@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import falcon
 
 from duckstring import protocol
-from duckstring.embedded.http_errors import BadRequest, NotFound
+from duckstring.embedded.domain_errors import BadInput, NotFound
 from duckstring.embedded.longpoll import RETRY_S
 from duckstring.embedded.resources.common import body, seconds_param
 from duckstring.engine import line_id
@@ -88,11 +88,11 @@ class DuckChannel:
         data = body(req)
         batch = data.get("events")
         if not isinstance(batch, list):
-            raise BadRequest("events must be a list")
+            raise BadInput("events must be a list")
         for ev in batch:
             problem = protocol.check_event(ev)
             if problem:
-                raise BadRequest(problem)
+                raise BadInput(problem)
         pid = data.get("pid")
         self.c.supervisor.heard_from(line, pid if isinstance(pid, int) else None,
                                      _instance(data.get("instance")))

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import falcon
 
 from duckstring.embedded import status_document
-from duckstring.embedded.http_errors import BadRequest, NotFound
+from duckstring.embedded.domain_errors import BadInput, NotFound
 from duckstring.embedded.longpoll import RETRY_S
 from duckstring.embedded.resources.common import resolve_line, seconds_param
 from duckstring.embedded.store import runs
@@ -125,7 +125,7 @@ class Runs:
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         limit = req.get_param_as_int("limit") or 100
         if not 1 <= limit <= 10_000:
-            raise BadRequest("limit must be between 1 and 10000")
+            raise BadInput("limit must be between 1 and 10000")
         lines = None
         pond = req.get_param("pond")
         if pond:

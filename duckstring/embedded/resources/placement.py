@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import falcon
 
-from duckstring.embedded.http_errors import NotFound
+from duckstring.embedded.domain_errors import NotFound
 from duckstring.embedded.placement import REMOTE, effective, refuse_local_tables, update
 from duckstring.embedded.resources.common import body
 from duckstring.embedded.store import placements, versions

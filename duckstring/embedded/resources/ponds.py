@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import falcon
 
-from duckstring.embedded.http_errors import BadRequest, NotFound
+from duckstring.embedded.domain_errors import BadInput, NotFound
 from duckstring.embedded.resources.common import MAX_BUDGET, body, instant, number, resolve_line
 from duckstring.embedded.status_document import when, window_doc
 from duckstring.embedded.store import versions
@@ -111,7 +111,7 @@ class Verb:
         co = self.c.coordinator
         if req.get_param_as_bool("dry_run", default=False):
             if verb not in DRY_RUNS:
-                raise BadRequest(f"{verb} has no dry-run; use one of {', '.join(DRY_RUNS)}")
+                raise BadInput(f"{verb} has no dry-run; use one of {', '.join(DRY_RUNS)}")
             from duckstring.embedded.forecast import dry_run
 
             resp.media = dry_run(self.c, line, event, verb)
@@ -168,7 +168,7 @@ def _on_days(raw: Any) -> frozenset[int] | None:
         elif isinstance(d, str) and d.strip().upper()[:3] in WEEKDAYS:
             days.add(WEEKDAYS.index(d.strip().upper()[:3]))
         else:
-            raise BadRequest(f"on_days: {d!r} is not a weekday (MON … SUN)")
+            raise BadInput(f"on_days: {d!r} is not a weekday (MON … SUN)")
     return frozenset(days)
 
 
@@ -188,9 +188,9 @@ class Windows:
         data = body(req)
         wname = data.get("name")
         if not isinstance(wname, str) or not wname.strip():
-            raise BadRequest("name is required")
+            raise BadInput("name is required")
         if len(wname.strip()) > WINDOW_NAME_MAX:
-            raise BadRequest(f"name is {len(wname.strip())} characters; the limit is {WINDOW_NAME_MAX}")
+            raise BadInput(f"name is {len(wname.strip())} characters; the limit is {WINDOW_NAME_MAX}")
         every = round(number(data.get("every_s"), "every_s", minimum=0.001) * 1000)
         duration = data.get("duration_s")
         now = self.c.coordinator.clock()

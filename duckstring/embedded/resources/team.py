@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import falcon
 
 from duckstring.embedded.access.levels import Level
-from duckstring.embedded.http_errors import BadRequest
+from duckstring.embedded.domain_errors import BadInput
 from duckstring.embedded.resources.common import body, number
 from duckstring.embedded.store import audit
 from duckstring.times import iso
@@ -28,14 +28,14 @@ def _times(doc: dict[str, Any]) -> dict[str, Any]:
 def _limit(req: falcon.Request) -> int:
     limit = req.get_param_as_int("limit") or 100
     if not 1 <= limit <= 10_000:
-        raise BadRequest("limit must be between 1 and 10000")
+        raise BadInput("limit must be between 1 and 10000")
     return limit
 
 
 def _text(data: dict[str, Any], field: str) -> str:
     value = data.get(field)
     if not isinstance(value, str) or not value.strip():
-        raise BadRequest(f"{field} is required (a string)")
+        raise BadInput(f"{field} is required (a string)")
     return value.strip()
 
 
@@ -45,7 +45,7 @@ def _names(value: Any, field: str) -> list[str]:
     if isinstance(value, str):
         value = value.split(",")
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise BadRequest(f"{field} must be a list of names")
+        raise BadInput(f"{field} must be a list of names")
     return [v.strip() for v in value if v.strip()]
 
 
@@ -62,7 +62,7 @@ class Keys:
         try:
             level = Level.parse(str(data.get("level") or ""))
         except ValueError as e:
-            raise BadRequest(str(e)) from None
+            raise BadInput(str(e)) from None
         was_open = not self.c.team.keys.keyed
         key = self.c.team.keys.add(name, level, self.c.coordinator.clock())
         resp.status = falcon.HTTP_201
@@ -124,7 +124,7 @@ class Alerts:
         data = body(req)
         name = _text(data, "name")
         if name == "log":
-            raise BadRequest("alert name 'log' is taken by the route /api/alerts/log; "
+            raise BadInput("alert name 'log' is taken by the route /api/alerts/log; "
                              "choose another")
         options: dict[str, Any] = {"ponds": _names(data.get("ponds"), "ponds")}
         if data.get("on") is not None:
