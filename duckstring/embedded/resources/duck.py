@@ -59,7 +59,7 @@ class DuckChannel:
         line = self._line(name, major)
         credential = body(req).get("bootstrap")
         if not isinstance(credential, str) or not credential:
-            raise BadRequest('send {"bootstrap": "<the credential the launcher minted>"}')
+            raise BadInput('send {"bootstrap": "<the credential the launcher minted>"}')
         resp.media = grant(self.c, line, credential)
         resp.set_header("Cache-Control", "no-store")
 
