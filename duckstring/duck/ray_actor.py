@@ -46,7 +46,7 @@ class DuckActor:
 
         ctx = ray.get_runtime_context()
         self.node_id = ctx.get_node_id()
-        self.node = f"{socket.gethostname()} ({ray.util.get_node_ip_address()}, {self.node_id[:8]})"  # type: ignore[no-untyped-call]
+        self.node = f"{socket.gethostname()} ({self.node_id[:8]})"
         self.work = work_dir(scope, line, self.node_id)
         self.work.mkdir(parents=True, exist_ok=True)
         if argv is None:
@@ -89,6 +89,12 @@ class DuckActor:
     def wait_exit(self) -> int | None:
         self.done.wait()
         return self.code
+
+    def versions(self) -> dict[str, Any]:
+        """`duck check` on the node this Duck runs on."""
+        from duckstring.duck.versions import found
+
+        return found()
 
     def signal(self, sig: int) -> None:
         if self.proc is not None and not self.done.is_set():

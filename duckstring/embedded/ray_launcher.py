@@ -148,9 +148,16 @@ class RayLauncher:
         return found
 
     def check(self, line: str) -> dict[str, Any]:
-        """`duck check`: a no-op task placed as the line's Duck would be."""
+        """`duck check`: on the node of the line's running Duck, else a no-op task placed as
+        its Duck would be (the Duck may hold the only unit of its resources)."""
         from duckstring.duck.versions import found
 
+        running = self.adopt(line)
+        if running is not None:
+            try:
+                return dict(ray.get(running.actor.versions.remote(), timeout=30))
+            except RayError as e:
+                return {"error": f"the check failed on Ray: {str(e).splitlines()[0][:300]}"}
         p = self.placement(line)
         options: dict[str, Any] = {"num_cpus": p.cpus or 0}
         if p.memory_mb:

@@ -77,7 +77,15 @@ class Cluster:
                   "--num-cpus", str(self.cpus), "--resources", json.dumps(resources or {}),
                   "--disable-usage-stats", *self._ports())
         new = sorted(set(self.raylets()) - before)
-        self.nodes.append({"raylet": new[0] if new else None, "resources": resources})
+        self.nodes.append({"raylet": new[0] if new else None, "resources": resources,
+                           "id": self.node_id(new[0]) if new else None})
+
+    @staticmethod
+    def node_id(raylet: int) -> str | None:
+        for arg in Path(f"/proc/{raylet}/cmdline").read_bytes().decode().split("\0"):
+            if arg.startswith("--node_id="):
+                return arg.partition("=")[2]
+        return None
 
     def raylets(self) -> list[int]:
         return [pid for pid in processes_under(self.dir)

@@ -1,5 +1,6 @@
 """The Ray tests' cluster: a head and a second node (custom resource `second`) on 127.0.0.1,
-started once per module and ended by pid; skipped with the reason when Ray is missing."""
+started once for the session's Ray tests and ended by pid; skipped with the reason when Ray is
+missing. A test that kills a node runs last (test_ray_ducks.py's last test)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ if (why := available()) is not None:
     pytest.skip(why, allow_module_level=True)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def cluster(s3_server: str) -> Iterator[Cluster]:  # noqa: F811
     c = Cluster(env={**S3_ENV, "AWS_ENDPOINT_URL": s3_server})
     try:
