@@ -44,3 +44,39 @@ def test_importing_the_package_loads_none_of_them() -> None:
     code = "import sys, duckstring; print(sorted(m for m in sys.modules if m.startswith('duckstring')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "['duckstring']", out.stderr
+
+
+HANDLE = {  # the pond handle's public methods and their parameters, as Pond code calls them
+    "read_table": ["table"],
+    "write_table": ["name", "data", "key=None"],
+    "append_table": ["name", "data"],
+    "merge_table": ["name", "data", "key"],
+    "delete_rows": ["name", "where"],
+    "read_changes": ["table"],
+    "changes_complete": ["table"],
+    "apply_changes": ["name", "changes", "key"],
+    "sources_changed": [],
+    "skip": [],
+}
+ATTRIBUTES = ["name", "version", "f", "previous_f", "con", "log"]
+
+
+def _params(fn: object) -> list[str]:
+    params = list(inspect.signature(fn).parameters.values())[1:]  # type: ignore[arg-type]
+    return [p.name if p.default is inspect.Parameter.empty else f"{p.name}={p.default!r}"
+            for p in params]
+
+
+def test_the_pond_handle_methods_are_pinned() -> None:
+    public = {n: m for n, m in inspect.getmembers(duckstring.PondHandle, inspect.isfunction)
+              if not n.startswith("_")}
+    assert {n: _params(m) for n, m in public.items()} == HANDLE
+
+
+def test_every_handle_member_is_in_the_authoring_guide() -> None:
+    import re
+    from pathlib import Path
+
+    guide = (Path(__file__).resolve().parents[1] / "docs" / "authoring.md").read_text("utf-8")
+    for name in [*HANDLE, *ATTRIBUTES]:
+        assert re.search(rf"pond\.{name}\b", guide), f"docs/authoring.md does not show pond.{name}"

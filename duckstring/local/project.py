@@ -43,6 +43,10 @@ class LocalProject:
     def data_dir(self, pond: str) -> Path:
         return self.ponds / pond / "data"
 
+    def lake_dir(self, pond: str) -> Path:
+        """The Source's snapshots as a local Delta line (`local.sources`)."""
+        return self.ponds / pond / "lake"
+
     @property
     def out(self) -> Path:
         return self.root / "out"

@@ -1,7 +1,9 @@
 """`pond run`: one local Pond Run against the hydrated Puddles, with the Duck's own parts.
 
 - The registry is `puddles/out/registry.duckdb`, opened like a line's (`duck.registry`); every
-  Ripple gets the real `PondHandle`, its Sources reading `puddles/ponds/{source}/data/`.
+  Ripple gets the real `PondHandle`, its Sources reading `puddles/ponds/{source}/data/` as
+  published to the local Delta line `puddles/ponds/{source}/lake/` at the run's freshness
+  (`local.sources`), so `read_changes` shows what changed since the previous complete run.
 - Before the run, each seed (a Puddle of the Pond itself, `puddles/out/seed/`) replaces its
   registry table. `--fresh` deletes the registry and ignores the seeds.
 - Ripples run one at a time in topological order; the first failure ends the run, and nothing
@@ -140,12 +142,14 @@ class LocalRun:
         """Run the Ripples in order, yielding each result; stop after a failure."""
         from duckstring.duck.attempt import attempt_logger, invoke
         from duckstring.duck.handle import PondHandle
+        from duckstring.local.sources import source_line
 
         registry = self.registry
         assert registry is not None
         project = self.project
         f = int(time.time() * 1000)
-        sources = {s.name: project.data_dir(s.name) for s in project.manifest.sources}
+        sources = {s.name: source_line(project.data_dir(s.name), project.lake_dir(s.name), f)
+                   for s in project.manifest.sources}
         done: list[str] = list(self.state.get("done", []))
         for spec in self.specs:
             logger, capture = attempt_logger(project.name, spec.name)

@@ -149,3 +149,35 @@ def test_a_failing_puddle_writes_nothing_for_it(cli: Cli, tiny: Path) -> None:
     data = tiny / "puddles/ponds/sales/data"
     assert count(data / "ok.parquet") == 1
     assert sorted(p.name for p in data.iterdir()) == ["ok.parquet"]
+
+
+def test_pond_run_twice_shows_the_sources_changes(cli: Cli, tiny: Path) -> None:
+    (tiny / "pond.toml").write_text('[pond]\nname = "tiny"\nversion = "0.1.0"\n\n'
+                                    '[sources]\nsales = "1.0.0"\n')
+    (tiny / "src/pond.py").write_text(
+        "from duckstring import ripple\n\n\n@ripple\ndef seen(pond):\n"
+        "    changes = pond.read_changes('sales.item')\n"
+        "    complete = pond.changes_complete('sales.item')\n"
+        "    pond.write_table('seen', changes.select(\n"
+        "        f\"_change_type AS change, id, qty, {complete} AS complete\"))\n")
+    data = tiny / "puddles/ponds/sales/data"
+    data.mkdir(parents=True)
+
+    def hydrate(rows: str) -> None:  # what `pond hydrate` leaves: one Parquet file per table
+        with duckdb.connect() as con:
+            con.execute(f"COPY (SELECT * FROM (VALUES {rows}) v(id, qty)) "
+                        f"TO '{data / 'item.parquet'}' (FORMAT parquet)")
+
+    def seen() -> list[tuple]:
+        with duckdb.connect() as con:
+            return sorted(con.sql("SELECT * FROM read_parquet($1)", params=[
+                str(tiny / "puddles/out/seen.parquet")]).fetchall())
+
+    hydrate("(1, 10), (2, 20)")
+    cli.ok("pond", "run", cwd=tiny)
+    assert seen() == [("insert", 1, 10, False), ("insert", 2, 20, False)]  # first run: all
+    hydrate("(1, 10), (2, 21), (3, 30)")
+    cli.ok("pond", "run", cwd=tiny)
+    assert seen() == [("delete", 2, 20, True), ("insert", 2, 21, True), ("insert", 3, 30, True)]
+    cli.ok("pond", "run", cwd=tiny)
+    assert seen() == []  # nothing re-hydrated: no changes
