@@ -17,6 +17,7 @@ import httpx
 from duckstring import __version__
 from duckstring.api_error import ApiError
 from duckstring.config import Registration
+from duckstring.target import Target
 
 TIMEOUT_S = 60.0
 
@@ -80,6 +81,49 @@ class Client:
                 yield resp
         except httpx.HTTPError as e:
             raise self._transport_error(e) from None
+
+    # -- the API, typed (docs/http-api.md) -------------------------------------------------
+    def status(self, pond: str | None = None, **params: Any) -> dict[str, Any]:
+        """`GET /api/status`: every Pond's state, or one Pond's lines (`pond`, `major`, ...)."""
+        doc: dict[str, Any] = self.get("/api/status", pond=pond, **params)
+        return doc
+
+    def verb(self, target: Target, verb: str, body: dict[str, Any] | None = None,
+             **params: Any) -> dict[str, Any]:
+        """`POST /api/ponds/NAME/VERB` (tap, flood, pulse, budget, ...) on the target's line."""
+        doc: dict[str, Any] = self.post(target.path(verb), body, **params, **target.params())
+        return doc
+
+    def version(self, target: Target) -> dict[str, Any]:
+        """`GET /api/ponds/NAME/versions/V`: the target's pinned version (404 when absent)."""
+        assert target.version is not None
+        doc: dict[str, Any] = self.get(target.path("versions", target.version))
+        return doc
+
+    def tables(self, target: Target) -> dict[str, Any]:
+        """`GET /api/ponds/NAME/tables`: the line's published tables and recent runs."""
+        doc: dict[str, Any] = self.get(target.path("tables"), **target.params())
+        return doc
+
+    def table_file(self, target: Target, table: str, **pinned: Any) -> bytes:
+        """`GET /api/ponds/NAME/tables/T`: one Parquet file of the table (latest, or pinned by
+        `as_of` / `table_version`)."""
+        resp = self.request("GET", target.path("tables", table),
+                            params={**target.params(), **pinned})
+        return resp.content
+
+    def query(self, body: dict[str, Any], target: Target | None = None) -> httpx.Response:
+        """`POST /api/query`; the response, whose body is JSON or the asked-for format."""
+        return self.request("POST", "/api/query", json=body,
+                            params=target.params() if target is not None else None)
+
+    def deploy(self, manifest_text: bytes, archive: bytes) -> dict[str, Any]:
+        """`POST /api/deploy` of a packed project with its `pond.toml`."""
+        doc: dict[str, Any] = self.json(self.request("POST", "/api/deploy", files={
+            "manifest": ("pond.toml", manifest_text, "text/plain"),
+            "archive": ("project.zip", archive, "application/zip"),
+        }, timeout=300))
+        return doc
 
     def health(self, timeout: float = 2.0) -> bool:
         """Whether something answers `GET /api/health` with ok (never raises)."""

@@ -83,10 +83,7 @@ def deploy_project(s: Session, project: Path, *, yes: bool,
     archive = pack_project(project, on_skip=lambda rel, why: console.warn(f"{rel}: skipped, {why}"))
     manifest_text = (project / "pond.toml").read_bytes()
     try:
-        resp = s.client.json(s.client.request("POST", "/api/deploy", files={
-            "manifest": ("pond.toml", manifest_text, "text/plain"),
-            "archive": ("project.zip", archive, "application/zip"),
-        }, timeout=300))
+        resp = s.client.deploy(manifest_text, archive)
     except ApiError as e:
         e.message = f"deploy refused: {project}: {e.message}"
         raise

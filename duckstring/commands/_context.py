@@ -61,7 +61,7 @@ def open_catchment(name: str | None, target: Target | None = None) -> Iterator[S
     reg = Config.load(warn=console.warn).resolve(name)
     with open_session(reg, note=console.note) as session:
         if target is not None and target.version is not None:
-            session.client.get(target.path("versions", target.version))
+            session.client.version(target)
         yield session
 
 

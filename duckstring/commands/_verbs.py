@@ -59,10 +59,10 @@ def follow_one_shot(s: Session, target: Target, verb: str, *, silent: bool, watc
     label = LABELS[verb]
     runs_before = 0
     if verb != "pulse":
-        doc = s.client.get("/api/status", pond=target.pond, **target.params())
+        doc = s.client.status(target.pond, **target.params())
         mine = [p for p in doc["ponds"] if p["name"] == target.pond]
         runs_before = int(mine[-1]["runs_completed"]) if mine else 0
-    resp = s.client.post(target.path(verb), body, at=at, **target.params())
+    resp = s.client.verb(target, verb, body, at=at)
     line = resp["pond"]
     goal = Goal(line, label, target_f=resp.get("target"), runs_before=runs_before)
     if silent and not s.on_demand:
@@ -97,7 +97,7 @@ def standing(target: Target, verb: str, *, name: str | None, silent: bool,
 
     label = LABELS[verb]
     with open_catchment(name, target) as s:
-        resp = s.client.post(target.path(verb), body, **target.params())
+        resp = s.client.verb(target, verb, body)
         line = resp["pond"]
         console.say(f"{label}{what} set on {line}; it stays until "
                             f"`duckstring trigger remove {target.pond}`")
@@ -148,7 +148,7 @@ def plain(target: Target, verb: str, *, name: str | None, body: dict[str, Any] |
     from duckstring.terminal import console
 
     with open_catchment(name, target) as s:
-        resp = s.client.post(target.path(verb), body, **target.params())
+        resp = s.client.verb(target, verb, body)
         console.say(done.format(line=resp["pond"]))
 
 
@@ -166,7 +166,7 @@ def dry_run(target: Target, verb: str, *, name: str | None, body: dict[str, Any]
     from duckstring.terminal import console
 
     with open_catchment(name, target) as s:
-        plan = s.client.post(target.path(verb), body, at=at, dry_run=True, **target.params())
+        plan = s.client.verb(target, verb, body, at=at, dry_run=True)
     if json_out:
         print_json(plan)
         return

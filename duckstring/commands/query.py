@@ -109,7 +109,7 @@ def query(
     pinned = pin(as_of, table_version, table)
     with open_catchment(catchment, target) as s:
         if text is None and table is None and not pinned:
-            doc = s.client.get(target.path("tables"), **target.params())
+            doc = s.client.tables(target)
             if formats and formats[0] == ("json", "-"):
                 sys.stdout.write(json.dumps(doc, indent=2) + "\n")
             elif formats:
@@ -128,8 +128,7 @@ def query(
         if not formats:
             if text is not None:
                 body["limit"] = SHOW_ROWS + 1
-            result = s.client.json(s.client.request("POST", "/api/query", json=body,
-                                                     params=target.params()))
+            result = s.client.json(s.client.query(body, target))
             shown = dict(result, rows=result["rows"][:SHOW_ROWS])
             console.out().print(rows_table(shown, title=f"{pond}.{table}" if text is None else None))
             if len(result["rows"]) > SHOW_ROWS:
@@ -140,7 +139,7 @@ def query(
             body = {"pond": pond, "major": major, "sql": f'SELECT * FROM "{table}"',
                     "table": table, **pinned}
         body["format"] = fmt
-        resp = s.client.request("POST", "/api/query", json=body, params=target.params())
+        resp = s.client.query(body, target)
     data = _records(s.client.json(resp)) if fmt == "json" else resp.content
     if name == "-":
         sys.stdout.buffer.write(data)
@@ -172,8 +171,7 @@ def get(
     pinned = pin(as_of, table_version, table)
     if "version" in pinned:  # ?version= is the Pond's code version on this route
         pinned["table_version"] = pinned.pop("version")
-    params = {**target.params(), **pinned}
     with open_catchment(catchment, target) as s:
-        resp = s.client.request("GET", target.path("tables", table), params=params)
-    _write(dest, resp.content)
-    console.note(f"wrote {dest} ({console.human_bytes(len(resp.content))})")
+        data = s.client.table_file(target, table, **pinned)
+    _write(dest, data)
+    console.note(f"wrote {dest} ({console.human_bytes(len(data))})")

@@ -183,7 +183,7 @@ def from_catchment(project: LocalProject, client: Client, only: list[str]) -> It
             continue
         target = Target(pin.name, pin.major)
         try:
-            doc = client.get(target.path("tables"), **target.params())
+            doc = client.tables(target)
         except ApiError as e:
             if not e.not_found or pin.required:
                 raise
@@ -192,12 +192,12 @@ def from_catchment(project: LocalProject, client: Client, only: list[str]) -> It
         if not doc.get("tables"):
             console.warn(f"Source {pin.line} has published nothing yet")
         for t in doc.get("tables", []):
-            resp = client.request("GET", target.path("tables", t["name"]), params=target.params())
+            content = client.table_file(target, t["name"])
             dest = project.target_file(pin.name, t["name"])
             dest.parent.mkdir(parents=True, exist_ok=True)
             tmp = temp_for(dest)
             try:
-                tmp.write_bytes(resp.content)
+                tmp.write_bytes(content)
                 with duckdb.connect() as con:  # also proves it is Parquet
                     rows = con.sql("SELECT count(*) FROM read_parquet($1)",
                                    params=[str(tmp)]).fetchall()
