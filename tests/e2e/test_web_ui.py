@@ -217,6 +217,12 @@ def test_canvas_shows_the_demo_then_a_pulse_flows_through_it_into_history(
     fetched = js(page, "return performance.getEntriesByType('resource').map((e) => e.name).filter((u) => u.includes('api/runs'));")
     with_attempts = [u for u in fetched if "ripples=true" in u]
     assert with_attempts and all("run=" in u for u in with_attempts), fetched
+    # the sidebar lists reports' published table with the version the Pulse's run committed
+    wait_until(lambda: "monthly_summary" in text_of(page, "#sidebar .tables-body"), 10,
+               what="the Tables section of reports")
+    click(page, '#sidebar .table-entry[data-table="monthly_summary"] summary')
+    assert text_of(page, '#sidebar .table-entry[data-table="monthly_summary"] summary').split()[1] == "v0"
+    assert "reports@1@" in text_of(page, '#sidebar .table-entry[data-table="monthly_summary"] [data-version="0"]')
     screenshot(page, tmp_path / "ui-after-pulse.png")
 
     click(page, '[data-zoom="fit"]')

@@ -1,5 +1,5 @@
 // The sidebar: the selected Pond's state (for a failed one, the failing Ripple's message with
-// its traceback a click away), why it is in it, its triggers (model.md §7) with a preview of
+// its traceback a click away), why it is in it, its published tables and their versions, its triggers (model.md §7) with a preview of
 // what one would run, control verbs (§10), retry budgets, Windows, and Remove. Built once per
 // selection; each status update refreshes the state and leaves forms being edited alone. With nothing selected it shows the legend.
 
@@ -11,6 +11,7 @@ import { clear, h } from './dom.js';
 import { previewSection, whySection } from './explain.js';
 import { age, clock, noOutput, span, staleness, statusLine, triggerLabel } from './format.js';
 import { elapsed, pondOf } from './store.js';
+import { tablesSection } from './tables.js';
 import { tideForm } from './tideform.js';
 import { trendSection } from './trendchart.js';
 import { windowsSection } from './windows.js';
@@ -223,6 +224,7 @@ export function createSidebar(el, store, { onSelect }) {
     const error = errorBox();
     const why = whySection(p);
     const trend = trendSection(p);
+    const published = tablesSection(p);
     budget.el.dataset.need = 'full';
     if (windows) windows.el.dataset.need = 'full';
     clear(el).append(
@@ -233,6 +235,7 @@ export function createSidebar(el, store, { onSelect }) {
       h('section', { class: 'panel-section', 'aria-labelledby': 'state-h' }, h('h3', { id: 'state-h', class: 'sr-only' }, 'State'), state),
       why.el,
       trend.el,
+      published.el,
       triggersSection(p),
       previewSection(p),
       controlSection(p),
@@ -243,7 +246,7 @@ export function createSidebar(el, store, { onSelect }) {
         notice = said;
         if (!current) clear(el).append(legend()); // the line left the status before the answer came
       }));
-    return { state, error, why, budget, windows, trend };
+    return { state, error, why, budget, windows, trend, published };
   };
 
   const show = (state) => {
@@ -255,13 +258,14 @@ export function createSidebar(el, store, { onSelect }) {
     }
     const key = `${pond.id}/${pond.version}`;
     if (!current || current.key !== key) current = { key, parts: build(pond) };
-    const { state: rows, error, why, budget, windows, trend } = current.parts;
+    const { state: rows, error, why, budget, windows, trend, published } = current.parts;
     clear(rows).append(...stateRows(pond, state.doc, onSelect, elapsed(state)).flat());
     error.update(pond);
     why.update(pond);
     budget.update(pond);
     if (windows) windows.update(pond);
     trend.update(pond);
+    published.update(pond);
     applyLevel(el, callerLevel(state.doc));
   };
 
