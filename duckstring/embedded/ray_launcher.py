@@ -114,16 +114,11 @@ class RayLauncher:
 
     def spawn(self, line: str, url: str, token: str) -> RayHandle:
         del token  # the Duck redeems its bootstrap for it over the dial-back channel
-        p = self.placement(line)
         options: dict[str, Any] = {
             "name": f"{self._prefix(line)}{time.time_ns():x}", "namespace": NAMESPACE,
             "lifetime": "detached", "max_restarts": 0, "max_concurrency": 4,
-            "num_cpus": p.cpus or 0,
+            **asks(self.placement(line)),
         }
-        if p.memory_mb:
-            options["memory"] = p.memory_mb * 1024 * 1024
-        if p.resources:
-            options["resources"] = dict(p.resources)
         env = self.url_env(url, self.mint(line))
         argv = self.argv(line) if self.argv is not None else None
         actor = self.actor_class.options(**options).remote(line, self.scope, env, argv)
@@ -158,13 +153,7 @@ class RayLauncher:
                 return dict(ray.get(running.actor.versions.remote(), timeout=30))
             except RayError as e:
                 return {"error": f"the check failed on Ray: {str(e).splitlines()[0][:300]}"}
-        p = self.placement(line)
-        options: dict[str, Any] = {"num_cpus": p.cpus or 0}
-        if p.memory_mb:
-            options["memory"] = p.memory_mb * 1024 * 1024
-        if p.resources:
-            options["resources"] = dict(p.resources)
-        ref = ray.remote(found).options(**options).remote()
+        ref = ray.remote(found).options(**asks(self.placement(line))).remote()
         try:
             return dict(ray.get(ref, timeout=30))
         except GetTimeoutError:
@@ -172,6 +161,16 @@ class RayLauncher:
             return {"error": "no Ray node with the Pond's resources took the check in 30 s"}
         except RayError as e:
             return {"error": f"the check failed on Ray: {str(e).splitlines()[0][:300]}"}
+
+
+def asks(p: Placement) -> dict[str, Any]:
+    """What a Pond's placement asks Ray for: nothing (`num_cpus=0`) unless it sets some."""
+    out: dict[str, Any] = {"num_cpus": p.cpus or 0}
+    if p.memory_mb:
+        out["memory"] = p.memory_mb * 1024 * 1024
+    if p.resources:
+        out["resources"] = dict(p.resources)
+    return out
 
 
 def _named() -> list[str]:
