@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 
@@ -25,11 +25,15 @@ __all__ = ["ApiError", "Client"]
 
 
 class Client:
+    # Where a client without a `transport` of its own sends its requests: None = the network.
+    # Tests route the whole command line to an in-process app (`httpx.WSGITransport`) here.
+    default_transport: ClassVar[httpx.BaseTransport | None] = None
+
     def __init__(self, reg: Registration, *, timeout: float = TIMEOUT_S,
                  transport: httpx.BaseTransport | None = None) -> None:
         self.reg = reg
         self.http = httpx.Client(
-            base_url=reg.url, timeout=timeout, transport=transport,
+            base_url=reg.url, timeout=timeout, transport=transport or Client.default_transport,
             headers={"User-Agent": f"duckstring/{__version__}", **reg.request_headers()},
         )
 

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -72,6 +73,14 @@ def make_cli(base: Path) -> Cli:
 @pytest.fixture
 def cli(tmp_path: Path) -> Cli:
     return make_cli(tmp_path)
+
+
+@pytest.fixture
+def inprocess(tmp_path: Path) -> Iterator[Any]:
+    """The command line in this process against an in-process app (tests/commands/inprocess.py)."""
+    from tests.commands.inprocess import open_inprocess
+
+    yield from open_inprocess(tmp_path)
 
 
 def assert_nothing_running(root: Path) -> None:

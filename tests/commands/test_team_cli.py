@@ -1,6 +1,7 @@
-"""The team commands against a running keyed Catchment: `catchment key …` prints a key once
-and never lists it, a read key's Pulse exits 4 naming the level needed, `secret set` reads
-stdin and never shows the value, `alert add/list`, and `audit` names who did what."""
+"""The team commands against a keyed Catchment (in process: the runner and the real app over
+`httpx.WSGITransport`): `catchment key …` prints a key once and never lists it, a read key's
+Pulse exits 4 naming the level needed, `secret set` reads stdin and never shows the value,
+`alert add/list`, and `audit` names who did what."""
 
 from __future__ import annotations
 
@@ -10,24 +11,19 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.commands.conftest import Cli, make_cli, serving
-from tests.e2e.harness import free_port
+from tests.commands.inprocess import URL, InProcess, open_inprocess
 
-
-def _init(cli: Cli, *key: str) -> None:
-    """A local Catchment with no Pond: levels are checked before a Pond is looked up."""
-    cli.ok("catchment", "init", "-n", "dev", "-p", str(free_port()), "--no-start", "-y", *key)
+ADMIN = "dsk_" + "a" * 43
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Cli, str]]:
-    cli = make_cli(tmp_path_factory.mktemp("team"))
-    _init(cli, "--generate-key")
-    with serving(cli) as url:
-        yield cli, url
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[InProcess, str]]:
+    """A keyed Catchment with no Pond: levels are checked before a Pond is looked up."""
+    for cli in open_inprocess(tmp_path_factory.mktemp("team"), api_key=ADMIN):
+        yield cli, URL
 
 
-def test_keys_with_levels_from_the_command_line(served: tuple[Cli, str]) -> None:
+def test_keys_with_levels_from_the_command_line(served: tuple[InProcess, str]) -> None:
     cli, url = served
     r = cli.ok("catchment", "key", "add", "analyst", "--level", "read")
     key = r.out.strip()
@@ -48,7 +44,7 @@ def test_keys_with_levels_from_the_command_line(served: tuple[Cli, str]) -> None
     assert [e["verb"] for e in trail][:2] == ["key-revoke", "key-add"]
 
 
-def test_secrets_alerts_and_audit_from_the_command_line(served: tuple[Cli, str]) -> None:
+def test_secrets_alerts_and_audit_from_the_command_line(served: tuple[InProcess, str]) -> None:
     cli, _ = served
     value = "hunter2-is-not-a-password"
     r = cli.ok("secret", "set", "DB_PASSWORD", "--pond", "sales", input=value + "\n")
@@ -71,8 +67,9 @@ def test_secrets_alerts_and_audit_from_the_command_line(served: tuple[Cli, str])
     assert "secret-rm" in cli.ok("audit").out
 
 
-def test_the_first_key_of_an_open_catchment_is_kept_so_the_cli_stays_in(cli: Cli) -> None:
-    _init(cli)
+def test_the_first_key_of_an_open_catchment_is_kept_so_the_cli_stays_in(
+        inprocess: InProcess) -> None:
+    cli = inprocess
     refused = cli("catchment", "key", "add", "ci", "--level", "demand")
     assert refused.code == 2 and "first key must be full" in refused.err
     r = cli.ok("catchment", "key", "add", "ops", "--level", "full")
@@ -83,7 +80,7 @@ def test_the_first_key_of_an_open_catchment_is_kept_so_the_cli_stays_in(cli: Cli
     assert cli.ok("catchment", "key", "list", "--json").out
 
 
-def test_download_carries_the_secrets_key_only_when_asked(served: tuple[Cli, str]) -> None:
+def test_download_carries_the_secrets_key_only_when_asked(served: tuple[InProcess, str]) -> None:
     import stat
 
     cli, _ = served
@@ -94,6 +91,6 @@ def test_download_carries_the_secrets_key_only_when_asked(served: tuple[Cli, str
     keyed = cli.base / "keyed"
     cli.ok("catchment", "download", "--path", str(keyed), "--with-secrets-key", "-y")
     key_file = cli.base / "keyed.secrets-key"
-    assert key_file.read_text() == (cli.home / "dev.secrets-key").read_text()
+    assert key_file.read_text() == (cli.base / "root.secrets-key").read_text()
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     assert json.loads(cli.ok("audit", "--json").out)["entries"][0]["verb"] == "secrets-key-download"
