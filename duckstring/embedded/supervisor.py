@@ -343,16 +343,18 @@ class Supervisor:
         return self._lock_holder(line) or self.launcher.adopt(line)
 
     def where(self, line: str) -> dict[str, str | None] | None:
-        """Where the line's Duck runs (launcher, node), else where its last one ran."""
-        with self._cond:
-            slot = self._slots.get(line)
-            if slot is None:
-                return None
-            if slot.handle is not None:
-                found = slot.handle.where()
-                if found["node"] or slot.last_where is None:
-                    slot.last_where = found
-            return slot.last_where
+        """Where the line's Duck runs (launcher, node), else where its last one ran. Takes no
+        lock: the coordinator asks inside its store transaction, while a Duck being spawned
+        under our lock reads its Pond's placement from the store (the reverse order)."""
+        slot = self._slots.get(line)
+        if slot is None:
+            return None
+        handle = slot.handle
+        if handle is not None:
+            found = handle.where()
+            if found["node"] or slot.last_where is None:
+                slot.last_where = found
+        return slot.last_where
 
     def running_where(self, line: str) -> dict[str, str | None] | None:
         """Where the line's Duck runs, while one does."""
