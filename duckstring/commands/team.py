@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,18 @@ def _table(rows: list[dict[str, Any]], cols: list[str], empty: str) -> None:
     for r in rows:
         table.add_row(*(console.escape(_cell(r.get(c))) for c in cols))
     console.out().print(table)
+
+
+def _listing(catchment: str | None, json_out: bool, path: str,
+             rows: Callable[[dict[str, Any]], list[dict[str, Any]]], cols: list[str],
+             empty: str, **params: Any) -> None:
+    """`GET path`: printed as JSON, or its `rows(doc)` as a table of `cols` (`empty` if none)."""
+    with open_catchment(catchment) as s:
+        doc = s.client.get(path, **params)
+    if json_out:
+        print_json(doc)
+        return
+    _table(rows(doc), cols, empty)
 
 
 def _cell(value: Any) -> str:
@@ -95,13 +108,9 @@ def key_list(catchment: str | None = CATCHMENT, json_out: bool = JSON) -> None:
 
     Example: [bold]duckstring catchment key list[/]
     """
-    with open_catchment(catchment) as s:
-        doc = s.client.get("/api/keys")
-    if json_out:
-        print_json(doc)
-        return
-    _table(doc["keys"], ["name", "level", "hint", "created_at", "rotated_at", "last_used_at"],
-           "no keys: this Catchment is open (duckstring catchment key add NAME --level full)")
+    _listing(catchment, json_out, "/api/keys", lambda doc: doc["keys"],
+             ["name", "level", "hint", "created_at", "rotated_at", "last_used_at"],
+             "no keys: this Catchment is open (duckstring catchment key add NAME --level full)")
 
 
 @key_app.command("revoke")
@@ -197,13 +206,9 @@ def secret_list(catchment: str | None = CATCHMENT, json_out: bool = JSON) -> Non
 
     Example: [bold]duckstring secret list[/]
     """
-    with open_catchment(catchment) as s:
-        doc = s.client.get("/api/secrets")
-    if json_out:
-        print_json(doc)
-        return
-    rows = [r | {"pond": r["pond"] or "(every Pond)"} for r in doc["secrets"]]
-    _table(rows, ["name", "pond", "set_at"], "no secrets")
+    _listing(catchment, json_out, "/api/secrets",
+             lambda doc: [r | {"pond": r["pond"] or "(every Pond)"} for r in doc["secrets"]],
+             ["name", "pond", "set_at"], "no secrets")
 
 
 @secret_app.command("rm")
@@ -274,14 +279,10 @@ def alert_list(catchment: str | None = CATCHMENT, json_out: bool = JSON) -> None
 
     Example: [bold]duckstring alert list[/]
     """
-    with open_catchment(catchment) as s:
-        doc = s.client.get("/api/alerts")
-    if json_out:
-        print_json(doc)
-        return
-    rows = [a | {"ponds": a["ponds"] or ["(every Pond)"]} for a in doc["alerts"]]
-    _table(rows, ["name", "on", "ponds", "stale_s", "renotify_s", "to"],
-           "no alerts (duckstring alert add NAME --to TARGET)")
+    _listing(catchment, json_out, "/api/alerts",
+             lambda doc: [a | {"ponds": a["ponds"] or ["(every Pond)"]} for a in doc["alerts"]],
+             ["name", "on", "ponds", "stale_s", "renotify_s", "to"],
+             "no alerts (duckstring alert add NAME --to TARGET)")
 
 
 @alert_app.command("rm")
@@ -337,16 +338,12 @@ def alert_log(alert: str | None = typer.Option(None, "--alert", "-a", metavar="N
 
     Example: [bold]duckstring alert log --alert oncall[/]
     """
-    with open_catchment(catchment) as s:
-        doc = s.client.get("/api/alerts/log", alert=alert, limit=limit)
-    if json_out:
-        print_json(doc)
-        return
-    rows = [e | {"alert": e["rule"], "summary": e["payload"].get("summary"),
-                 "last": e["deliveries"][-1]["detail"] if e["deliveries"] else None}
-            for e in doc["log"]]
-    _table(rows, ["created_at", "alert", "kind", "status", "attempts", "summary", "last"],
-           "no alerts sent yet")
+    _listing(catchment, json_out, "/api/alerts/log",
+             lambda doc: [e | {"alert": e["rule"], "summary": e["payload"].get("summary"),
+                               "last": e["deliveries"][-1]["detail"] if e["deliveries"] else None}
+                          for e in doc["log"]],
+             ["created_at", "alert", "kind", "status", "attempts", "summary", "last"],
+             "no alerts sent yet", alert=alert, limit=limit)
 
 
 # -- audit ---------------------------------------------------------------------------------
@@ -361,11 +358,9 @@ def audit(
 
     Example: [bold]duckstring audit --who ci -n 20[/]
     """
-    with open_catchment(catchment) as s:
-        doc = s.client.get("/api/audit", pond=pond, who=who, limit=limit)
-    if json_out:
-        print_json(doc)
-        return
-    rows = [e | {"detail": " ".join(f"{k}={_cell(v)}" for k, v in e["detail"].items()) or None}
-            for e in doc["entries"]]
-    _table(rows, ["at", "who", "verb", "pond", "detail"], "no audit entries")
+    _listing(catchment, json_out, "/api/audit",
+             lambda doc: [e | {"detail": " ".join(f"{k}={_cell(v)}"
+                                                  for k, v in e["detail"].items()) or None}
+                          for e in doc["entries"]],
+             ["at", "who", "verb", "pond", "detail"], "no audit entries",
+             pond=pond, who=who, limit=limit)
