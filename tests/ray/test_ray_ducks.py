@@ -205,6 +205,16 @@ def test_a_catchment_killed_mid_pulse_adopts_its_ray_ducks(ray_catchment: Ray) -
     assert attempts == [("first", 1), ("second", 1)], "a finished Ripple ran again"
 
 
+def test_removing_a_pond_stops_its_ray_duck(ray_catchment: Ray) -> None:
+    r = ray_catchment
+    pid = r.duck_pids()["slow@1"][0]
+    with r.client as c:
+        out = c.delete("/api/ponds/slow", params={"major": 1}).raise_for_status().json()
+    assert out["duck_stopped"] is True
+    wait_until(lambda: "slow@1" not in r.duck_pids(), timeout=20, what="slow's Duck gone")
+    assert not Path(f"/proc/{pid}").exists()
+
+
 def test_a_dead_node_fails_its_run_within_the_liveness_bound_and_the_retry_runs_on_the_head(
         ray_catchment: Ray) -> None:
     r = ray_catchment
