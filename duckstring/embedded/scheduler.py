@@ -17,6 +17,9 @@ PRUNE_EVERY_S = 3600.0
 
 
 class Scheduler:
+    """`step(at)` is one pass at monotonic time `at` (the thread calls it with
+    `time.monotonic()`; tests call it with a manual clock as the coordinator's)."""
+
     def __init__(self, coordinator: Coordinator, supervisor: Supervisor, *, idle_s: float,
                  check_s: float = 1.0, prune: Callable[[], object] | None = None,
                  watch: Callable[[], object] = lambda: None) -> None:
@@ -32,6 +35,7 @@ class Scheduler:
                                         daemon=True)
         self._last_busy: dict[str, float] = {}
         self._idled: set[str] = set()
+        self._next_check = self._next_prune = 0.0
         coordinator.on_step = self._wake.set
 
     def start(self) -> None:
@@ -40,41 +44,49 @@ class Scheduler:
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()
-        self._thread.join(timeout=10)
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
 
     def _loop(self) -> None:
-        next_check = next_prune = 0.0
         while not self._stop.is_set():
-            deadline = self.co.next_deadline()
-            wait = max(0.0, next_check - time.monotonic())
-            if deadline is not None:
-                wait = min(wait, max(0.0, (deadline - self.co.clock()) / 1000))
-            self._wake.wait(wait)
+            self._wake.wait(self.wait_s(time.monotonic()))
             self._wake.clear()
             if self._stop.is_set():
                 return
             try:
-                deadline = self.co.next_deadline()
-                if deadline is not None and self.co.clock() >= deadline:
-                    self.co.apply(events.Tick())
-                if time.monotonic() >= next_check:
-                    next_check = time.monotonic() + self.check_s
-                    self._check_ducks()
-                    self.watch()
-                if self.prune is not None and time.monotonic() >= next_prune:
-                    next_prune = time.monotonic() + PRUNE_EVERY_S
-                    self.prune()
+                self.step(time.monotonic())
             except Exception:  # keep the clock running; the error is in the server log
                 import logging
 
                 logging.getLogger("duckstring").exception("scheduler step failed")
                 time.sleep(self.check_s)
 
-    def _check_ducks(self) -> None:
+    def wait_s(self, at: float) -> float:
+        """How long the thread may sleep at monotonic `at` before the next pass is due."""
+        wait = max(0.0, self._next_check - at)
+        deadline = self.co.next_deadline()
+        if deadline is not None:
+            wait = min(wait, max(0.0, (deadline - self.co.clock()) / 1000))
+        return wait
+
+    def step(self, at: float) -> None:
+        """Tick when the engine's deadline has passed; check the Ducks and the watchers every
+        `check_s`; prune history hourly."""
+        deadline = self.co.next_deadline()
+        if deadline is not None and self.co.clock() >= deadline:
+            self.co.apply(events.Tick())
+        if at >= self._next_check:
+            self._next_check = at + self.check_s
+            self._check_ducks(at)
+            self.watch()
+        if self.prune is not None and at >= self._next_prune:
+            self._next_prune = at + PRUNE_EVERY_S
+            self.prune()
+
+    def _check_ducks(self, now: float) -> None:
         busy = self.co.busy_lines()
         for line, reason in self.ducks.check(busy):
             self.co.lost(line, reason)
-        now = time.monotonic()
         for line in busy:
             self._last_busy[line] = now
             self._idled.discard(line)
