@@ -83,3 +83,19 @@ def test_a_silent_duck_with_work_is_lost_after_the_liveness_bound(clocked: Clock
     assert feed["error"] == "no contact from the Duck for 15 s"
     run = clocked.client.get("/api/runs", params={"pond": "feed"}).json()["runs"][0]
     assert (run["status"], run["duration_s"]) == ("failed", 16.0)
+
+
+@pytest.mark.parametrize("clocked", [3600.0], indirect=True)
+def test_an_inlet_tapped_outside_its_window_runs_when_the_window_opens(clocked: Clocked) -> None:
+    from duckstring.times import iso
+
+    opens = T0 + 600_000
+    added = clocked.client.post("/api/ponds/feed/windows", json={
+        "name": "nightly", "every_s": 3600, "start": iso(opens), "duration_s": 60})
+    assert added.status_code in (200, 201), added.text
+    assert clocked.client.post("/api/ponds/feed/tap", json={}).status_code == 200
+    clocked.advance(599)
+    assert clocked.launcher.started == []  # waiting for its Window
+    assert clocked.catchment.coordinator.next_deadline() == opens
+    clocked.advance(1)
+    assert clocked.launcher.started == ["feed@1"]
