@@ -76,6 +76,14 @@ def cli(tmp_path: Path) -> Cli:
 
 
 @pytest.fixture
+def runner(tmp_path: Path) -> Any:
+    """The command line in this process, no Catchment (tests/commands/inprocess.py)."""
+    from tests.commands.inprocess import runner
+
+    return runner(tmp_path)
+
+
+@pytest.fixture
 def inprocess(tmp_path: Path) -> Iterator[Any]:
     """The command line in this process against an in-process app (tests/commands/inprocess.py)."""
     from tests.commands.inprocess import open_inprocess

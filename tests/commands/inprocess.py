@@ -21,7 +21,7 @@ class InProcess:
 
     base: Path
     home: Path
-    app: Any  # the falcon app
+    app: Any = None  # the falcon app, if any (commands that need none run without)
 
     def __call__(self, *args: str, input: str | None = None) -> Result:
         from typer.testing import CliRunner
@@ -47,6 +47,14 @@ class InProcess:
         return r
 
 
+def runner(base: Path) -> InProcess:
+    """The command line in this process with a fresh home and no Catchment (registration and
+    file commands)."""
+    home = base / "home"
+    (home / "user").mkdir(parents=True, exist_ok=True)
+    return InProcess(base, home)
+
+
 def open_inprocess(base: Path, *, api_key: str | None = None) -> Iterator[InProcess]:
     """A Catchment on `base/root` served in process, registered as `dev` (with `api_key`)."""
     import httpx
@@ -55,8 +63,7 @@ def open_inprocess(base: Path, *, api_key: str | None = None) -> Iterator[InProc
     from duckstring.embedded.app import Catchment, create_app
     from duckstring.embedded.settings import Settings
 
-    home = base / "home"
-    (home / "user").mkdir(parents=True, exist_ok=True)
+    home = runner(base).home
     app = create_app(Catchment.open(Settings(root=base / "root", api_key=api_key,
                                              catchment_url=URL)))
     before = Client.default_transport

@@ -1,5 +1,6 @@
 """Registrations in config.toml: mode 0600, comments kept, resolution order, corrupt files
-reported and never overwritten, and catchment list / set-default / disconnect (--purge)."""
+reported and never overwritten, and catchment list / set-default / disconnect (--purge); in
+process, but for `catchment init` serving in the foreground (a subprocess and Ctrl+C)."""
 
 from __future__ import annotations
 
@@ -12,20 +13,27 @@ import pytest
 
 from duckstring.cli_errors import CliError
 from duckstring.config import CATCHMENT_ENV, Config, Registration
-from tests.commands.conftest import Cli
+from tests.commands.conftest import make_cli
+from tests.commands.inprocess import InProcess
+
+
+@pytest.fixture
+def cli(runner: InProcess) -> InProcess:
+    """These commands need no running Catchment: they run in process (Typer's runner)."""
+    return runner
 
 
 def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-def init(cli: Cli, name: str, *extra: str) -> Path:
+def init(cli: InProcess, name: str, *extra: str) -> Path:
     r = cli.ok("catchment", "init", "-n", name, "--no-start", *extra)
     assert "Traceback" not in r.out + r.err
     return cli.home / name
 
 
-def test_init_writes_a_0600_file_with_the_generated_key(cli: Cli) -> None:
+def test_init_writes_a_0600_file_with_the_generated_key(cli: InProcess) -> None:
     r = cli.ok("catchment", "init", "-n", "dev", "-p", "7999", "--generate-key", "--no-start", "-y")
     config = cli.home / "config.toml"
     assert mode(config) == 0o600
@@ -37,14 +45,14 @@ def test_init_writes_a_0600_file_with_the_generated_key(cli: Cli) -> None:
     assert not any(mode(p) & 0o077 for p in cli.home.glob(".config.toml*"))  # no stray temp file
 
 
-def test_key_and_generate_key_are_exclusive(cli: Cli) -> None:
+def test_key_and_generate_key_are_exclusive(cli: InProcess) -> None:
     r = cli("catchment", "init", "-n", "dev", "--key", "k", "--generate-key", "--no-start")
     assert r.code == 2
     assert "mutually exclusive" in r.err
     assert not (cli.home / "config.toml").exists()
 
 
-def test_a_looser_file_is_set_back_to_0600_with_a_warning(cli: Cli) -> None:
+def test_a_looser_file_is_set_back_to_0600_with_a_warning(cli: InProcess) -> None:
     init(cli, "dev")
     config = cli.home / "config.toml"
     os.chmod(config, 0o644)
@@ -53,7 +61,7 @@ def test_a_looser_file_is_set_back_to_0600_with_a_warning(cli: Cli) -> None:
     assert mode(config) == 0o600
 
 
-def test_comments_survive_edits(cli: Cli) -> None:
+def test_comments_survive_edits(cli: InProcess) -> None:
     config = cli.home / "config.toml"
     config.parent.mkdir(parents=True, exist_ok=True)
     config.write_text('# my Catchments\n\n[catchments.prod]  # the big one\nurl = "https://x.example"\n')
@@ -72,7 +80,7 @@ def test_comments_survive_edits(cli: Cli) -> None:
     ('[catchments.dev]\nurl = "http://x"\nheaders = "Authorization: x"\n', 3, "headers"),
 ])
 def test_a_corrupt_file_is_named_with_its_line_and_left_untouched(
-        cli: Cli, content: str, line: int, what: str) -> None:
+        cli: InProcess, content: str, line: int, what: str) -> None:
     config = cli.home / "config.toml"
     config.parent.mkdir(parents=True, exist_ok=True)
     config.write_text(content)
@@ -89,7 +97,7 @@ def test_a_corrupt_file_is_named_with_its_line_and_left_untouched(
     assert config.stat().st_mtime_ns == before
 
 
-def test_no_registration_says_how_to_create_one(cli: Cli) -> None:
+def test_no_registration_says_how_to_create_one(cli: InProcess) -> None:
     r = cli("trigger", "pulse", "reports")
     assert r.code == 2
     assert "no Catchment is registered" in r.err and "catchment init" in r.err
@@ -118,7 +126,7 @@ def test_resolution_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
         Config.load(path).resolve("zz")
 
 
-def test_several_without_a_default_is_a_usage_error(cli: Cli) -> None:
+def test_several_without_a_default_is_a_usage_error(cli: InProcess) -> None:
     config = cli.home / "config.toml"
     cfg = Config.load(config)
     cfg.add(Registration("a", "http://127.0.0.1:1"))
@@ -128,7 +136,7 @@ def test_several_without_a_default_is_a_usage_error(cli: Cli) -> None:
     assert r.code == 2 and "-c NAME" in r.err and "set-default" in r.err
 
 
-def test_list_set_default_disconnect_and_purge(cli: Cli) -> None:
+def test_list_set_default_disconnect_and_purge(cli: InProcess) -> None:
     dev = init(cli, "dev")
     ci = init(cli, "ci", "-y")  # -y accepts making it the default
     (ci / "marker").write_text("x")
@@ -156,11 +164,13 @@ def test_list_set_default_disconnect_and_purge(cli: Cli) -> None:
     assert mode(cli.home / "config.toml") == 0o600
 
 
-def test_init_serves_in_the_foreground_until_ctrl_c(cli: Cli) -> None:
+def test_init_serves_in_the_foreground_until_ctrl_c(tmp_path: Path) -> None:
     import httpx
 
     from tests.commands.conftest import assert_nothing_running, stop
     from tests.e2e.harness import free_port, wait_until
+
+    cli = make_cli(tmp_path)
 
     port = free_port()
     proc = cli.popen("catchment", "init", "-n", "fg", "-p", str(port), "-y")
