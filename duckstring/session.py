@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 import contextlib
-import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -80,7 +79,7 @@ class Session:
         self.client = Client(reg)
         self.server: Server | None = None
         self._thread: threading.Thread | None = None
-        self._previous_sigterm: Any = None
+        self._previous_signals: dict[int, Any] | None = None
 
     @property
     def on_demand(self) -> bool:
@@ -148,7 +147,9 @@ class Session:
                                         daemon=True)
         self._thread.start()
         if threading.current_thread() is threading.main_thread():
-            self._previous_sigterm = signal.signal(signal.SIGTERM, _interrupt)
+            from duckstring.embedded.runner import interrupt_on_stop_signals
+
+            self._previous_signals = interrupt_on_stop_signals()
         deadline = time.monotonic() + 10
         while not self.client.health(timeout=1) and time.monotonic() < deadline:
             time.sleep(0.02)
@@ -174,9 +175,11 @@ class Session:
                 if self._thread is not None:
                     self._thread.join(timeout=15)
         finally:
-            if self._previous_sigterm is not None:
-                signal.signal(signal.SIGTERM, self._previous_sigterm)
-                self._previous_sigterm = None
+            if self._previous_signals is not None:
+                from duckstring.embedded.runner import restore_signals
+
+                restore_signals(self._previous_signals)
+                self._previous_signals = None
 
     def _hitch(self, e: Exception) -> None:
         import os
@@ -245,10 +248,6 @@ def root_identity(root: Path) -> str | None:
     except sqlite3.Error:
         return None
     return None if row is None else str(row[0])
-
-
-def _interrupt(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt
 
 
 @contextlib.contextmanager

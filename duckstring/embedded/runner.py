@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from duckstring.embedded.settings import Settings
 
 THREADS = 48  # half of them may hold status long-polls (POLL_SLOTS); speed, not a need
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 def local_url(host: str, port: int) -> str:
@@ -98,14 +99,28 @@ def open_server(settings: Settings, host: str, port: int) -> Server:
     return server
 
 
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def interrupt_on_stop_signals() -> dict[int, Any]:
+    """Make SIGTERM and SIGINT raise KeyboardInterrupt in the main thread, whatever this process
+    inherited: a process started in the background of a non-interactive shell (a script's
+    `cmd &`, and so whatever a test runner started that way starts) inherits SIGINT ignored,
+    and Python leaves it so, so Ctrl+C would not stop it (docs/operating.md, Stopping). Only
+    from the main thread; returns what to hand `restore_signals`."""
+    return {s: signal.signal(s, _interrupt) for s in STOP_SIGNALS}
+
+
+def restore_signals(previous: dict[int, Any]) -> None:
+    for s, handler in previous.items():
+        signal.signal(s, handler)
+
+
 def serve_forever(server: Server, on_ready: Callable[[Server], None] | None = None) -> None:
     """Run until Ctrl+C or SIGTERM, then shut down cleanly. The loop runs in a thread so that
     it still serves the Ducks their shutdown job while `stop` winds them down."""
-
-    def stop(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, stop)
+    previous = interrupt_on_stop_signals()
     loop = threading.Thread(target=server.run, name="duckstring-server", daemon=True)
     try:
         if on_ready is not None:
@@ -116,6 +131,6 @@ def serve_forever(server: Server, on_ready: Callable[[Server], None] | None = No
     except KeyboardInterrupt:
         pass
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        restore_signals(previous)
         server.stop()
         loop.join(10)

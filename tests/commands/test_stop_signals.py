@@ -51,3 +51,24 @@ def test_a_signal_mid_run_stops_the_catchment_and_every_duck(
         assert code == 0, err
     assert processes_under(cli.home / "dev") == [], "a Duck outlived its Catchment"
     assert not answers(url)
+
+
+def test_ctrl_c_stops_catchment_start_even_when_sigint_was_inherited_ignored(
+        cli: Cli, tmp_path: Path) -> None:
+    """Started in the background of a non-interactive shell (a script's `cmd &`, or a test
+    run started that way), a process inherits SIGINT ignored and Python leaves it so: Ctrl+C
+    then stopped nothing, and `catchment start` had to be killed."""
+    import subprocess
+    import sys
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    cli.ok("catchment", "init", "-n", "dev", "-p", str(port), "--no-start", "-y")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "duckstring", "catchment", "start", "dev"], cwd=cli.base,
+        env=cli.env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    wait_until(lambda: answers(url), 30, what="catchment start to serve")
+    code, _, err = stop(proc, signal.SIGINT, timeout=STOP_WITHIN_S)
+    assert code == 0, err
+    assert not answers(url)
