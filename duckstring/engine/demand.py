@@ -116,22 +116,80 @@ def _starved(eng: Engine, p: Pond) -> bool:
     (a Tap or a Wave on `p`: no Sink holds pull or runs) or an idle Sink's that is starved in
     turn. A pull that a busy Sink's start left behind (P5) is not urgent: that Sink is the
     bottleneck and takes `p`'s next output when it finishes, so priming ahead of it would
-    over-produce behind a fast middle Pond (§12.4)."""
-    seen: set[str] = set()
+    over-produce behind a fast middle Pond (§12.4).
+
+    That is reachability: `p` is starved when, following idle Sinks holding pull, the walk
+    reaches a Wave or a Pond no Sink claims. Under a Wave on a deep chain the walk is as long
+    as the chain, and every primed refill asks again (O(n^2) over a wave), so each answer is
+    kept in `eng.starved` until `forget_starved` drops it. An answer for a line depends only
+    on the lines the walk reads from it downstream, so its memo entry is sound while none of
+    them changed: a change passes through `eng.touch`, which forgets the changed line and every
+    remembered line upstream of it."""
+    memo = eng.starved
+    known = memo.get(p.line)
+    if known is not None:
+        return known
+    # Depth first, post-order: `path` is the walk from `p`, each entry a Sink of the one
+    # before with the Sinks left to try. Reaching a starved line makes the whole path starved;
+    # a line whose Sinks are all exhausted is not.
+    path: list[tuple[str, list[Pond]]] = []
+    node: Pond | None = p
+    while True:
+        if node is not None:
+            nexts = _next_in_walk(eng, node)
+            if nexts is None:
+                memo[node.line] = True
+                for line, _ in path:
+                    memo[line] = True
+                return True
+            path.append((node.line, nexts))
+        line, nexts = path[-1]
+        node = None
+        while nexts:
+            sink = nexts.pop()
+            known = memo.get(sink.line)
+            if known is None:
+                node = sink
+                break
+            if known:
+                for at, _ in path:
+                    memo[at] = True
+                return True
+        if node is None:
+            memo[line] = False
+            path.pop()
+            if not path:
+                return False
+
+
+def _next_in_walk(eng: Engine, node: Pond) -> list[Pond] | None:
+    """None when `node` ends the walk starved (a Wave, or no Sink claims it: none holds pull
+    or runs); else the idle Sinks holding pull the walk goes on through."""
+    if isinstance(node.trigger, WaveTrigger):
+        return None
+    claimants = [s for s in eng.sinks_of(node.line)
+                 if (s.has_pull or s.busy) and not s.is_killed]
+    if not claimants:
+        return None
+    return [s for s in claimants if s.has_pull and s.idle]
+
+
+def forget_starved(eng: Engine, p: Pond) -> None:
+    """`p` changed: drop the remembered `_starved` answers that may have read it — its own
+    (its trigger) and, upwards, every remembered line whose walk could reach it (a Source
+    reads its Sinks' pull and work). A line not remembered stops the climb: any remembered
+    line upstream whose walk went through it would have remembered it too (post-order)."""
+    memo = eng.starved
+    if not memo:
+        return
+    memo.pop(p.line, None)
     stack = [p]
     while stack:
-        node = stack.pop()
-        if isinstance(node.trigger, WaveTrigger):
-            return True
-        claimants = [s for s in eng.sinks_of(node.line)
-                     if (s.has_pull or s.busy) and not s.is_killed]
-        if not claimants:
-            return True
-        for sink in claimants:
-            if sink.has_pull and sink.idle and sink.line not in seen:
-                seen.add(sink.line)
-                stack.append(sink)
-    return False
+        for s in stack.pop().sources:
+            if memo.pop(s.line, None) is not None:
+                src = eng.ponds.get(s.line)
+                if src is not None:
+                    stack.append(src)
 
 
 def _set_pull(eng: Engine, p: Pond) -> list[str]:

@@ -33,6 +33,8 @@ class Engine:
         self._clocked: set[str] = set()  # lines that may wait on time alone
         self._reopened: set[str] = set()  # lines unblocked: re-send the demand around them
         self._clock_seen: int | None = None
+        # `demand._starved` answers by line, kept until a change they read (`touch`, topology)
+        self.starved: dict[str, bool] = {}
         self._effects: list[Effect] = []
         # Why things happen (explain.Note), recorded only when a caller sets a list here; a
         # note on where a trigger's demand went names the Tap or Pulse being handled (`cause`).
@@ -92,6 +94,7 @@ class Engine:
     def touch(self, p: Pond) -> None:
         """`p` changed: persist it and re-check it before the instant ends."""
         self.changed.add(p.line)
+        demand.forget_starved(self, p)
         if p.line not in self._queued:
             self._queued.add(p.line)
             self._dirty.append(p.line)

@@ -67,6 +67,7 @@ def deploy(
 ) -> Pond:
     graph = RippleGraph(ripples)
     check_sources(eng, line, sources)
+    eng.starved.clear()  # the edges change: a remembered walk may take others now
     p = eng.ponds.get(line)
     for s in p.sources if p else ():
         eng.sinks.get(s.line, set()).discard(line)
@@ -101,6 +102,7 @@ def remove(eng: Engine, line: str) -> None:
         eng.emit(StopWork(line))
     for f in sorted(p.runs):
         eng.emit(RunKilled(line, f, "the Pond was removed"))
+    eng.starved.clear()  # the edges change: a remembered walk may take others now
     for s in p.sources:
         eng.sinks.get(s.line, set()).discard(line)
     del eng.ponds[line]
