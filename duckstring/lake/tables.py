@@ -4,7 +4,8 @@ Opening a Delta table replays its log (milliseconds, growing with the versions s
 checkpoint), so each process keeps one object per table at its newest version and brings it up
 to date with the commits made since (`update_incremental`, a directory listing) instead of
 opening it again. A line has one writer, which commits through the same object, so the object
-follows its own commits too.
+follows its own commits too. Each refresh first checks the object is still the table at its
+path (`_same_table`): a wiped and remade table starts its versions again.
 
 `held` hands out the object exclusively (a per-table re-entrant lock): a reader on another
 thread never sees it move between choosing a version and listing that version's files.
@@ -48,19 +49,36 @@ def held(line: Line, table: str) -> Iterator[Any]:
 def _refreshed(line: Line, table: str, key: tuple[str, str]) -> Any:
     from deltalake import DeltaTable
 
+    uri, options = line.table(table), line.options()
     dt = _open.get(key)
     if dt is not None:
         try:
             dt.update_incremental()
-            return dt
-        except Exception:  # removed or replaced under us: open it afresh
-            _open.pop(key, None)
-    uri, options = line.table(table), line.options()
+            if _same_table(dt, uri, options):
+                return dt
+        except Exception:  # removed under us: open it afresh
+            pass
+        _open.pop(key, None)
     if not DeltaTable.is_deltatable(uri, storage_options=options):
         return None
     dt = DeltaTable(uri, storage_options=options)
     _open[key] = dt
     return dt
+
+
+def _same_table(dt: Any, uri: str, options: dict[str, str]) -> bool:
+    """Whether the kept object is still the table at its path. One removed and made again
+    there (`pond remove --wipe`, then a deploy) restarts its versions at 0, and catching up
+    would serve the old table's files under the new numbers: the table's id, written by its
+    first commit, tells them apart. A log whose first commit is gone (log retention) cannot
+    be checked and is opened afresh."""
+    from deltalake import DeltaTable
+
+    try:
+        first = DeltaTable(uri, version=0, storage_options=options)
+        return bool(first.metadata().id == dt.metadata().id)
+    except Exception:
+        return False
 
 
 def forget(line: Line, table: str) -> None:
