@@ -152,7 +152,8 @@ def test_a_syntax_error_names_its_file_and_line(tmp_path: Path) -> None:
 
 def daemon_module(pidfile: Path) -> str:
     """A Ripple module that starts a daemon at import (the classic double fork, leaving the
-    session too) which writes its pid to `pidfile` and lives on for two minutes."""
+    session too) which writes its pid to `pidfile` and lives on for two minutes. The import
+    waits for the pid file, so the probe's clean-up never races the daemon's start."""
     return f"""
         import os, time
         from duckstring import ripple
@@ -164,6 +165,8 @@ def daemon_module(pidfile: Path) -> str:
                 os.rename({str(pidfile)!r} + ".tmp", {str(pidfile)!r})
                 time.sleep(120)
             os._exit(0)
+        while not os.path.exists({str(pidfile)!r}):  # the daemon is up before import ends
+            time.sleep(0.01)
 
         @ripple
         def a(pond): pass
