@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from typing import Any, ClassVar
+from urllib.parse import quote
 
 import httpx
 
@@ -44,8 +45,8 @@ class Client:
     def who(self) -> str:
         return f"Catchment {self.reg.name!r} ({self.reg.url})"
 
-    # -- requests --------------------------------------------------------------------------
-    def request(self, method: str, path: str, *, params: dict[str, Any] | None = None,
+    # -- requests (private: callers use the typed methods below) ---------------------------
+    def _request(self, method: str, path: str, *, params: dict[str, Any] | None = None,
                 json: Any = None, files: Any = None, timeout: float | None = None) -> httpx.Response:
         kwargs: dict[str, Any] = {"params": _clean(params), "json": json, "files": files}
         if timeout is not None:
@@ -57,14 +58,17 @@ class Client:
         self.check(resp)
         return resp
 
-    def get(self, path: str, **params: Any) -> Any:
-        return self.json(self.request("GET", path, params=params))
+    def _get(self, path: str, *, timeout: float | None = None, **params: Any) -> Any:
+        return self.json(self._request("GET", path, params=params, timeout=timeout))
 
-    def post(self, path: str, body: Any = None, **params: Any) -> Any:
-        return self.json(self.request("POST", path, params=params, json=body))
+    def _post(self, path: str, body: Any = None, **params: Any) -> Any:
+        return self.json(self._request("POST", path, params=params, json=body))
 
-    def delete(self, path: str, **params: Any) -> Any:
-        return self.json(self.request("DELETE", path, params=params))
+    def _put(self, path: str, body: Any = None, **params: Any) -> Any:
+        return self.json(self._request("PUT", path, params=params, json=body))
+
+    def _delete(self, path: str, **params: Any) -> Any:
+        return self.json(self._request("DELETE", path, params=params))
 
     def json(self, resp: httpx.Response) -> Any:
         """The JSON body; anything else means the URL is not a Catchment's."""
@@ -76,7 +80,7 @@ class Client:
                            resp.status_code) from None
 
     @contextlib.contextmanager
-    def stream(self, path: str, **params: Any) -> Iterator[httpx.Response]:
+    def _stream(self, path: str, **params: Any) -> Iterator[httpx.Response]:
         try:
             with self.http.stream("GET", path, params=_clean(params), timeout=None) as resp:
                 if resp.status_code >= 400:
@@ -86,49 +90,8 @@ class Client:
         except httpx.HTTPError as e:
             raise self._transport_error(e) from None
 
-    # -- the API, typed (docs/http-api.md) -------------------------------------------------
-    def status(self, pond: str | None = None, **params: Any) -> dict[str, Any]:
-        """`GET /api/status`: every Pond's state, or one Pond's lines (`pond`, `major`, ...)."""
-        doc: dict[str, Any] = self.get("/api/status", pond=pond, **params)
-        return doc
-
-    def verb(self, target: Target, verb: str, body: dict[str, Any] | None = None,
-             **params: Any) -> dict[str, Any]:
-        """`POST /api/ponds/NAME/VERB` (tap, flood, pulse, budget, ...) on the target's line."""
-        doc: dict[str, Any] = self.post(target.path(verb), body, **params, **target.params())
-        return doc
-
-    def version(self, target: Target) -> dict[str, Any]:
-        """`GET /api/ponds/NAME/versions/V`: the target's pinned version (404 when absent)."""
-        assert target.version is not None
-        doc: dict[str, Any] = self.get(target.path("versions", target.version))
-        return doc
-
-    def tables(self, target: Target) -> dict[str, Any]:
-        """`GET /api/ponds/NAME/tables`: the line's published tables and recent runs."""
-        doc: dict[str, Any] = self.get(target.path("tables"), **target.params())
-        return doc
-
-    def table_file(self, target: Target, table: str, **pinned: Any) -> bytes:
-        """`GET /api/ponds/NAME/tables/T`: one Parquet file of the table (latest, or pinned by
-        `as_of` / `table_version`)."""
-        resp = self.request("GET", target.path("tables", table),
-                            params={**target.params(), **pinned})
-        return resp.content
-
-    def query(self, body: dict[str, Any], target: Target | None = None) -> httpx.Response:
-        """`POST /api/query`; the response, whose body is JSON or the asked-for format."""
-        return self.request("POST", "/api/query", json=body,
-                            params=target.params() if target is not None else None)
-
-    def deploy(self, manifest_text: bytes, archive: bytes) -> dict[str, Any]:
-        """`POST /api/deploy` of a packed project with its `pond.toml`."""
-        doc: dict[str, Any] = self.json(self.request("POST", "/api/deploy", files={
-            "manifest": ("pond.toml", manifest_text, "text/plain"),
-            "archive": ("project.zip", archive, "application/zip"),
-        }, timeout=300))
-        return doc
-
+    # -- the API, typed (docs/http-api.md): one method an operation ------------------------
+    # Health and identity
     def health(self, timeout: float = 2.0) -> bool:
         """Whether something answers `GET /api/health` with ok (never raises)."""
         try:
@@ -136,6 +99,202 @@ class Client:
             return resp.status_code == 200 and resp.json().get("status") == "ok"
         except (httpx.HTTPError, ValueError, AttributeError):
             return False
+
+    def check_health(self) -> dict[str, Any]:
+        """`GET /api/health`, raising the precise `ApiError` when it does not answer."""
+        doc: dict[str, Any] = self._get("/api/health")
+        return doc
+
+    def identity(self) -> dict[str, Any]:
+        """`GET /api/catchment`: `{"id", "name", "version", "root_bytes"}`."""
+        doc: dict[str, Any] = self._get("/api/catchment")
+        return doc
+
+    # Deploying and removing
+    def deploy(self, manifest_text: bytes, archive: bytes) -> dict[str, Any]:
+        """`POST /api/deploy` of a packed project with its `pond.toml`."""
+        doc: dict[str, Any] = self.json(self._request("POST", "/api/deploy", files={
+            "manifest": ("pond.toml", manifest_text, "text/plain"),
+            "archive": ("project.zip", archive, "application/zip"),
+        }, timeout=300))
+        return doc
+
+    def ponds(self) -> list[dict[str, Any]]:
+        """`GET /api/ponds`: the live lines."""
+        rows: list[dict[str, Any]] = self._get("/api/ponds")["ponds"]
+        return rows
+
+    def version(self, target: Target) -> dict[str, Any]:
+        """`GET /api/ponds/NAME/versions/V`: the target's pinned version (404 when absent)."""
+        assert target.version is not None
+        doc: dict[str, Any] = self._get(_pond(target.pond, "versions", target.version))
+        return doc
+
+    def remove(self, pond: str, *, major: int | None, wipe: bool,
+               dry_run: bool = False) -> dict[str, Any]:
+        """`DELETE /api/ponds/NAME`: retire a line (or, `dry_run`, say what that would stop)."""
+        doc: dict[str, Any] = self._delete(_pond(pond), major=major, wipe=wipe,
+                                           dry_run=dry_run or None)
+        return doc
+
+    # Status and history
+    def status(self, pond: str | None = None, *, timeout: float | None = None,
+               **params: Any) -> dict[str, Any]:
+        """`GET /api/status`: every Pond's state, or one Pond's lines (`pond`, `major`, ...);
+        with `since` and `wait`, after the next change (give a `timeout` past `wait`)."""
+        doc: dict[str, Any] = self._get("/api/status", timeout=timeout, pond=pond, **params)
+        return doc
+
+    def runs(self, **params: Any) -> dict[str, Any]:
+        """`GET /api/runs` (`pond`, `major`, `lineage`, `ripples`, `status`, `limit`)."""
+        doc: dict[str, Any] = self._get("/api/runs", **params)
+        return doc
+
+    def why(self, target: Target) -> dict[str, Any]:
+        """`GET /api/ponds/NAME/why`: the Pond's state and the chain of reasons."""
+        doc: dict[str, Any] = self._get(_pond(target.pond, "why"), **target.params())
+        return doc
+
+    # Triggers, control, budgets, Windows, Ducks
+    def verb(self, target: Target, verb: str, body: dict[str, Any] | None = None,
+             **params: Any) -> dict[str, Any]:
+        """`POST /api/ponds/NAME/VERB` (tap, flood, pulse, budget, ...) on the target's line."""
+        doc: dict[str, Any] = self._post(_pond(target.pond, verb), body, **params,
+                                         **target.params())
+        return doc
+
+    def budget(self, target: Target) -> dict[str, Any]:
+        """`GET /api/ponds/NAME/budget` (set it with `verb(target, "budget", body)`)."""
+        doc: dict[str, Any] = self._get(_pond(target.pond, "budget"), **target.params())
+        return doc
+
+    def windows(self, target: Target) -> dict[str, Any]:
+        """`GET /api/ponds/NAME/windows`: `{"pond", "windows"}`."""
+        doc: dict[str, Any] = self._get(_pond(target.pond, "windows"), **target.params())
+        return doc
+
+    def add_window(self, target: Target, rule: dict[str, Any]) -> dict[str, Any]:
+        """`POST /api/ponds/NAME/windows`: the Pond's Windows after adding `rule`."""
+        doc: dict[str, Any] = self._post(_pond(target.pond, "windows"), rule,
+                                         **target.params())
+        return doc
+
+    def remove_window(self, target: Target, name: str) -> dict[str, Any]:
+        """`DELETE /api/ponds/NAME/windows/W`."""
+        doc: dict[str, Any] = self._delete(_pond(target.pond, "windows", name),
+                                           **target.params())
+        return doc
+
+    def duck(self, pond: str) -> dict[str, Any]:
+        """`GET /api/ponds/NAME/duck`: where the Pond's Ducks run."""
+        doc: dict[str, Any] = self._get(_pond(pond, "duck"))
+        return doc
+
+    def set_duck(self, pond: str, placement: dict[str, Any]) -> dict[str, Any]:
+        """`POST /api/ponds/NAME/duck`: change where its Ducks run."""
+        doc: dict[str, Any] = self._post(_pond(pond, "duck"), placement)
+        return doc
+
+    def check_duck(self, pond: str) -> dict[str, Any]:
+        """`POST /api/ponds/NAME/duck/check`: a no-op placed like its Duck."""
+        doc: dict[str, Any] = self._post(_pond(pond, "duck", "check"), {})
+        return doc
+
+    # Data
+    def tables(self, target: Target) -> dict[str, Any]:
+        """`GET /api/ponds/NAME/tables`: the line's published tables and recent runs."""
+        doc: dict[str, Any] = self._get(_pond(target.pond, "tables"), **target.params())
+        return doc
+
+    def table_file(self, target: Target, table: str, **pinned: Any) -> bytes:
+        """`GET /api/ponds/NAME/tables/T`: one Parquet file of the table (latest, or pinned by
+        `as_of` / `table_version`)."""
+        resp = self._request("GET", _pond(target.pond, "tables", table),
+                             params={**target.params(), **pinned})
+        return resp.content
+
+    def query(self, body: dict[str, Any], target: Target | None = None) -> httpx.Response:
+        """`POST /api/query`; the response, whose body is JSON or the asked-for format."""
+        return self._request("POST", "/api/query", json=body,
+                             params=target.params() if target is not None else None)
+
+    # State download
+    def usage(self) -> dict[str, Any]:
+        """`GET /api/catchment/usage`: what a download of the root would hold."""
+        doc: dict[str, Any] = self._get("/api/catchment/usage")
+        return doc
+
+    def archive(self) -> contextlib.AbstractContextManager[httpx.Response]:
+        """`GET /api/catchment/archive`, streamed: read it with `iter_bytes()` inside `with`."""
+        return self._stream("/api/catchment/archive")
+
+    def secrets_key(self) -> str:
+        """`GET /api/catchment/secrets-key`: the secrets' master key."""
+        return str(self._get("/api/catchment/secrets-key")["key"])
+
+    # Keys, secrets, alerts, audit
+    def keys(self) -> dict[str, Any]:
+        """`GET /api/keys`: `{"keys": [...]}`, never a key."""
+        doc: dict[str, Any] = self._get("/api/keys")
+        return doc
+
+    def add_key(self, name: str, level: str) -> dict[str, Any]:
+        """`POST /api/keys`: the new key, shown this once."""
+        doc: dict[str, Any] = self._post("/api/keys", {"name": name, "level": level})
+        return doc
+
+    def revoke_key(self, name: str) -> None:
+        """`DELETE /api/keys/NAME`."""
+        self._delete(_path("/api/keys", name))
+
+    def rotate_key(self, name: str) -> dict[str, Any]:
+        """`POST /api/keys/NAME/rotate`: its new secret."""
+        doc: dict[str, Any] = self._post(_path("/api/keys", name, "rotate"))
+        return doc
+
+    def secrets(self) -> dict[str, Any]:
+        """`GET /api/secrets`: `{"secrets": [...]}`, never a value."""
+        doc: dict[str, Any] = self._get("/api/secrets")
+        return doc
+
+    def set_secret(self, name: str, value: str, ponds: list[str]) -> dict[str, Any]:
+        """`PUT /api/secrets/NAME` (every Pond when `ponds` is empty)."""
+        doc: dict[str, Any] = self._put(_path("/api/secrets", name),
+                                        {"value": value, "ponds": ponds})
+        return doc
+
+    def remove_secret(self, name: str, ponds: list[str] | None = None) -> dict[str, Any]:
+        """`DELETE /api/secrets/NAME` (every scope, or only those of `ponds`)."""
+        doc: dict[str, Any] = self._delete(_path("/api/secrets", name), pond=ponds or None)
+        return doc
+
+    def alerts(self) -> dict[str, Any]:
+        """`GET /api/alerts`: `{"alerts": [...]}`."""
+        doc: dict[str, Any] = self._get("/api/alerts")
+        return doc
+
+    def add_alert(self, rule: dict[str, Any]) -> dict[str, Any]:
+        """`POST /api/alerts`: the stored rule."""
+        doc: dict[str, Any] = self._post("/api/alerts", rule)["alert"]
+        return doc
+
+    def remove_alert(self, name: str) -> None:
+        """`DELETE /api/alerts/NAME`."""
+        self._delete(_path("/api/alerts", name))
+
+    def test_alert(self, name: str) -> int:
+        """`POST /api/alerts/NAME/test`: the queued alert's id (find it in `alert_log`)."""
+        return int(self._post(_path("/api/alerts", name, "test"))["id"])
+
+    def alert_log(self, **params: Any) -> dict[str, Any]:
+        """`GET /api/alerts/log` (`alert`, `status`, `limit`): `{"log": [...]}`."""
+        doc: dict[str, Any] = self._get("/api/alerts/log", **params)
+        return doc
+
+    def audit(self, **params: Any) -> dict[str, Any]:
+        """`GET /api/audit` (`pond`, `who`, `verb`, `before`, `limit`): `{"entries": [...]}`."""
+        doc: dict[str, Any] = self._get("/api/audit", **params)
+        return doc
 
     # -- errors ----------------------------------------------------------------------------
     def _transport_error(self, e: httpx.HTTPError) -> ApiError:
@@ -182,6 +341,15 @@ class Client:
         return (f"check the key or headers of {name!r}; to change them, "
                 f"`duckstring catchment disconnect {name}`, then `duckstring catchment connect "
                 f"-n {name} --url {self.reg.url} --key K` (or --header 'Name: value')")
+
+
+def _path(base: str, *segments: str) -> str:
+    """`base/seg/...`, each segment quoted whole (a name never adds a path level)."""
+    return "/".join((base, *(quote(seg, safe="") for seg in segments)))
+
+
+def _pond(pond: str, *rest: str) -> str:
+    return _path("/api/ponds", pond, *rest)
 
 
 def _clean(params: dict[str, Any] | None) -> dict[str, Any] | None:

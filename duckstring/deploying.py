@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from duckstring import known
 from duckstring.api_error import ApiError
 from duckstring.cli_errors import USAGE, CliError
+from duckstring.target import Target
 
 if TYPE_CHECKING:
     from duckstring.manifest import Manifest
@@ -51,7 +52,7 @@ def load_manifest(project: Path) -> Manifest:
 
 def version_exists(s: Session, m: Manifest) -> bool:
     try:
-        s.client.get(f"/api/ponds/{m.name}/versions/{m.version}")
+        s.client.version(Target(m.name, version=str(m.version)))
     except ApiError as e:
         if e.not_found:
             return False

@@ -89,7 +89,7 @@ class Session:
     def connect(self) -> Session:
         if not self.client.health():
             if not self.reg.local:
-                self.client.get("/api/health")  # raises the precise unreachable error
+                self.client.check_health()  # raises the precise unreachable error
                 raise CliError(f"{self.client.who} does not answer /api/health", UNREACHABLE)
             self._start_or_wait()
         self._check_identity()
@@ -103,7 +103,7 @@ class Session:
             expected = root_identity(self.reg.root)
         if expected is None:
             return
-        found = self.client.get("/api/catchment")
+        found = self.client.identity()
         if found.get("id") != expected:
             raise wrong_catchment(self.reg, found)
 

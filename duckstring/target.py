@@ -1,6 +1,6 @@
 """A Pond as a command or a client names it: the line (`-m`) and the exact version (`-v`), and
-the API paths and query parameters that address it (docs/http-api.md). Kept light and free
-of the CLI so that the local tools (`pond hydrate`) and the commands share it."""
+the query parameters that address it (docs/http-api.md); the paths are the client's. Kept
+light and free of the CLI so that the local tools (`pond hydrate`) and the commands share it."""
 
 from __future__ import annotations
 
@@ -18,6 +18,3 @@ class Target:
 
     def params(self) -> dict[str, Any]:
         return {"major": self.major, "version": self.version}
-
-    def path(self, *rest: str) -> str:
-        return "/".join(("/api/ponds", self.pond, *rest))

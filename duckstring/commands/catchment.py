@@ -355,8 +355,8 @@ def connect(
     cfg.check_new(name)  # refuses a duplicate name before we talk to anyone
     client = Client(reg, timeout=15)
     try:
-        client.get("/api/health")
-        ident = client.get("/api/catchment")
+        client.check_health()
+        ident = client.identity()
     finally:
         client.close()
     twin = next((r for r in cfg.registrations().values() if r.id and r.id == ident.get("id")),
@@ -427,7 +427,7 @@ def _reachability(reg: Registration) -> str:
         if reg.id is None:
             return "yes"
         try:
-            found = client.get("/api/catchment")
+            found = client.identity()
         except ApiError as e:
             return "refused" if e.refused else "answers, but not as a Catchment"
         return "yes" if found.get("id") == reg.id else f"another Catchment ({found.get('name')})"
@@ -531,7 +531,7 @@ def download(
     with open_catchment(catchment) as s:
         if s.reg.root is not None and s.reg.root.absolute() == dest:
             raise CliError(f"{dest} is {s.reg.name!r}'s own root; choose another --path", USAGE)
-        usage = s.client.get("/api/catchment/usage")
+        usage = s.client.usage()
         size = console.human_bytes(usage["total_bytes"])
         console.say(f"{s.reg.name!r} holds {size} in {usage['file_count']} files; "
                     f"downloading writes about that much into {dest}")
@@ -546,7 +546,7 @@ def download(
                                       refusal=f"{dest} is not empty; pass -y to replace it")
             if not replace:
                 raise typer.Exit(1)
-        with s.client.stream("/api/catchment/archive") as resp, _progress(
+        with s.client.archive() as resp, _progress(
                 usage["total_bytes"]) as advance:
             def chunks() -> Iterator[bytes]:
                 for chunk in resp.iter_bytes():
@@ -560,7 +560,7 @@ def download(
         if with_secrets_key:
             from duckstring.commands.team import save_secrets_key
 
-            save_secrets_key(s.client.get("/api/catchment/secrets-key")["key"], dest)
+            save_secrets_key(s.client.secrets_key(), dest)
     console.say(
         f"downloaded {counts['files']} files ({console.human_bytes(counts['bytes'])}) into "
         f"{dest}; verified")

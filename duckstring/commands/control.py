@@ -75,11 +75,10 @@ def failure_budget(
     target = parse_pond(pond, major, version)
     with open_catchment(catchment, target) as s:
         if immediate is None and on_change is None:
-            resp = s.client.get(target.path("budget"), **target.params())
+            resp = s.client.budget(target)
         else:
-            resp = s.client.post(target.path("budget"),
-                                 {"immediate_retries": immediate, "source_retries": on_change},
-                                 **target.params())
+            resp = s.client.verb(target, "budget",
+                                 {"immediate_retries": immediate, "source_retries": on_change})
     if json_out:
         print_json(resp)
         return

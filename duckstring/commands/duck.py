@@ -16,10 +16,6 @@ app = typer.Typer(name="duck", no_args_is_help=True,
 POND = typer.Argument(..., metavar="POND", help="Pond name.")
 
 
-def _path(pond: str, *rest: str) -> str:
-    return "/".join(("/api/ponds", pond, "duck", *rest))
-
-
 def _show(doc: dict[str, Any]) -> None:
     from duckstring.terminal import console
 
@@ -82,7 +78,7 @@ def set_(
         raise typer.BadParameter("nothing to set; give --launcher, --cpus, --memory, "
                                  "--resources or --reset", param_hint="POND")
     with open_catchment(catchment) as s:
-        doc = s.client.post(_path(pond), body)
+        doc = s.client.set_duck(pond, body)
     if json_out:
         print_json(doc)
     else:
@@ -96,7 +92,7 @@ def show(pond: str = POND, catchment: str | None = CATCHMENT, json_out: bool = J
     Example: [bold]duckstring duck show sales[/]
     """
     with open_catchment(catchment) as s:
-        doc = s.client.get(_path(pond))
+        doc = s.client.duck(pond)
     if json_out:
         print_json(doc)
     else:
@@ -116,7 +112,7 @@ def check(pond: str = POND, catchment: str | None = CATCHMENT, json_out: bool = 
     from duckstring.terminal import console
 
     with open_catchment(catchment) as s:
-        doc = s.client.post(_path(pond, "check"), {})
+        doc = s.client.check_duck(pond)
     if json_out:
         print_json(doc)
     if doc.get("error"):

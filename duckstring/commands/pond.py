@@ -156,15 +156,13 @@ def remove(
 
     t = parse_pond(pond, major)
     with open_catchment(catchment) as s:
-        path = f"/api/ponds/{t.pond}"
         if t.major is None:
-            majors = [p["major"] for p in s.client.get("/api/ponds")["ponds"]
-                      if p["name"] == t.pond]
+            majors = [p["major"] for p in s.client.ponds() if p["name"] == t.pond]
             if len(majors) > 1:
                 listed = ", ".join(f"{t.pond}@{m}" for m in majors)
                 raise CliError(f"{t.pond} has {len(majors)} live majors ({listed}); name one",
                                USAGE, hint=f"e.g. `duckstring pond remove {t.pond}@{majors[-1]}`")
-        plan = s.client.delete(path, major=t.major, wipe=wipe, dry_run=True)
+        plan = s.client.remove(t.pond, major=t.major, wipe=wipe, dry_run=True)
         line = plan["pond"]
         for text in removal_plan(plan):
             console.say(text)
@@ -172,7 +170,7 @@ def remove(
         if not console.confirm(question, yes=yes, refusal=f"pass -y to remove {line}"):
             console.note(f"{line}: left as it is")
             raise typer.Exit(1)
-        done = s.client.delete(path, major=int(line.rpartition("@")[2]), wipe=wipe)
+        done = s.client.remove(t.pond, major=int(line.rpartition("@")[2]), wipe=wipe)
         known.forget(s.reg.name, line)
     console.say(f"removed {line}" + (" and its versions and data" if wipe else "")
                 + f"; its run history stays (`duckstring runs {line}`)")

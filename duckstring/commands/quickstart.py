@@ -77,7 +77,7 @@ def quickstart(
         for pond in PONDS:
             deploy_project(s, directory / pond, yes=False, skip_existing=True)
         follow_one_shot(s, Target("reports"), "pulse", silent=False, watch=False)
-        result = s.client.post("/api/query", {"pond": "reports", "table": "monthly_summary"})
+        result = s.client.json(s.client.query({"pond": "reports", "table": "monthly_summary"}))
     out = console.out()
     out.print(rows_table(result, title="reports.monthly_summary (first rows)"))
     flag = "" if name == NAME and catchment is None else f" -c {name}"

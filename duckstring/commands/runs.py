@@ -39,7 +39,7 @@ def runs(
         t = parse_pond(pond, major)
         pond, major = t.pond, t.major
     with open_catchment(catchment) as s:
-        doc = s.client.get("/api/runs", pond=pond, major=major, lineage=lineage if pond else None,
+        doc = s.client.runs(pond=pond, major=major, lineage=lineage if pond else None,
                            ripples=True, status="failed" if failed else None, limit=limit)
     if json_out:
         print_json(doc)

@@ -6,12 +6,15 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from duckstring.cli_errors import FAILED, USAGE, CliError
 from duckstring.commands._context import CATCHMENT, JSON, open_catchment, print_json
+
+if TYPE_CHECKING:
+    from duckstring.client import Client
 
 key_app = typer.Typer(name="key", no_args_is_help=True,
                       help="API keys with levels: read < demand < full.")
@@ -39,12 +42,13 @@ def _table(rows: list[dict[str, Any]], cols: list[str], empty: str) -> None:
     console.out().print(table)
 
 
-def _listing(catchment: str | None, json_out: bool, path: str,
+def _listing(catchment: str | None, json_out: bool, fetch: Callable[[Client], dict[str, Any]],
              rows: Callable[[dict[str, Any]], list[dict[str, Any]]], cols: list[str],
-             empty: str, **params: Any) -> None:
-    """`GET path`: printed as JSON, or its `rows(doc)` as a table of `cols` (`empty` if none)."""
+             empty: str) -> None:
+    """`fetch(client)`: printed as JSON, or its `rows(doc)` as a table of `cols` (`empty` if
+    none)."""
     with open_catchment(catchment) as s:
-        doc = s.client.get(path, **params)
+        doc = fetch(s.client)
     if json_out:
         print_json(doc)
         return
@@ -95,7 +99,7 @@ def key_add(
     if level.strip().lower() not in ("read", "demand", "full"):
         raise typer.BadParameter(f"{level!r} is not read, demand or full", param_hint="--level")
     with open_catchment(catchment) as s:
-        doc = s.client.post("/api/keys", {"name": name, "level": level.strip().lower()})
+        doc = s.client.add_key(name, level.strip().lower())
         reg = s.reg
     _show_key(doc, f"added {doc['level']} key")
     if doc.get("was_open") and not reg.key:
@@ -108,7 +112,7 @@ def key_list(catchment: str | None = CATCHMENT, json_out: bool = JSON) -> None:
 
     Example: [bold]duckstring catchment key list[/]
     """
-    _listing(catchment, json_out, "/api/keys", lambda doc: doc["keys"],
+    _listing(catchment, json_out, lambda c: c.keys(), lambda doc: doc["keys"],
              ["name", "level", "hint", "created_at", "rotated_at", "last_used_at"],
              "no keys: this Catchment is open (duckstring catchment key add NAME --level full)")
 
@@ -122,7 +126,7 @@ def key_revoke(name: str = NAME, catchment: str | None = CATCHMENT) -> None:
     from duckstring.terminal import console
 
     with open_catchment(catchment) as s:
-        s.client.delete(f"/api/keys/{name}")
+        s.client.revoke_key(name)
     console.say(f"revoked key {name!r}")
 
 
@@ -133,7 +137,7 @@ def key_rotate(name: str = NAME, catchment: str | None = CATCHMENT) -> None:
     Example: [bold]duckstring catchment key rotate ci[/]
     """
     with open_catchment(catchment) as s:
-        doc = s.client.post(f"/api/keys/{name}/rotate")
+        doc = s.client.rotate_key(name)
         reg = s.reg
     _show_key(doc, "rotated key")
     if doc.get("yours"):
@@ -192,8 +196,7 @@ def secret_set(name: str = NAME, pond: list[str] | None = POND_OPT,
 
     value = _read_value(name)
     with open_catchment(catchment) as s:
-        doc = s.client.json(s.client.request("PUT", f"/api/secrets/{name}",
-                                             json={"value": value, "ponds": pond or []}))
+        doc = s.client.set_secret(name, value, pond or [])
     for w in doc.get("warnings") or []:
         console.warn(w)
     console.say(f"set secret {name} for " + (", ".join(doc["ponds"]) if doc.get("ponds")
@@ -206,7 +209,7 @@ def secret_list(catchment: str | None = CATCHMENT, json_out: bool = JSON) -> Non
 
     Example: [bold]duckstring secret list[/]
     """
-    _listing(catchment, json_out, "/api/secrets",
+    _listing(catchment, json_out, lambda c: c.secrets(),
              lambda doc: [r | {"pond": r["pond"] or "(every Pond)"} for r in doc["secrets"]],
              ["name", "pond", "set_at"], "no secrets")
 
@@ -221,7 +224,7 @@ def secret_rm(name: str = NAME, pond: list[str] | None = POND_OPT,
     from duckstring.terminal import console
 
     with open_catchment(catchment) as s:
-        doc = s.client.delete(f"/api/secrets/{name}", pond=pond or None)
+        doc = s.client.remove_secret(name, pond)
     console.say(f"removed secret {name} ({doc['removed']} scope(s))")
 
 
@@ -269,7 +272,7 @@ def alert_add(
     if on is not None:
         body["on"] = [k.strip() for k in on.split(",") if k.strip()]
     with open_catchment(catchment) as s:
-        doc = s.client.post("/api/alerts", body)["alert"]
+        doc = s.client.add_alert(body)
     console.say(f"added alert {doc['name']!r}: {', '.join(doc['on'])} → {doc['to']}")
 
 
@@ -279,7 +282,7 @@ def alert_list(catchment: str | None = CATCHMENT, json_out: bool = JSON) -> None
 
     Example: [bold]duckstring alert list[/]
     """
-    _listing(catchment, json_out, "/api/alerts",
+    _listing(catchment, json_out, lambda c: c.alerts(),
              lambda doc: [a | {"ponds": a["ponds"] or ["(every Pond)"]} for a in doc["alerts"]],
              ["name", "on", "ponds", "stale_s", "renotify_s", "to"],
              "no alerts (duckstring alert add NAME --to TARGET)")
@@ -294,7 +297,7 @@ def alert_rm(name: str = NAME, catchment: str | None = CATCHMENT) -> None:
     from duckstring.terminal import console
 
     with open_catchment(catchment) as s:
-        s.client.delete(f"/api/alerts/{name}")
+        s.client.remove_alert(name)
     console.say(f"removed alert {name!r}")
 
 
@@ -311,11 +314,11 @@ def alert_test(name: str = NAME, catchment: str | None = CATCHMENT,
     from duckstring.terminal import console
 
     with open_catchment(catchment) as s:
-        outbox = s.client.post(f"/api/alerts/{name}/test")["id"]
+        outbox = s.client.test_alert(name)
         deadline = time.monotonic() + wait
         entry: dict[str, Any] | None = None
         while time.monotonic() < deadline:
-            entry = next((e for e in s.client.get("/api/alerts/log", alert=name, limit=20)["log"]
+            entry = next((e for e in s.client.alert_log(alert=name, limit=20)["log"]
                           if e["id"] == outbox), None)
             if entry is not None and (entry["status"] != "pending" or entry["deliveries"]):
                 break
@@ -338,12 +341,12 @@ def alert_log(alert: str | None = typer.Option(None, "--alert", "-a", metavar="N
 
     Example: [bold]duckstring alert log --alert oncall[/]
     """
-    _listing(catchment, json_out, "/api/alerts/log",
+    _listing(catchment, json_out, lambda c: c.alert_log(alert=alert, limit=limit),
              lambda doc: [e | {"alert": e["rule"], "summary": e["payload"].get("summary"),
                                "last": e["deliveries"][-1]["detail"] if e["deliveries"] else None}
                           for e in doc["log"]],
              ["created_at", "alert", "kind", "status", "attempts", "summary", "last"],
-             "no alerts sent yet", alert=alert, limit=limit)
+             "no alerts sent yet")
 
 
 # -- audit ---------------------------------------------------------------------------------
@@ -358,9 +361,8 @@ def audit(
 
     Example: [bold]duckstring audit --who ci -n 20[/]
     """
-    _listing(catchment, json_out, "/api/audit",
+    _listing(catchment, json_out, lambda c: c.audit(pond=pond, who=who, limit=limit),
              lambda doc: [e | {"detail": " ".join(f"{k}={_cell(v)}"
                                                   for k, v in e["detail"].items()) or None}
                           for e in doc["entries"]],
-             ["at", "who", "verb", "pond", "detail"], "no audit entries",
-             pond=pond, who=who, limit=limit)
+             ["at", "who", "verb", "pond", "detail"], "no audit entries")

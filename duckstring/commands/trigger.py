@@ -22,12 +22,12 @@ from duckstring.commands._context import (
     SILENT,
     VERSION,
     WATCH,
-    Target,
     open_catchment,
     parse_pond,
     print_json,
 )
 from duckstring.commands._verbs import one_shot, one_shot_command, plain_command, standing
+from duckstring.target import Target
 
 app = typer.Typer(
     name="trigger", no_args_is_help=True,
@@ -225,7 +225,7 @@ def window_add(
         body["until"] = iso(parsed(parse_instant, until, "--until"))
     target: Target = ctx.obj["target"]
     with open_catchment(ctx.obj["catchment"]) as s:
-        resp = s.client.post(target.path("windows"), body, **target.params())
+        resp = s.client.add_window(target, body)
     if json_out:
         print_json(resp)
         return
@@ -241,7 +241,7 @@ def window_list(ctx: typer.Context, json_out: bool = JSON) -> None:
     """
     target: Target = ctx.obj["target"]
     with open_catchment(ctx.obj["catchment"]) as s:
-        resp = s.client.get(target.path("windows"), **target.params())
+        resp = s.client.windows(target)
     if json_out:
         print_json(resp)
     else:
@@ -257,11 +257,9 @@ def window_remove(
 
     Example: [bold]duckstring trigger window transactions remove nightly[/]
     """
-    from urllib.parse import quote
-
     from duckstring.terminal import console
 
     target: Target = ctx.obj["target"]
     with open_catchment(ctx.obj["catchment"]) as s:
-        resp = s.client.delete(target.path("windows", quote(name, safe="")), **target.params())
+        resp = s.client.remove_window(target, name)
     console.say(f"Window {name!r} removed from {resp['pond']}")

@@ -31,7 +31,7 @@ def why(pond: str = POND, catchment: str | None = CATCHMENT, major: int | None =
 
     t = parse_pond(pond, major)
     with open_catchment(catchment, t) as s:
-        doc = s.client.get(t.path("why"), **t.params())
+        doc = s.client.why(t)
     if json_out:
         print_json(doc)
         return

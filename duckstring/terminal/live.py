@@ -157,9 +157,7 @@ def poll(session: Session, params: dict[str, Any], since: int | None,
         query.update(since=since, wait=wait)
     for attempt in range(3):
         try:
-            resp = session.client.request("GET", "/api/status", params=query,
-                                          timeout=wait + 30)
-            doc = dict(session.client.json(resp))
+            doc = session.client.status(timeout=wait + 30, **query)
             known.remember(session.reg.name, [p["id"] for p in doc.get("ponds", [])],
                            complete=not params.get("pond"))
             return doc
@@ -285,7 +283,7 @@ def _why(session: Session, line: str, p: dict[str, Any] | None) -> tuple[str, li
     if p is not None and p.get("is_killed"):
         return f"{line} was killed", []
     try:
-        runs = session.client.get("/api/runs", pond=name, major=major, ripples=True, limit=20)
+        runs = session.client.runs(pond=name, major=major, ripples=True, limit=20)
     except ApiError:
         runs = {"runs": []}
     run = next((r for r in runs["runs"] if r["status"] in ("failed", "killed")), None)
