@@ -33,6 +33,7 @@ from duckstring.commands import (
     trigger,
     why,
 )
+from duckstring.config import CliSettings
 
 
 def _click_exceptions() -> Any:
@@ -80,7 +81,7 @@ def _one_line(call: Any) -> Any:
         console.report(CliError(e.format_message(), e.exit_code, hint=hint))
         raise typer.Exit(e.exit_code) from None
     except Exception as e:
-        if console.debug():
+        if CliSettings.from_env().debug:
             raise
         console.report(CliError(f"unexpected {type(e).__name__}: {e}", FAILED,
                                 hint="set DUCKSTRING_DEBUG=1 to see the traceback"))

@@ -30,15 +30,17 @@ from __future__ import annotations
 import os
 import re
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from duckstring import env_settings
 from duckstring.cli_errors import USAGE, CliError
 
 HOME_ENV = "DUCKSTRING_HOME"
 CATCHMENT_ENV = "DUCKSTRING_CATCHMENT"
+DEBUG_ENV = "DUCKSTRING_DEBUG"
 FILENAME = "config.toml"
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 KEYS = ("url", "root", "id", "key", "headers", "host")
@@ -48,9 +50,24 @@ HOW_TO_CREATE = (
 )
 
 
+@dataclass(frozen=True)
+class CliSettings:
+    """What the command line reads from the environment, each declared once (docs/operating.md
+    §10): read when asked, so a test or a caller may change the environment in between."""
+
+    home: Path = field(metadata=env_settings.variable(HOME_ENV, env_settings.path,
+                                                      unset="~/.duckstring"))
+    catchment: str | None = env_settings.setting(None, CATCHMENT_ENV)
+    debug: bool = env_settings.setting(False, DEBUG_ENV, lambda var, raw: raw != "0")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> CliSettings:
+        return env_settings.read(cls, env)
+
+
 def home() -> Path:
     """The registration home: `DUCKSTRING_HOME`, else `~/.duckstring`."""
-    return Path(os.environ.get(HOME_ENV) or "~/.duckstring").expanduser().absolute()
+    return CliSettings.from_env().home
 
 
 @dataclass(frozen=True)
@@ -184,7 +201,7 @@ class Config:
         regs = self.registrations()
         if not regs:
             raise CliError(f"no Catchment is registered; {HOW_TO_CREATE}", USAGE)
-        chosen = name or os.environ.get(CATCHMENT_ENV) or None
+        chosen = name or CliSettings.from_env().catchment
         if chosen is None and self.default in regs:
             chosen = self.default
         if chosen is None:

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 from duckstring.cli_errors import FAILED, UNREACHABLE, CliError
 from duckstring.client import Client
-from duckstring.config import Registration
+from duckstring.config import CliSettings, Registration
 
 if TYPE_CHECKING:
     from duckstring.embedded.runner import Server
@@ -182,11 +182,9 @@ class Session:
                 self._previous_signals = None
 
     def _hitch(self, e: Exception) -> None:
-        import os
-
         self.note(f"warning: stopping the local Catchment {self.reg.name!r}: "
                   f"{type(e).__name__}: {e}")
-        if os.environ.get("DUCKSTRING_DEBUG", "") not in ("", "0"):
+        if CliSettings.from_env().debug:
             import traceback
 
             self.note("".join(traceback.format_exception(e)))

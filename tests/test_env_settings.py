@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from duckstring.config import CliSettings
 from duckstring.duck.worker import DuckSettings
 from duckstring.embedded.settings import MB, Settings
 from duckstring.env_settings import declared
+from duckstring.lake.retention import Retention
 
 DOCS = Path(__file__).parent.parent / "docs" / "operating.md"
 
@@ -35,6 +37,13 @@ def test_variables_are_parsed_clamped_and_scaled(tmp_path: Path) -> None:
     assert s.stuck_s == 1.0 and "smtp://" not in repr(s)
     d = DuckSettings.from_env({"DUCKSTRING_DUCK_THREADS": "0", "DUCKSTRING_ORPHAN_S": "9"})
     assert (d.threads, d.orphan_s) == (1, 9.0)
+    keep = Retention.from_env({"DUCKSTRING_RETENTION_DAYS": "-1",
+                               "DUCKSTRING_RETENTION_VERSIONS": "0"})
+    assert (keep.days, keep.versions) == (0.0, 1)
+    assert Retention.from_env({"DUCKSTRING_RETENTION_DAYS": ""}) == Retention()
+    cli = CliSettings.from_env({"DUCKSTRING_HOME": "~/h", "DUCKSTRING_DEBUG": "0"})
+    assert cli.home == Path("~/h").expanduser().absolute() and not cli.debug
+    assert CliSettings.from_env({"DUCKSTRING_DEBUG": "1"}).debug
 
 
 def test_a_bad_number_stops_with_one_line_naming_the_variable() -> None:
@@ -48,7 +57,7 @@ def _documented() -> dict[str, str]:
                                                    text, re.MULTILINE)}
 
 
-@pytest.mark.parametrize("cls", [Settings, DuckSettings])
+@pytest.mark.parametrize("cls", [Settings, DuckSettings, Retention, CliSettings])
 def test_the_operating_guide_lists_each_variable_with_its_default(cls: type) -> None:
     documented = _documented()
     for var, (name, default) in declared(cls).items():

@@ -24,7 +24,6 @@ from typing import IO, Any, NoReturn
 from duckstring import protocol
 from duckstring.duck import line_lock
 
-LOG_LEVEL_ENV = "DUCKSTRING_DUCK_LOG_LEVEL"
 _LINE = re.compile(r"^([a-z][a-z0-9_]*)@(0|[1-9]\d*)$")
 _held: IO[str] | None = None  # the line lock, kept open for the life of the process
 
@@ -76,8 +75,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"duckstring duck: {args.line}: {problem}", file=sys.stderr)
             return 2
     _redact_output()  # after the redemption: the secrets are known from here on
+    from duckstring.duck.worker import DuckSettings, Worker
+
+    settings = DuckSettings.from_env()  # after the redemption too: it brings Duck knobs
     logging.basicConfig(
-        level=os.environ.get(LOG_LEVEL_ENV, "INFO").upper(),
+        level=settings.log_level.upper(),
         stream=sys.stderr,
         format=f"%(asctime)s %(levelname)s duck[{args.line} %(process)d] %(name)s: %(message)s",
     )
@@ -93,7 +95,6 @@ def main(argv: list[str] | None = None) -> int:
     import secrets
 
     from duckstring.duck.channel import Channel
-    from duckstring.duck.worker import DuckSettings, Worker
     from duckstring.wake import fifo_path
 
     pid = os.getpid()
@@ -104,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         layout, name, major,
         poll_channel=Channel(url, token, name, major, pid, url_file, instance, acked),
         send_channel=Channel(url, token, name, major, pid, url_file, instance),
-        settings=DuckSettings.from_env(),
+        settings=settings,
         reexec=lambda: reexec(layout.root, args.line, "--work" if remote else "--root"),
         # a remote Duck long-polls: the Catchment's wake-up FIFO is on another machine
         waker=None if remote else _waker(fifo_path(layout.root, name, major)),

@@ -75,6 +75,7 @@ class DuckSettings:
     flush_s: float = 5.0  # how long leaving waits for the Catchment to take the outbox
     # after a run, this long without work: re-exec to shed its memory
     rest_s: float = setting(10.0, "DUCKSTRING_DUCK_REST_S", number())
+    log_level: str = setting("INFO", "DUCKSTRING_DUCK_LOG_LEVEL")
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> DuckSettings:

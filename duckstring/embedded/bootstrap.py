@@ -112,11 +112,10 @@ def mint(line: str) -> str:
 
 def duck_knobs() -> set[str]:
     """The variables a Duck reads its settings from (declared once, on DuckSettings)."""
-    from duckstring.duck.main import LOG_LEVEL_ENV
     from duckstring.duck.worker import DuckSettings
     from duckstring.env_settings import declared
 
-    return {*declared(DuckSettings), LOG_LEVEL_ENV}
+    return set(declared(DuckSettings))
 
 
 def forwarded(base: Mapping[str, str]) -> dict[str, str]:

@@ -9,11 +9,12 @@ further behind gets a full read (`changes_complete` False).
 from __future__ import annotations
 
 import logging
-import os
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from duckstring.env_settings import number, read, setting
 from duckstring.lake.where import RUNS, Line
 
 DAY_MS = 86_400_000
@@ -23,14 +24,14 @@ log = logging.getLogger("duckstring.lake")
 
 @dataclass(frozen=True)
 class Retention:
-    days: float = 7.0
-    versions: int = 10
+    """Each declared once: field, variable, default, parser (docs/operating.md §10)."""
+
+    days: float = setting(7.0, "DUCKSTRING_RETENTION_DAYS", number(0.0))
+    versions: int = setting(10, "DUCKSTRING_RETENTION_VERSIONS", number(1, whole=True))
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> Retention:
-        env = dict(os.environ if env is None else env)
-        return cls(days=max(0.0, float(env.get("DUCKSTRING_RETENTION_DAYS", "7"))),
-                   versions=max(1, int(env.get("DUCKSTRING_RETENTION_VERSIONS", "10"))))
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Retention:
+        return read(cls, env)
 
 
 # {table uri: {version: commit time ms}} of the versions not yet vacuumed, read from the log

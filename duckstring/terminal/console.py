@@ -14,7 +14,6 @@ from duckstring.cli_errors import USAGE, CliError
 if TYPE_CHECKING:
     from rich.console import Console
 
-DEBUG_ENV = "DUCKSTRING_DEBUG"
 WIDE = 120
 
 
@@ -39,10 +38,6 @@ def err() -> Console:
 def reset() -> None:
     """Forget the consoles (tests swap sys.stdout/sys.stderr between invocations)."""
     _console.cache_clear()
-
-
-def debug() -> bool:
-    return os.environ.get(DEBUG_ENV, "") not in ("", "0")
 
 
 def note(message: str) -> None:
