@@ -4,7 +4,7 @@ Kept apart from the engine so the CLI can use it without importing the engine.""
 from __future__ import annotations
 
 
-def line_id(name: str, major: int) -> str:
+def line_id(name: str, major: int | str) -> str:
     return f"{name}@{major}"
 
 

@@ -1,8 +1,9 @@
 """The Duck channel (docs/operating.md §2): what a Catchment queues for a line's Duck and what the
 Duck posts back. Both sides import this module, so the wire shapes live in one place.
 
-All traffic is Duck-initiated and authenticated with the Catchment's internal Duck token
-(`Authorization: Bearer {token}`, from `DUCKSTRING_DUCK_TOKEN` in the Duck's environment).
+All traffic is Duck-initiated and authenticated with the line's own Duck token
+(`Authorization: Bearer {token}`, from `DUCKSTRING_DUCK_TOKEN` in the Duck's environment), which
+opens that line's routes only (embedded/access/gate.py `line_token`).
 Times and freshnesses are integer milliseconds since the Unix epoch.
 
 Jobs — `GET /api/duck/{name}/{major}/jobs?wait=S&pid=P&instance=I&ack=N&queue=Q` answers

@@ -130,6 +130,7 @@ def grant(c: Catchment, line: str, credential: str) -> dict[str, Any]:
     """Redeem `credential` for `line` (a deployed line) and answer the Duck's grant:
     `{"token", "env", "secrets", "data_url", "line"}`. `env` holds the forwarded knobs
     (a worker's own values win), `secrets` the line's secrets (they always win)."""
+    from duckstring.embedded.access.gate import line_token
     from duckstring.engine import split_line
     from duckstring.lake.where import data_url
 
@@ -141,5 +142,5 @@ def grant(c: Catchment, line: str, credential: str) -> dict[str, Any]:
                        "--data-url s3://bucket/prefix (or run this Pond with the local "
                        "launcher)")
     name, _ = split_line(line)
-    return {"line": line, "token": c.duck_token, "data_url": url,
+    return {"line": line, "token": line_token(c.duck_token, line), "data_url": url,
             "env": forwarded(os.environ), "secrets": c.team.secrets.for_pond(name)}

@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from duckstring import protocol
+from duckstring.embedded.access.gate import line_token
 from duckstring.embedded.longpoll import LongPolls
 from duckstring.embedded.root_lock import FileLock
 from duckstring.engine import split_line
@@ -385,7 +386,7 @@ class Supervisor:
         if not self.url:
             return  # spawned by set_url once we know where Ducks should dial
         try:
-            slot.handle = self.launcher.spawn(slot.line, self.url, self.token)
+            slot.handle = self.launcher.spawn(slot.line, self.url, line_token(self.token, slot.line))
         except Exception as e:  # the launcher's cluster is unreachable, …: the fault path
             log.warning("could not start the Duck of %s: %s", slot.line, e)
             slot.failed = f"the Duck could not be started: {e}"

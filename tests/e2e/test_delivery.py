@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 
 from duckstring import protocol
+from duckstring.embedded.access.gate import line_token
 from duckstring.layout import Layout
 from tests.e2e.conftest import write_pond
 from tests.e2e.harness import deploy, settled, wait_until
@@ -44,7 +45,8 @@ def test_a_stale_poll_in_flight_never_takes_the_dispatched_run(start_catchment, 
             answers.append(httpx.get(
                 f"{c.url}{protocol.jobs_path('numbers', 1)}",
                 params={"wait": 20, "pid": dead.pid, "instance": "dead"},
-                headers={"Authorization": f"Bearer {_duck_token(root)}"}, timeout=60))
+                headers={"Authorization": f"Bearer {line_token(_duck_token(root), 'numbers@1')}"},
+                timeout=60))
 
         poll = threading.Thread(target=stale_poll)
         poll.start()

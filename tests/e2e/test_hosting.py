@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from duckstring.embedded.access.gate import line_token
 from tests.e2e.conftest import write_pond
 from tests.e2e.harness import deploy, free_port, pond, serving, wait_until, waitress_serve
 
@@ -94,4 +95,5 @@ def test_duck_token_stays_out_of_the_command_line(keyed, tmp_path: Path) -> None
         token = sqlite3.connect(keyed.root / "duck.db").execute(
             "SELECT value FROM meta WHERE key = 'duck_token'").fetchone()[0]
         assert token not in cmdline and "s3cret-key" not in cmdline
+        assert line_token(token, "slow@1") not in cmdline
         client.post("/api/ponds/slow/kill").raise_for_status()

@@ -23,6 +23,7 @@ import httpx
 import pytest
 
 from duckstring.duck import remote
+from duckstring.embedded.access.gate import line_token
 from duckstring.embedded.app import Catchment, create_app
 from duckstring.embedded.runner import Server
 from duckstring.embedded.settings import Settings
@@ -191,6 +192,7 @@ def test_a_source_and_its_sink_run_on_remote_ducks_end_to_end(served: Remote) ->
 
     # the token, the secret and the bootstraps are in no command line and no log
     hidden = [served.catchment.duck_token, SECRET,
+              *(line_token(served.catchment.duck_token, line) for line in ("feed@1", "report@1")),
               *(env["DUCKSTRING_DUCK_BOOTSTRAP"] for env in served.launcher.environs)]
     for proc in served.launcher.procs:
         assert proc.poll() is None
@@ -225,7 +227,7 @@ def test_a_version_whose_digest_differs_is_refused(served: Remote, tmp_path: Pat
                                             kind="inlet")).status_code == 201
     deployed = digest(served.catchment.layout.version_dir("counter", "1.0.0"))
     layout = Layout(tmp_path / "elsewhere")
-    token = served.catchment.duck_token
+    token = line_token(served.catchment.duck_token, "counter@1")
     with pytest.raises(remote.RemoteError, match=r"has digest sha256:.*refusing it"):
         remote.fetch(layout, served.url, token, "counter", 1, "1.0.0", "sha256:" + "0" * 64)
     assert not layout.version_dir("counter", "1.0.0").exists()

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from duckstring.embedded.access.gate import line_token
 from duckstring.embedded.bootstrap import Bootstraps
 from duckstring.packaging import digest
 from tests.embedded.test_server import Server, _serve, feed
@@ -51,7 +52,7 @@ def test_a_bootstrap_is_redeemed_once_for_the_grant(served: Server, lake: str) -
     assert got.status_code == 200, got.text
     grant = got.json()
     catchment = served.client._transport.app.catchment  # type: ignore[attr-defined]
-    assert grant["token"] == catchment.duck_token
+    assert grant["token"] == line_token(catchment.duck_token, "feed@1")
     assert grant["data_url"] == lake
     assert grant["secrets"] == {"FEED_TOKEN": "s3cr3t-value"}
     # the Duck's knobs travel; the Catchment's own settings and credentials stay
@@ -96,7 +97,7 @@ def test_no_data_url_no_remote_duck(tmp_path: Path) -> None:
 def test_the_artifact_is_the_deployed_version_and_takes_only_the_duck_token(
         served: Server, tmp_path: Path) -> None:
     catchment = served.client._transport.app.catchment  # type: ignore[attr-defined]
-    duck = {"Authorization": f"Bearer {catchment.duck_token}"}
+    duck = {"Authorization": f"Bearer {line_token(catchment.duck_token, 'feed@1')}"}
     got = served.client.get("/api/duck/feed/1/artifact", params={"version": "1.0.0"},
                             headers=duck)
     assert got.status_code == 200, got.text
@@ -111,7 +112,10 @@ def test_the_artifact_is_the_deployed_version_and_takes_only_the_duck_token(
     served.error(served.client.get("/api/duck/feed/1/artifact"), 401)
     assert "2.0.0" in served.error(served.client.get(
         "/api/duck/feed/1/artifact", params={"version": "2.0.0"}, headers=duck), 404)
-    served.error(served.client.get("/api/duck/feed/2/artifact", headers=duck), 404)
+    # another line's token is refused: a Duck can fetch only its own line's code
+    served.error(served.client.get("/api/duck/feed/2/artifact", headers=duck), 401)
+    served.error(served.client.get("/api/duck/feed/2/artifact", headers={
+        "Authorization": f"Bearer {line_token(catchment.duck_token, 'feed@2')}"}), 404)
 
 
 def test_applying_a_grant_lets_secrets_win_and_the_worker_keep_its_knobs(tmp_path: Path) -> None:
@@ -133,7 +137,7 @@ def test_applying_a_grant_lets_secrets_win_and_the_worker_keep_its_knobs(tmp_pat
 
 def test_a_malformed_line_is_a_4xx(served: Server) -> None:
     catchment = served.client._transport.app.catchment  # type: ignore[attr-defined]
-    duck = {"Authorization": f"Bearer {catchment.duck_token}"}
+    duck = {"Authorization": f"Bearer {line_token(catchment.duck_token, 'feed@x')}"}
     got = served.client.get("/api/duck/feed/x/artifact", headers=duck)
     assert 400 <= got.status_code < 500, got.text
     got = served.client.post("/api/duck/feed/x/bootstrap", json={"bootstrap": "dsb_x"})

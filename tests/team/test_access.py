@@ -14,7 +14,7 @@ import pytest
 
 from duckstring.embedded.access import keys as keymod
 from duckstring.embedded.access import levels
-from duckstring.embedded.access.gate import Gate, GateMiddleware
+from duckstring.embedded.access.gate import Gate, GateMiddleware, line_token
 from duckstring.embedded.access.keys import FLUSH_MS, KeyRing
 from duckstring.embedded.access.levels import DEMAND, FULL, READ, Level
 from duckstring.embedded.domain_errors import (
@@ -241,7 +241,9 @@ def test_levels_are_enforced_with_401_and_403(gated: tuple[falcon.App, KeyRing])
 
     duck = "/api/duck/sales/1/jobs"
     assert call(app, "GET", duck, ops).status_code == 401
-    assert call(app, "GET", duck, app.catchment.duck_token).status_code == 404  # no such line
+    assert call(app, "GET", duck, app.catchment.duck_token).status_code == 401  # the secret itself
+    assert call(app, "GET", duck, line_token(app.catchment.duck_token, "sales@1")).status_code == 404  # no such line
+    assert call(app, "GET", duck, line_token(app.catchment.duck_token, "other@1")).status_code == 401
 
 
 def test_the_gate_raises_the_mapped_errors(store: Store) -> None:
@@ -255,4 +257,8 @@ def test_the_gate_raises_the_mapped_errors(store: Store) -> None:
         gate.check(FULL, read, T0)
     assert e.value.extra == {"level_needed": "full", "level": "read"}
     assert gate.check(levels.PUBLIC, "", T0).name == "anonymous"
-    assert gate.check(levels.DUCK, "tok", T0).name == "duck"
+    assert gate.check(levels.DUCK, line_token("tok", "a@1"), T0, "a@1").name == "duck"
+    with pytest.raises(Unauthorized):  # another line's token
+        gate.check(levels.DUCK, line_token("tok", "a@1"), T0, "b@1")
+    with pytest.raises(Unauthorized):
+        gate.check(levels.DUCK, "tok", T0, "a@1")

@@ -6,12 +6,14 @@ is here, where it can be tested without a server.
 - Open Catchment (no `DUCKSTRING_API_KEY`, no stored key): every caller is `open`, level full.
 - Keyed: no key or an unknown (revoked, mistyped) key → 401, whose message names no Pond; a
   known key below the level needed → 403 naming the level needed and the key's own.
-- The Duck channel takes only the internal Duck token, on open Catchments too; a user key
-  there is a 401.
+- The Duck channel takes only a line's own Duck token (`line_token`), on open Catchments too;
+  a user key, or another line's token, there is a 401: a Duck on another machine that is
+  compromised can act for its own line only.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from collections.abc import Callable
 from typing import Any
@@ -22,9 +24,16 @@ from duckstring.embedded.access import levels
 from duckstring.embedded.access.keys import OPEN_CALLER, Caller, KeyRing
 from duckstring.embedded.access.levels import Level, Need
 from duckstring.embedded.domain_errors import Forbidden, Unauthorized
+from duckstring.lines import line_id
 
 DUCK_CALLER = Caller("duck", Level.READ)  # Duck routes are their own realm (levels rule 5)
 ANONYMOUS = Caller("anonymous", Level.READ)  # on a public route with no (valid) key
+
+
+def line_token(secret: str, line: str) -> str:
+    """The Duck token of one line, derived from the Catchment's internal secret (nothing to
+    store: the gate derives it again for each request)."""
+    return hmac.new(secret.encode(), line.encode(), hashlib.sha256).hexdigest()
 
 
 class Gate:
@@ -32,15 +41,20 @@ class Gate:
         self.ring = ring
         self.duck_token = duck_token
 
-    def admit(self, method: str, template: str, verb: str | None, key: str,
+    def admit(self, method: str, template: str, params: dict[str, Any], key: str,
               now: int) -> Caller:
         """The caller of a request, or Unauthorized/Forbidden."""
-        return self.check(levels.needed(method, template, verb), key, now)
+        need = levels.needed(method, template, params.get("verb"))
+        line = None
+        if need == levels.DUCK:  # every Duck route names its line
+            line = line_id(str(params.get("name", "")), str(params.get("major", "")))
+        return self.check(need, key, now, line)
 
-    def check(self, need: Need, key: str, now: int) -> Caller:
+    def check(self, need: Need, key: str, now: int, line: str | None = None) -> Caller:
         if need == levels.DUCK:
-            if not hmac.compare_digest(key.encode(), self.duck_token.encode()):
-                raise Unauthorized("Duck routes take the Catchment's internal Duck token")
+            expected = line_token(self.duck_token, line or "")
+            if line is None or not hmac.compare_digest(key.encode(), expected.encode()):
+                raise Unauthorized("Duck routes take the line's own internal Duck token")
             return DUCK_CALLER
         caller = self.caller(key, now)
         if need == levels.PUBLIC:
@@ -82,5 +96,5 @@ class GateMiddleware:
         if resource is None:  # no route: Falcon answers 404, naming nothing
             return
         req.context.params = params  # for the audit trail (audit.py)
-        req.context.caller = self.gate.admit(req.method, req.uri_template or "",
-                                             params.get("verb"), bearer(req), self.clock())
+        req.context.caller = self.gate.admit(req.method, req.uri_template or "", params,
+                                             bearer(req), self.clock())

@@ -1,5 +1,5 @@
 """The Duck channel (docs/operating.md §2, duckstring/protocol.py): jobs long-poll, event batches
-and a version's artifact take only the internal Duck token (access/gate.py); the bootstrap of a
+and a version's artifact take only the line's own Duck token (access/gate.py); the bootstrap of a
 Duck on another machine takes only its one-time credential, in the body (embedded/bootstrap.py)."""
 
 from __future__ import annotations
