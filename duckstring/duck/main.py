@@ -163,6 +163,7 @@ def _rebuild(layout: Any, name: str, major: int) -> str | None:
 def _fetcher(layout: Any, url: str, token: str, name: str, major: int) -> Any:
     from duckstring.duck import remote
 
+    remote.clear_scratch(layout, name, major)  # the line lock is held: leftovers of a crash
     return lambda version, digest: remote.fetch(layout, url, token, name, major, version,
                                                 digest)
 

@@ -135,10 +135,9 @@ def fetch(layout: Layout, url: str, token: str, name: str, major: int, version: 
     r = _ask(url, token, "GET", protocol.artifact_path(name, major), f"{name} {version}",
              params={"version": version})
     expected = digest or r.headers.get(protocol.DIGEST_HEADER, "")
-    layout.tmp.mkdir(parents=True, exist_ok=True)
     try:
-        unpacked = unpack_zip(r.content, layout.tmp, max_bytes=MAX_ARTIFACT_BYTES,
-                              max_files=MAX_ARTIFACT_FILES)
+        unpacked = unpack_zip(r.content, scratch(layout, name, major),
+                              max_bytes=MAX_ARTIFACT_BYTES, max_files=MAX_ARTIFACT_FILES)
     except UnsafeArchive as e:
         raise RemoteError(f"the artifact of {name} {version} is not a safe project zip: {e}") \
             from None
@@ -150,13 +149,24 @@ def fetch(layout: Layout, url: str, token: str, name: str, major: int, version: 
     final.parent.mkdir(parents=True, exist_ok=True)
     old = None
     if final.exists():  # the version was replaced: swap the new files in
-        old = layout.tmp / f"replaced-{version}-{os.getpid()}"
+        old = scratch(layout, name, major) / f"replaced-{version}"
         final.rename(old)
     unpacked.rename(final)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
     log.info("fetched %s %s (%s)", name, version, got)
     return final
+
+
+def scratch(layout: Layout, name: str, major: int) -> Path:
+    """Where this line's fetches unpack before the swap into place: the line's own, so the Duck
+    holding the line lock may clear what a crash mid-fetch left (`clear_scratch`)."""
+    return layout.line_dir(name, major) / ".fetch"
+
+
+def clear_scratch(layout: Layout, name: str, major: int) -> None:
+    """At start, with the line lock held: no fetch of this line is under way anywhere."""
+    shutil.rmtree(scratch(layout, name, major), ignore_errors=True)
 
 
 def rebuild(layout: Layout, name: str, major: int) -> int | None:

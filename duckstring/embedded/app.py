@@ -5,6 +5,7 @@ runner (CLI) and hosts (wsgi.py) do."""
 
 from __future__ import annotations
 
+import shutil
 import threading
 import time
 from collections.abc import Callable
@@ -58,6 +59,8 @@ class Catchment:
         root_lock = lock_root(layout.lock) if take_lock else None
         try:
             layout.ponds.mkdir(exist_ok=True)
+            if root_lock is not None:  # ours alone: what is there a crash left mid-deploy/-export
+                shutil.rmtree(layout.tmp, ignore_errors=True)
             layout.tmp.mkdir(exist_ok=True)
             store = Store(layout.db)
             with store.transaction() as conn:

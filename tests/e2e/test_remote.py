@@ -231,7 +231,7 @@ def test_a_version_whose_digest_differs_is_refused(served: Remote, tmp_path: Pat
     with pytest.raises(remote.RemoteError, match=r"has digest sha256:.*refusing it"):
         remote.fetch(layout, served.url, token, "counter", 1, "1.0.0", "sha256:" + "0" * 64)
     assert not layout.version_dir("counter", "1.0.0").exists()
-    assert list(layout.tmp.iterdir()) == []  # nothing half-unpacked left behind
+    assert list(remote.scratch(layout, "counter", 1).iterdir()) == []  # nothing half-unpacked
 
     got = remote.fetch(layout, served.url, token, "counter", 1, "1.0.0", deployed)
     assert digest(got) == deployed
@@ -271,8 +271,12 @@ def test_a_new_work_dir_rebuilds_the_registry_from_the_published_tables(
     served.stop_duck()
     shutil.rmtree(work)
     work.with_name("first-machine").rename(work)
+    crashed = remote.scratch(Layout(work), "counter", 1) / ".unpack-crashed"
+    crashed.mkdir(parents=True)  # a fetch the first machine's Duck died in
+    (crashed / "pond.toml").write_text("half")
     served.settle("counter", served.pulse("counter"))
     assert [r["n"] for r in served.tables("counter", "runs")] == [1, 2, 3]
+    assert not crashed.exists()  # the next Duck of the line cleared it
     # and a Duck whose work dir is current keeps it
     served.stop_duck()
     served.settle("counter", served.pulse("counter"))

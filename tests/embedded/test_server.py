@@ -213,6 +213,15 @@ def test_remove_a_pond(deployed: Server) -> None:
     assert "report" not in {p["name"] for p in c.get("/api/ponds").json()["ponds"]}
 
 
+def test_opening_the_root_clears_the_scratch_a_crash_left(tmp_path: Path) -> None:
+    left = tmp_path / "root" / "tmp" / "deploy-crashed"
+    left.mkdir(parents=True)  # a deploy the last Catchment died in
+    (left / "pond.toml").write_text("half")
+    for s in _serve(tmp_path):
+        assert not left.exists() and (tmp_path / "root" / "tmp").is_dir()
+        assert s.client.get("/api/health").status_code == 200
+
+
 def test_a_keyed_catchment_asks_for_its_key(tmp_path: Path) -> None:
     for keyed in _serve(tmp_path, api_key="sesame"):
         c = keyed.client
