@@ -208,6 +208,12 @@ class Poll:
     stale: bool = False
 
 
+def _wait_gone(slots: list[Slot], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while any(slot.running() for slot in slots) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 class Supervisor:
     def __init__(self, layout: Layout, launcher: Launcher, token: str, url: str | None,
                  liveness_s: float, longpolls: LongPolls | None = None, stuck_s: float = 30.0,
@@ -482,18 +488,19 @@ class Supervisor:
             time.sleep(0.05)
         return self._find(line) is None
 
-    def stop_all(self, timeout: float = 10.0) -> None:
-        """Shut every Duck down: ask, wait, then insist."""
+    def stop_all(self, timeout: float = 10.0, grace: float = 5.0) -> None:
+        """Shut every Duck down: ask and wait `timeout`, then SIGTERM the ones still there and
+        wait `grace`, then SIGKILL. Each step waits for all Ducks at once, so shutdown takes at
+        most `timeout + grace` (and a moment) however many Ducks refuse to leave."""
         with self._cond:
             self.stopping = True
             for slot in self._slots.values():
                 self._queue(slot, {"type": protocol.SHUTDOWN})
             slots = list(self._slots.values())
-        deadline = time.monotonic() + timeout
-        for slot in slots:
-            while slot.running() and time.monotonic() < deadline:
-                time.sleep(0.05)
-            if slot.running():
-                self._terminate(slot, signal.SIGTERM)
-                if slot.running():
-                    self._terminate(slot)
+        _wait_gone(slots, timeout)
+        for sig, wait_s in ((signal.SIGTERM, grace), (signal.SIGKILL, grace)):
+            stubborn = [slot for slot in slots if slot.running() and slot.handle is not None]
+            for slot in stubborn:
+                assert slot.handle is not None
+                slot.handle.stop(sig)
+            _wait_gone(stubborn, wait_s)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -176,3 +177,40 @@ def test_a_duck_still_starting_gets_longer_to_make_contact(tmp_path: Path, sleep
     sup.take(LINE, 0, sleepers.procs[1].pid, "b")  # made contact: the usual bound from now
     clock.now += 61
     assert sup.check({LINE}) == [(LINE, "no contact from the Duck for 60 s")]
+
+
+class Stubborn(Sleepers):
+    """Ducks that ignore both the shutdown job and SIGTERM (`exec` keeps the ignore)."""
+
+    def spawn(self, line: str, url: str, token: str) -> ProcessHandle:
+        proc = subprocess.Popen(["sh", "-c", "trap '' TERM; exec sleep 60"],
+                                start_new_session=True)
+        self.procs.append(proc)
+        return ProcessHandle(proc)
+
+
+def _ignores_term(pid: int) -> bool:
+    status = Path(f"/proc/{pid}/status").read_text()
+    ignored = int(next(x for x in status.splitlines() if x.startswith("SigIgn:")).split()[1], 16)
+    return bool(ignored & (1 << 14))  # SIGTERM is signal 15
+
+
+def test_stubborn_ducks_are_stopped_against_one_deadline_not_one_each(tmp_path: Path) -> None:
+    ducks = Stubborn()
+    try:
+        sup = supervisor(tmp_path, ducks)
+        for n in range(4):
+            sup.send(f"line{n}@1", begin())
+        wait_until(lambda: len(ducks.procs) == 4 and all(_ignores_term(p.pid) for p in ducks.procs),
+                   10, what="four Ducks that ignore SIGTERM")
+        started = time.monotonic()
+        sup.stop_all(timeout=0.2, grace=1.0)
+        took = time.monotonic() - started
+        assert all(p.poll() is not None for p in ducks.procs)
+        # 0.2 s asking, then SIGTERM and 1 s of grace for all of them at once, then SIGKILL:
+        # one Duck after the other, four of them, took at least 4 × 1 s
+        assert took < 3.0, took
+    finally:
+        for proc in ducks.procs:
+            proc.kill()
+            proc.wait()
