@@ -95,8 +95,8 @@ def register_data(con: duckdb.DuckDBPyConnection, view: str, data: Any) -> None:
         ) from e
 
 
-def _columns(con: duckdb.DuckDBPyConnection, view: str) -> list[str]:
-    con.execute(f"SELECT * FROM {quote(view)} LIMIT 0")
+def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[str]:
+    con.execute(f"SELECT * FROM {relation} LIMIT 0")
     return [d[0] for d in con.description or ()]
 
 
@@ -113,7 +113,7 @@ def write_table(con: duckdb.DuckDBPyConnection, catalog: str, name: str, data: A
     staged = f"{quote(catalog)}.main.{quote(tmp)}"
     register_data(con, view, data)
     try:
-        reserved = [c for c in _columns(con, view) if c.startswith(RESERVED)]
+        reserved = [c for c in _columns(con, quote(view)) if c.startswith(RESERVED)]
         if reserved:
             raise ValueError(
                 f"column {reserved[0]!r} of table {name!r} is reserved: "
@@ -140,6 +140,7 @@ def _swap(con: duckdb.DuckDBPyConnection, staged: str, target: str, name: str, c
         con.execute(f"DROP TABLE IF EXISTS {target}")
         con.execute(f"ALTER TABLE {staged} RENAME TO {quote(name)}")
         remember_key(con, catalog, name, key)
+        forget_touched(con, catalog, name)  # a whole new content: the publish compares all of it
         con.execute("COMMIT")
     except BaseException:
         with contextlib.suppress(duckdb.Error):  # a failed COMMIT has already rolled back
@@ -169,6 +170,8 @@ def _retrying(con: duckdb.DuckDBPyConnection, retry_for_s: float, step: Any) -> 
 
 # -- incremental writes (docs/authoring.md §5) -------------------------------------------------
 KEYS = f"{RESERVED}keys"  # {name, key}: the key a table was last written with (publish diffs by it)
+TOUCHED = f"{RESERVED}touched_"  # + table: the keys incremental writes touched since the last
+# publish, so it reads and rewrites only those rows (lake/incremental.py checks them)
 
 
 def check_key(key: Any) -> list[str]:
@@ -177,6 +180,15 @@ def check_key(key: Any) -> list[str]:
     if not isinstance(key, (list, tuple)) or not key or not all(isinstance(k, str) for k in key):
         raise ValueError(f"key must be a column name or a list of column names, not {key!r}")
     return list(key)
+
+
+def keys(con: duckdb.DuckDBPyConnection, catalog: str | None = None) -> dict[str, list[str]]:
+    """The key each table was last written with (`write_table(key=…)`, `merge_table`)."""
+    catalog = catalog or str(con.execute("SELECT current_database()").fetchall()[0][0])
+    if not _exists(con, catalog, KEYS):
+        return {}
+    return {r[0]: list(r[1]) for r in con.execute(
+        f"SELECT name, key FROM {quote(catalog)}.main.{quote(KEYS)}").fetchall()}
 
 
 def remember_key(con: duckdb.DuckDBPyConnection, catalog: str, name: str,
@@ -190,6 +202,26 @@ def remember_key(con: duckdb.DuckDBPyConnection, catalog: str, name: str,
     con.execute(f"INSERT OR REPLACE INTO {table} VALUES (?, ?)", [name, key])
 
 
+def touched(catalog: str, name: str) -> str:
+    return f"{quote(catalog)}.main.{quote(TOUCHED + name)}"
+
+
+def forget_touched(con: duckdb.DuckDBPyConnection, catalog: str, name: str) -> None:
+    con.execute(f"DROP TABLE IF EXISTS {touched(catalog, name)}")
+
+
+def _touch(con: duckdb.DuckDBPyConnection, catalog: str, name: str, key: list[str],
+           rows: str) -> None:
+    """Add the keys of `rows` (a FROM item with the key columns) to `name`'s touched keys."""
+    cols = ", ".join(quote(k) for k in key)
+    table = touched(catalog, name)
+    if _exists(con, catalog, TOUCHED + name) and [
+            r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()] != key:
+        forget_touched(con, catalog, name)  # another key: the publish checks every row anyway
+    con.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT {cols} FROM {rows} LIMIT 0")
+    con.execute(f"INSERT INTO {table} SELECT DISTINCT {cols} FROM {rows}")
+
+
 def _exists(con: duckdb.DuckDBPyConnection, catalog: str, name: str) -> bool:
     return bool(con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND schema_name = 'main' "
@@ -200,40 +232,54 @@ def change_rows(con: duckdb.DuckDBPyConnection, catalog: str, name: str, data: A
                 lock: threading.Lock, *, mode: str, key: list[str] | None = None,
                 where: str | None = None, retry_for_s: float = RETRY_FOR_S) -> None:
     """`mode` append / merge (upsert by `key`) / delete (`where`) / apply (a change feed by
-    `key`) on `catalog.main.name`, in one transaction; a missing table is created from `data`."""
+    `key`) on `catalog.main.name`, in one transaction; a missing table is created from `data`.
+    `data` is taken as it is when the call begins (copied first: it may read the table), and
+    the keys touched are recorded for the publish."""
     check_table_name(name)
     target = f"{quote(catalog)}.main.{quote(name)}"
-    view = f"{RESERVED}src_{uuid.uuid4().hex[:12]}"
+    token = uuid.uuid4().hex[:12]
+    view, src = f"{RESERVED}data_{token}", f"temp.main.{quote(f'{RESERVED}src_{token}')}"
     if data is not None:
         register_data(con, view, data)
+        try:
+            _retrying(con, retry_for_s, lambda: con.execute(
+                f"CREATE TEMP TABLE {src} AS SELECT * FROM {quote(view)}"))
+        finally:
+            _drop_view(con, view)
     try:
-        cols = [c for c in _columns(con, view)] if data is not None else []
+        cols = _columns(con, src) if data is not None else []
         meta = [c for c in cols if c in ("_change_type", "_commit_version")]
         plain = ", ".join(quote(c) for c in cols if c not in meta)
-        src = quote(view)
+        rows = src
         if mode == "apply":
             if "_change_type" not in cols:
                 raise ValueError("apply_changes takes a change feed with a _change_type column "
                                  "(from pond.read_changes)")
             order = "_commit_version" if "_commit_version" in cols else "0"
             # each key ends as the last commit touching it says; deletes before inserts within one
-            src = (f"(SELECT * FROM {quote(view)} WHERE _change_type <> 'update_preimage' "
-                   f"QUALIFY {order} = max({order}) OVER (PARTITION BY "
-                   f"{', '.join(quote(k) for k in key or [])}))")
-        statements: list[str] = []
+            rows = (f"(SELECT * FROM {src} WHERE _change_type <> 'update_preimage' "
+                    f"QUALIFY {order} = max({order}) OVER (PARTITION BY "
+                    f"{', '.join(quote(k) for k in key or [])}))")
+        statements: list[Any] = []
         if not _exists(con, catalog, name):
             if mode == "delete":
                 raise ValueError(f"table {name!r} does not exist in this Pond's registry")
-            statements.append(f"CREATE TABLE {target} AS SELECT {plain} FROM {quote(view)} LIMIT 0")
+            statements.append(f"CREATE TABLE {target} AS SELECT {plain} FROM {src} LIMIT 0")
+        tracked = key or keys(con, catalog).get(name)
+        if tracked and mode == "delete":
+            statements.append(lambda: _touch(con, catalog, name, tracked,
+                                             f"(SELECT * FROM {target} WHERE {where})"))
+        elif tracked and set(tracked) <= set(cols):
+            statements.append(lambda: _touch(con, catalog, name, tracked, src))
         if key:
             on = " AND ".join(f"{target}.{quote(k)} IS NOT DISTINCT FROM _s.{quote(k)}"
                               for k in key)
             if mode in ("merge", "apply"):
-                statements.append(f"DELETE FROM {target} WHERE EXISTS (SELECT 1 FROM {src} _s WHERE {on})")
+                statements.append(f"DELETE FROM {target} WHERE EXISTS (SELECT 1 FROM {rows} _s WHERE {on})")
         if mode == "delete":
             statements.append(f"DELETE FROM {target} WHERE {where}")
         elif mode == "apply":
-            statements.append(f"INSERT INTO {target} BY NAME SELECT {plain} FROM {src} "
+            statements.append(f"INSERT INTO {target} BY NAME SELECT {plain} FROM {rows} "
                               "WHERE _change_type IN ('insert', 'update_postimage')")
         else:
             statements.append(f"INSERT INTO {target} BY NAME SELECT {plain} FROM {src}")
@@ -242,7 +288,7 @@ def change_rows(con: duckdb.DuckDBPyConnection, catalog: str, name: str, data: A
             con.execute("BEGIN TRANSACTION")
             try:
                 for sql in statements:
-                    con.execute(sql)
+                    sql() if callable(sql) else con.execute(sql)
                 if key:
                     remember_key(con, catalog, name, key)
                 con.execute("COMMIT")
@@ -255,4 +301,5 @@ def change_rows(con: duckdb.DuckDBPyConnection, catalog: str, name: str, data: A
             _retrying(con, retry_for_s, step)
     finally:
         if data is not None:
-            _drop_view(con, view)
+            with contextlib.suppress(duckdb.Error):
+                con.execute(f"DROP TABLE IF EXISTS {src}")

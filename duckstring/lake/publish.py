@@ -30,13 +30,12 @@ from typing import Any
 import duckdb
 
 from duckstring.duck.publish import Published, contract_violations, registry_tables
-from duckstring.duck.registry import RESERVED, literal, quote
+from duckstring.duck.registry import RESERVED, keys, literal, quote
 from duckstring.lake import runs, tables
 from duckstring.lake.read import register, unregister
 from duckstring.lake.retention import Retention, vacuum
 from duckstring.lake.where import RUNS, Line
 
-KEYS = f"{RESERVED}keys"  # registry table: {name, key} of tables written with a key
 CONFIG = {"delta.enableChangeDataFeed": "true"}
 # Several files per big table, so a merge rewrites only the files holding changed rows
 TARGET_FILE_BYTES = 32 << 20
@@ -68,15 +67,6 @@ class Plan:
     state: str  # "same" | "new" | "diff"
     old_columns: dict[str, str] = field(default_factory=dict)
     version: int | None = None
-
-
-def keys(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
-    """The key each table was last written with (`write_table(key=…)`, `merge_table`)."""
-    exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' AND "
-                         "database_name = current_database() AND table_name = ?", [KEYS]).fetchall()
-    if not exists[0][0]:
-        return {}
-    return {r[0]: list(r[1]) for r in con.execute(f"SELECT name, key FROM main.{quote(KEYS)}").fetchall()}
 
 
 def _describe(con: duckdb.DuckDBPyConnection, sql: str) -> dict[str, str]:

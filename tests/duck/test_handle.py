@@ -186,3 +186,16 @@ def test_importing_duckstring_does_not_import_duckdb():
     code = ("import sys, duckstring; from duckstring import PondHandle, ripple, puddle; "
             "assert 'duckdb' not in sys.modules and 'pyarrow' not in sys.modules, 'heavy import'")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_incremental_writes_take_data_that_reads_the_table_itself(registry):
+    """The change is the data as it was when the call began: merging or applying a relation
+    over the table itself must not read the rows the call is replacing (it lost them)."""
+    h = handle(registry)
+    h.write_table("t", h.con.sql("SELECT range AS id, range * 10 AS v FROM range(4)"))
+    h.merge_table("t", h.read_table("t").filter("id >= 2").select("id, v + 1 AS v"), key="id")
+    assert sorted(h.read_table("t").fetchall()) == [(0, 0), (1, 10), (2, 21), (3, 31)]
+    feed = h.read_table("t").filter("id = 3").select(
+        "id, v + 1 AS v, 'update_postimage' AS _change_type, 1::BIGINT AS _commit_version")
+    h.apply_changes("t", feed, key="id")
+    assert sorted(h.read_table("t").fetchall()) == [(0, 0), (1, 10), (2, 21), (3, 32)]
