@@ -150,6 +150,8 @@ class PondHandle:
                 since = self._pinned(source, name, self._previous_f_ms)[1]
         feed, complete = changes(where, name, since, upto)
         self._complete[table] = complete
+        if isinstance(feed, str):  # on local disk: SQL over the commits' own files
+            return self.con.sql(feed)
         return self.con.from_arrow(feed)
 
     def changes_complete(self, table: str) -> bool:

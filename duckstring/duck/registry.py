@@ -206,6 +206,11 @@ def touched(catalog: str, name: str) -> str:
     return f"{quote(catalog)}.main.{quote(TOUCHED + name)}"
 
 
+def touched_keys(con: duckdb.DuckDBPyConnection, catalog: str, name: str) -> str | None:
+    """The table of keys incremental writes touched in `name` since its last publish, if any."""
+    return touched(catalog, name) if _exists(con, catalog, TOUCHED + name) else None
+
+
 def forget_touched(con: duckdb.DuckDBPyConnection, catalog: str, name: str) -> None:
     con.execute(f"DROP TABLE IF EXISTS {touched(catalog, name)}")
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import re
 import time
 from collections.abc import Callable
@@ -30,15 +31,16 @@ from typing import Any
 import duckdb
 
 from duckstring.duck.publish import Published, contract_violations, registry_tables
-from duckstring.duck.registry import RESERVED, keys, literal, quote
-from duckstring.lake import runs, tables
+from duckstring.duck.registry import RESERVED, forget_touched, keys, quote, touched_keys
+from duckstring.lake import deltalog, incremental, runs, tables
 from duckstring.lake.read import register, unregister
 from duckstring.lake.retention import Retention, vacuum
 from duckstring.lake.where import RUNS, Line
 
 CONFIG = {"delta.enableChangeDataFeed": "true"}
-# Several files per big table, so a merge rewrites only the files holding changed rows
-TARGET_FILE_BYTES = 32 << 20
+# Several files per big table, written in the rows' order, so a change to some keys rewrites
+# only the files holding them (merge-heavy Delta tables are tuned to this size too)
+TARGET_FILE_BYTES = 4 << 20
 NEW, OLD = "duckstring_new", "duckstring_old"  # merge aliases (no user column is named so)
 # DuckDB types Delta cannot hold, as the type they are published as
 _AS = [(re.compile(p), t) for p, t in (
@@ -64,9 +66,18 @@ class Plan:
     select: str  # the registry table as published (casts applied)
     fingerprint: str
     rows: int
+    digest: int  # sum of the rows' hashes
     state: str  # "same" | "new" | "diff"
     old_columns: dict[str, str] = field(default_factory=dict)
     version: int | None = None
+    last: dict[str, Any] = field(default_factory=dict)  # the table's last commit info
+
+    def metadata(self, f: int, run: str) -> dict[str, str]:
+        """What the commit carries: the run, and the fingerprint with its parts (which let the
+        next publish check recorded touched keys arithmetically, lake/incremental.py)."""
+        return {"duckstring.f": str(f), "duckstring.run": run,
+                "duckstring.fingerprint": self.fingerprint, "duckstring.rows": str(self.rows),
+                "duckstring.digest": str(self.digest)}
 
 
 def _describe(con: duckdb.DuckDBPyConnection, sql: str) -> dict[str, str]:
@@ -109,21 +120,21 @@ def _plan(con: duckdb.DuckDBPyConnection, qualified: str, table: str, line: Line
         f"SELECT count(*), coalesce(sum(hash(_r)), 0) FROM ({select}) AS _r").fetchall()[0]
     types = ";".join(f"{c} {t}" for c, t in columns.items())
     fingerprint = hashlib.sha256(f"{rows}|{digest}|{types}".encode()).hexdigest()[:32]
-    plan = Plan(table, line.table(table), columns, select, fingerprint, int(rows),
+    plan = Plan(table, line.table(table), columns, select, fingerprint, int(rows), int(digest),
                 "new" if dt is None else "diff", old)
     if dt is not None:
         plan.version = dt.version()
         last = dt.history(1)
-        if last and last[0].get("duckstring.fingerprint") == fingerprint and old == columns:
+        plan.last = last[0] if last else {}
+        if plan.last.get("duckstring.fingerprint") == fingerprint and old == columns:
             plan.state = "same"
     return plan
 
 
-def _metadata(f: int, run: str, fingerprint: str) -> Any:
+def _metadata(plan: Plan, f: int, run: str) -> Any:
     from deltalake import CommitProperties
 
-    return CommitProperties(custom_metadata={
-        "duckstring.f": str(f), "duckstring.run": run, "duckstring.fingerprint": fingerprint})
+    return CommitProperties(custom_metadata=plan.metadata(f, run))
 
 
 def _changes(con: duckdb.DuckDBPyConnection, plan: Plan, key: list[str] | None) -> str:
@@ -157,14 +168,33 @@ def _changes(con: duckdb.DuckDBPyConnection, plan: Plan, key: list[str] | None) 
             f"list_transform(range({n}), lambda i: 'insert')) AS _op, {listed} FROM d")
 
 
+def _changed(con: duckdb.DuckDBPyConnection, plan: Plan, line: Line, key: list[str] | None,
+             f: int, run: str, dt: Any, catalog: str) -> Callable[[], int]:
+    """The commit of a changed table: written by the Duck on local disk when it can
+    (lake/incremental.py), else a delta-rs merge."""
+    if key and (set(key) - set(plan.columns) or set(key) - set(plan.old_columns)):
+        key = None  # the key is not (yet) in both: compare whole rows
+    if line.local and incremental.eligible(dt, plan.columns, plan.old_columns):
+        try:
+            commit = incremental.rewrite(
+                con, dt, plan.uri, plan.select, plan.columns, key,
+                touched_keys(con, catalog, plan.table), (plan.rows, plan.digest),
+                plan.last, plan.metadata(f, run), TARGET_FILE_BYTES)
+        except deltalog.Unsupported:
+            pass
+        except ValueError as e:
+            raise ValueError(f"table {plan.table!r}: {e}") from None
+        else:
+            return commit or (lambda: int(dt.version()))
+    return _merge(con, plan, line, key, f, run, dt)
+
+
 def _merge(con: duckdb.DuckDBPyConnection, plan: Plan, line: Line, key: list[str] | None,
            f: int, run: str, dt: Any) -> Callable[[], int]:
     """Compute the change set on `con` now; return the commit (no DuckDB in it, so the commits
     of several tables can run side by side), which answers the new version."""
     register(con, OLD, line, plan.table, dt.version())
     try:
-        if key and (set(key) - set(plan.columns) or set(key) - set(plan.old_columns)):
-            key = None  # the key is not (yet) in both: compare whole rows
         if key:
             listed = ", ".join(quote(k) for k in key)
             dupes, nulls = con.execute(
@@ -187,7 +217,7 @@ def _merge(con: duckdb.DuckDBPyConnection, plan: Plan, line: Line, key: list[str
         on = " AND ".join(f"({OLD}.{quote(k)} = {NEW}.{quote(k)})" for k in key)
         merger = (dt.merge(changes, on, source_alias=NEW, target_alias=OLD,
                            merge_schema=bool(set(plan.columns) - set(plan.old_columns)),
-                           commit_properties=_metadata(f, run, plan.fingerprint))
+                           commit_properties=_metadata(plan, f, run))
                   .when_matched_update(cols, predicate=f"{NEW}._op = 'upsert'")
                   .when_matched_delete(predicate=f"{NEW}._op = 'delete'")
                   .when_not_matched_insert(cols, predicate=f"{NEW}._op <> 'delete'"))
@@ -197,7 +227,7 @@ def _merge(con: duckdb.DuckDBPyConnection, plan: Plan, line: Line, key: list[str
             if c in plan.columns)
         merger = (dt.merge(changes, on, source_alias=NEW, target_alias=OLD,
                            merge_schema=bool(set(plan.columns) - set(plan.old_columns)),
-                           commit_properties=_metadata(f, run, plan.fingerprint))
+                           commit_properties=_metadata(plan, f, run))
                   .when_matched_delete()
                   .when_not_matched_insert(cols, predicate=f"{NEW}._op = 'insert'"))
 
@@ -220,7 +250,7 @@ def _append(dt: Any, rows: Any, plan: Plan, f: int, run: str) -> int:
 
     write_deltalake(dt, rows, mode="append",
                     schema_mode="merge" if set(plan.columns) - set(plan.old_columns) else None,
-                    commit_properties=_metadata(f, run, plan.fingerprint))
+                    commit_properties=_metadata(plan, f, run))
     return int(dt.version())
 
 
@@ -237,63 +267,26 @@ def _create(con: duckdb.DuckDBPyConnection, plan: Plan, line: Line, f: int, run:
         write_deltalake(plan.uri, reader, mode="overwrite", configuration=CONFIG,
                         target_file_size=TARGET_FILE_BYTES,
                         storage_options=line.options(),
-                        commit_properties=_metadata(f, run, plan.fingerprint))
+                        commit_properties=_metadata(plan, f, run))
     finally:
         with contextlib.suppress(Exception):
             reader.close()
 
 
 def _create_local(con: duckdb.DuckDBPyConnection, plan: Plan, f: int, run: str) -> None:
-    import json
-    import os
     import uuid
 
     from deltalake import Schema
     from deltalake.transaction import AddAction, create_table_with_add_actions
 
-    folder = f"part-{uuid.uuid4().hex}"  # files a crash leaves unreferenced are vacuumed later
-    os.makedirs(os.path.join(plan.uri, folder), exist_ok=True)
-    written = con.execute(
-        f"COPY ({plan.select}) TO {literal(os.path.join(plan.uri, folder))} (FORMAT parquet, "
-        f"PER_THREAD_OUTPUT, FILE_SIZE_BYTES {TARGET_FILE_BYTES}, RETURN_STATS, "
-        f"OVERWRITE_OR_IGNORE)").fetchall()
+    # files a crash leaves unreferenced are vacuumed later
+    folder = os.path.join(plan.uri, f"part-{uuid.uuid4().hex}")
     now = int(time.time() * 1000)
-    adds = [AddAction(os.path.relpath(str(r[0]), plan.uri).replace(os.sep, "/"), int(r[2]), {},
-                      now, True, json.dumps(file_stats(plan.columns, int(r[1]), r[4] or {})))
-            for r in written]
+    adds = [AddAction(path, size, {}, now, True, stats) for path, size, stats in
+            deltalog.write_files(con, plan.select, folder, plan.uri, plan.columns, TARGET_FILE_BYTES)]
     schema = delta_schema(con.sql(f"SELECT * FROM ({plan.select}) LIMIT 0").arrow().schema)
     create_table_with_add_actions(plan.uri, Schema.from_arrow(schema), adds, mode="overwrite",
-                                  configuration=CONFIG,
-                                  commit_properties=_metadata(f, run, plan.fingerprint))
-
-
-_INTEGER = re.compile(r"^(TINYINT|SMALLINT|INTEGER|BIGINT)$")
-
-
-def file_stats(columns: dict[str, str], rows: int, duck: dict[str, dict[str, str]]) -> dict[str, Any]:
-    """A file's Delta statistics from DuckDB's `RETURN_STATS`: the row count, null counts, and
-    exact minimum/maximum of integer, floating, date and string columns (what readers and
-    merges prune files by; other types are left out rather than risk a wrong bound)."""
-    nulls: dict[str, int] = {}
-    low: dict[str, Any] = {}
-    high: dict[str, Any] = {}
-    for col, typ in columns.items():
-        st = duck.get(quote(col))
-        if st is None or "null_count" not in st:
-            continue
-        nulls[col] = int(st["null_count"])
-        if "min" not in st or "max" not in st or st.get("min_is_exact") != "true" \
-                or st.get("max_is_exact") != "true":
-            continue
-        if _INTEGER.match(typ):
-            low[col], high[col] = int(st["min"]), int(st["max"])
-        elif typ in ("DOUBLE", "FLOAT") and st.get("has_nan") == "false":
-            lo, hi = float(st["min"]), float(st["max"])
-            if abs(lo) != float("inf") and abs(hi) != float("inf"):
-                low[col], high[col] = lo, hi
-        elif typ in ("DATE", "VARCHAR"):
-            low[col], high[col] = st["min"], st["max"]
-    return {"numRecords": rows, "minValues": low, "maxValues": high, "nullCount": nulls}
+                                  configuration=CONFIG, commit_properties=_metadata(plan, f, run))
 
 
 def delta_schema(schema: Any) -> Any:
@@ -368,8 +361,8 @@ def publish(con: duckdb.DuckDBPyConnection, line: Line, *, f: int, run: str,
                         _create(con, plan, line, f, run)
                         plan.version = 0
                     elif plan.state == "diff":
-                        commits[plan.table] = _merge(con, plan, line, key_of.get(plan.table), f,
-                                                     run, open_[plan.table])
+                        commits[plan.table] = _changed(con, plan, line, key_of.get(plan.table), f,
+                                                       run, open_[plan.table], catalog)
                 except BaseException:
                     tables.forget(line, plan.table)
                     raise
@@ -379,6 +372,8 @@ def publish(con: duckdb.DuckDBPyConnection, line: Line, *, f: int, run: str,
         finally:
             with contextlib.suppress(duckdb.Error):
                 con.execute("ROLLBACK")
+        for plan in plans:  # published: the next run's touched keys start afresh
+            forget_touched(con, catalog, plan.table)
         versions = {p.table: int(p.version or 0) for p in plans}
         changed = (before is None and bool(plans)) or (before is not None
                                                        and versions != before.tables)
