@@ -39,8 +39,9 @@ from duckstring.lake.where import RUNS, Line
 
 CONFIG = {"delta.enableChangeDataFeed": "true"}
 # Several files per big table, written in the rows' order, so a change to some keys rewrites
-# only the files holding them (merge-heavy Delta tables are tuned to this size too)
-TARGET_FILE_BYTES = 4 << 20
+# only the files holding them: small on local disk, where a file costs next to nothing to
+# open, bigger on object stores, where each is a request
+LOCAL_FILE_BYTES, REMOTE_FILE_BYTES = 4 << 20, 32 << 20
 NEW, OLD = "duckstring_new", "duckstring_old"  # merge aliases (no user column is named so)
 # DuckDB types Delta cannot hold, as the type they are published as
 _AS = [(re.compile(p), t) for p, t in (
@@ -179,7 +180,7 @@ def _changed(con: duckdb.DuckDBPyConnection, plan: Plan, line: Line, key: list[s
             commit = incremental.rewrite(
                 con, dt, plan.uri, plan.select, plan.columns, key,
                 touched_keys(con, catalog, plan.table), (plan.rows, plan.digest),
-                plan.last, plan.metadata(f, run), TARGET_FILE_BYTES)
+                plan.last, plan.metadata(f, run), LOCAL_FILE_BYTES)
         except deltalog.Unsupported:
             pass
         except ValueError as e:
@@ -265,7 +266,7 @@ def _create(con: duckdb.DuckDBPyConnection, plan: Plan, line: Line, f: int, run:
     reader = con.sql(plan.select).arrow()  # a one-shot stream: nothing else runs on `con` meanwhile
     try:
         write_deltalake(plan.uri, reader, mode="overwrite", configuration=CONFIG,
-                        target_file_size=TARGET_FILE_BYTES,
+                        target_file_size=REMOTE_FILE_BYTES,
                         storage_options=line.options(),
                         commit_properties=_metadata(plan, f, run))
     finally:
@@ -283,7 +284,7 @@ def _create_local(con: duckdb.DuckDBPyConnection, plan: Plan, f: int, run: str) 
     folder = os.path.join(plan.uri, f"part-{uuid.uuid4().hex}")
     now = int(time.time() * 1000)
     adds = [AddAction(path, size, {}, now, True, stats) for path, size, stats in
-            deltalog.write_files(con, plan.select, folder, plan.uri, plan.columns, TARGET_FILE_BYTES)]
+            deltalog.write_files(con, plan.select, folder, plan.uri, plan.columns, LOCAL_FILE_BYTES)]
     schema = delta_schema(con.sql(f"SELECT * FROM ({plan.select}) LIMIT 0").arrow().schema)
     create_table_with_add_actions(plan.uri, Schema.from_arrow(schema), adds, mode="overwrite",
                                   configuration=CONFIG, commit_properties=_metadata(plan, f, run))
