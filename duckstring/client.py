@@ -58,26 +58,33 @@ class Client:
         self.check(resp)
         return resp
 
-    def _get(self, path: str, *, timeout: float | None = None, **params: Any) -> Any:
+    def _get(self, path: str, *, timeout: float | None = None,
+             **params: Any) -> dict[str, Any]:
         return self.json(self._request("GET", path, params=params, timeout=timeout))
 
-    def _post(self, path: str, body: Any = None, **params: Any) -> Any:
+    def _post(self, path: str, body: Any = None, **params: Any) -> dict[str, Any]:
         return self.json(self._request("POST", path, params=params, json=body))
 
-    def _put(self, path: str, body: Any = None, **params: Any) -> Any:
+    def _put(self, path: str, body: Any = None, **params: Any) -> dict[str, Any]:
         return self.json(self._request("PUT", path, params=params, json=body))
 
-    def _delete(self, path: str, **params: Any) -> Any:
+    def _delete(self, path: str, **params: Any) -> dict[str, Any]:
         return self.json(self._request("DELETE", path, params=params))
 
-    def json(self, resp: httpx.Response) -> Any:
-        """The JSON body; anything else means the URL is not a Catchment's."""
+    def json(self, resp: httpx.Response) -> dict[str, Any]:
+        """The JSON object of the body; anything else means the URL is not a Catchment's (every
+        Catchment answer is an object)."""
         try:
-            return resp.json()
+            doc = resp.json()
         except ValueError:
             raise ApiError(f"{self.who} answered {resp.request.url.path} with something that is "
                            "not JSON; is that URL a duckstring Catchment?",
                            resp.status_code) from None
+        if not isinstance(doc, dict):
+            raise ApiError(f"{self.who} answered {resp.request.url.path} with JSON but not an "
+                           f"object ({type(doc).__name__}); is that URL a duckstring Catchment?",
+                           resp.status_code)
+        return doc
 
     @contextlib.contextmanager
     def _stream(self, path: str, **params: Any) -> Iterator[httpx.Response]:
@@ -102,22 +109,19 @@ class Client:
 
     def check_health(self) -> dict[str, Any]:
         """`GET /api/health`, raising the precise `ApiError` when it does not answer."""
-        doc: dict[str, Any] = self._get("/api/health")
-        return doc
+        return self._get("/api/health")
 
     def identity(self) -> dict[str, Any]:
         """`GET /api/catchment`: `{"id", "name", "version", "root_bytes"}`."""
-        doc: dict[str, Any] = self._get("/api/catchment")
-        return doc
+        return self._get("/api/catchment")
 
     # Deploying and removing
     def deploy(self, manifest_text: bytes, archive: bytes) -> dict[str, Any]:
         """`POST /api/deploy` of a packed project with its `pond.toml`."""
-        doc: dict[str, Any] = self.json(self._request("POST", "/api/deploy", files={
+        return self.json(self._request("POST", "/api/deploy", files={
             "manifest": ("pond.toml", manifest_text, "text/plain"),
             "archive": ("project.zip", archive, "application/zip"),
         }, timeout=300))
-        return doc
 
     def ponds(self) -> list[dict[str, Any]]:
         """`GET /api/ponds`: the live lines."""
@@ -127,84 +131,66 @@ class Client:
     def version(self, target: Target) -> dict[str, Any]:
         """`GET /api/ponds/NAME/versions/V`: the target's pinned version (404 when absent)."""
         assert target.version is not None
-        doc: dict[str, Any] = self._get(_pond(target.pond, "versions", target.version))
-        return doc
+        return self._get(_pond(target.pond, "versions", target.version))
 
     def remove(self, pond: str, *, major: int | None, wipe: bool,
                dry_run: bool = False) -> dict[str, Any]:
         """`DELETE /api/ponds/NAME`: retire a line (or, `dry_run`, say what that would stop)."""
-        doc: dict[str, Any] = self._delete(_pond(pond), major=major, wipe=wipe,
-                                           dry_run=dry_run or None)
-        return doc
+        return self._delete(_pond(pond), major=major, wipe=wipe, dry_run=dry_run or None)
 
     # Status and history
     def status(self, pond: str | None = None, *, timeout: float | None = None,
                **params: Any) -> dict[str, Any]:
         """`GET /api/status`: every Pond's state, or one Pond's lines (`pond`, `major`, ...);
         with `since` and `wait`, after the next change (give a `timeout` past `wait`)."""
-        doc: dict[str, Any] = self._get("/api/status", timeout=timeout, pond=pond, **params)
-        return doc
+        return self._get("/api/status", timeout=timeout, pond=pond, **params)
 
     def runs(self, **params: Any) -> dict[str, Any]:
         """`GET /api/runs` (`pond`, `major`, `lineage`, `ripples`, `status`, `limit`)."""
-        doc: dict[str, Any] = self._get("/api/runs", **params)
-        return doc
+        return self._get("/api/runs", **params)
 
     def why(self, target: Target) -> dict[str, Any]:
         """`GET /api/ponds/NAME/why`: the Pond's state and the chain of reasons."""
-        doc: dict[str, Any] = self._get(_pond(target.pond, "why"), **target.params())
-        return doc
+        return self._get(_pond(target.pond, "why"), **target.params())
 
     # Triggers, control, budgets, Windows, Ducks
     def verb(self, target: Target, verb: str, body: dict[str, Any] | None = None,
              **params: Any) -> dict[str, Any]:
         """`POST /api/ponds/NAME/VERB` (tap, flood, pulse, budget, ...) on the target's line."""
-        doc: dict[str, Any] = self._post(_pond(target.pond, verb), body, **params,
-                                         **target.params())
-        return doc
+        return self._post(_pond(target.pond, verb), body, **params, **target.params())
 
     def budget(self, target: Target) -> dict[str, Any]:
         """`GET /api/ponds/NAME/budget` (set it with `verb(target, "budget", body)`)."""
-        doc: dict[str, Any] = self._get(_pond(target.pond, "budget"), **target.params())
-        return doc
+        return self._get(_pond(target.pond, "budget"), **target.params())
 
     def windows(self, target: Target) -> dict[str, Any]:
         """`GET /api/ponds/NAME/windows`: `{"pond", "windows"}`."""
-        doc: dict[str, Any] = self._get(_pond(target.pond, "windows"), **target.params())
-        return doc
+        return self._get(_pond(target.pond, "windows"), **target.params())
 
     def add_window(self, target: Target, rule: dict[str, Any]) -> dict[str, Any]:
         """`POST /api/ponds/NAME/windows`: the Pond's Windows after adding `rule`."""
-        doc: dict[str, Any] = self._post(_pond(target.pond, "windows"), rule,
-                                         **target.params())
-        return doc
+        return self._post(_pond(target.pond, "windows"), rule, **target.params())
 
     def remove_window(self, target: Target, name: str) -> dict[str, Any]:
         """`DELETE /api/ponds/NAME/windows/W`."""
-        doc: dict[str, Any] = self._delete(_pond(target.pond, "windows", name),
-                                           **target.params())
-        return doc
+        return self._delete(_pond(target.pond, "windows", name), **target.params())
 
     def duck(self, pond: str) -> dict[str, Any]:
         """`GET /api/ponds/NAME/duck`: where the Pond's Ducks run."""
-        doc: dict[str, Any] = self._get(_pond(pond, "duck"))
-        return doc
+        return self._get(_pond(pond, "duck"))
 
     def set_duck(self, pond: str, placement: dict[str, Any]) -> dict[str, Any]:
         """`POST /api/ponds/NAME/duck`: change where its Ducks run."""
-        doc: dict[str, Any] = self._post(_pond(pond, "duck"), placement)
-        return doc
+        return self._post(_pond(pond, "duck"), placement)
 
     def check_duck(self, pond: str) -> dict[str, Any]:
         """`POST /api/ponds/NAME/duck/check`: a no-op placed like its Duck."""
-        doc: dict[str, Any] = self._post(_pond(pond, "duck", "check"), {})
-        return doc
+        return self._post(_pond(pond, "duck", "check"), {})
 
     # Data
     def tables(self, target: Target) -> dict[str, Any]:
         """`GET /api/ponds/NAME/tables`: the line's published tables and recent runs."""
-        doc: dict[str, Any] = self._get(_pond(target.pond, "tables"), **target.params())
-        return doc
+        return self._get(_pond(target.pond, "tables"), **target.params())
 
     def table_file(self, target: Target, table: str, **pinned: Any) -> bytes:
         """`GET /api/ponds/NAME/tables/T`: one Parquet file of the table (latest, or pinned by
@@ -221,8 +207,7 @@ class Client:
     # State download
     def usage(self) -> dict[str, Any]:
         """`GET /api/catchment/usage`: what a download of the root would hold."""
-        doc: dict[str, Any] = self._get("/api/catchment/usage")
-        return doc
+        return self._get("/api/catchment/usage")
 
     def archive(self) -> contextlib.AbstractContextManager[httpx.Response]:
         """`GET /api/catchment/archive`, streamed: read it with `iter_bytes()` inside `with`."""
@@ -235,13 +220,11 @@ class Client:
     # Keys, secrets, alerts, audit
     def keys(self) -> dict[str, Any]:
         """`GET /api/keys`: `{"keys": [...]}`, never a key."""
-        doc: dict[str, Any] = self._get("/api/keys")
-        return doc
+        return self._get("/api/keys")
 
     def add_key(self, name: str, level: str) -> dict[str, Any]:
         """`POST /api/keys`: the new key, shown this once."""
-        doc: dict[str, Any] = self._post("/api/keys", {"name": name, "level": level})
-        return doc
+        return self._post("/api/keys", {"name": name, "level": level})
 
     def revoke_key(self, name: str) -> None:
         """`DELETE /api/keys/NAME`."""
@@ -249,34 +232,28 @@ class Client:
 
     def rotate_key(self, name: str) -> dict[str, Any]:
         """`POST /api/keys/NAME/rotate`: its new secret."""
-        doc: dict[str, Any] = self._post(_path("/api/keys", name, "rotate"))
-        return doc
+        return self._post(_path("/api/keys", name, "rotate"))
 
     def secrets(self) -> dict[str, Any]:
         """`GET /api/secrets`: `{"secrets": [...]}`, never a value."""
-        doc: dict[str, Any] = self._get("/api/secrets")
-        return doc
+        return self._get("/api/secrets")
 
     def set_secret(self, name: str, value: str, ponds: list[str]) -> dict[str, Any]:
         """`PUT /api/secrets/NAME` (every Pond when `ponds` is empty)."""
-        doc: dict[str, Any] = self._put(_path("/api/secrets", name),
-                                        {"value": value, "ponds": ponds})
-        return doc
+        return self._put(_path("/api/secrets", name), {"value": value, "ponds": ponds})
 
     def remove_secret(self, name: str, ponds: list[str] | None = None) -> dict[str, Any]:
         """`DELETE /api/secrets/NAME` (every scope, or only those of `ponds`)."""
-        doc: dict[str, Any] = self._delete(_path("/api/secrets", name), pond=ponds or None)
-        return doc
+        return self._delete(_path("/api/secrets", name), pond=ponds or None)
 
     def alerts(self) -> dict[str, Any]:
         """`GET /api/alerts`: `{"alerts": [...]}`."""
-        doc: dict[str, Any] = self._get("/api/alerts")
-        return doc
+        return self._get("/api/alerts")
 
     def add_alert(self, rule: dict[str, Any]) -> dict[str, Any]:
         """`POST /api/alerts`: the stored rule."""
-        doc: dict[str, Any] = self._post("/api/alerts", rule)["alert"]
-        return doc
+        alert: dict[str, Any] = self._post("/api/alerts", rule)["alert"]
+        return alert
 
     def remove_alert(self, name: str) -> None:
         """`DELETE /api/alerts/NAME`."""
@@ -288,13 +265,11 @@ class Client:
 
     def alert_log(self, **params: Any) -> dict[str, Any]:
         """`GET /api/alerts/log` (`alert`, `status`, `limit`): `{"log": [...]}`."""
-        doc: dict[str, Any] = self._get("/api/alerts/log", **params)
-        return doc
+        return self._get("/api/alerts/log", **params)
 
     def audit(self, **params: Any) -> dict[str, Any]:
         """`GET /api/audit` (`pond`, `who`, `verb`, `before`, `limit`): `{"entries": [...]}`."""
-        doc: dict[str, Any] = self._get("/api/audit", **params)
-        return doc
+        return self._get("/api/audit", **params)
 
     # -- errors ----------------------------------------------------------------------------
     def _transport_error(self, e: httpx.HTTPError) -> ApiError:

@@ -135,9 +135,10 @@ def fetch(layout: Layout, url: str, token: str, name: str, major: int, version: 
     r = _ask(url, token, "GET", protocol.artifact_path(name, major), f"{name} {version}",
              params={"version": version})
     expected = digest or r.headers.get(protocol.DIGEST_HEADER, "")
+    work = scratch(layout, name, major)
     try:
-        unpacked = unpack_zip(r.content, scratch(layout, name, major),
-                              max_bytes=MAX_ARTIFACT_BYTES, max_files=MAX_ARTIFACT_FILES)
+        unpacked = unpack_zip(r.content, work, max_bytes=MAX_ARTIFACT_BYTES,
+                              max_files=MAX_ARTIFACT_FILES)
     except UnsafeArchive as e:
         raise RemoteError(f"the artifact of {name} {version} is not a safe project zip: {e}") \
             from None
@@ -149,7 +150,7 @@ def fetch(layout: Layout, url: str, token: str, name: str, major: int, version: 
     final.parent.mkdir(parents=True, exist_ok=True)
     old = None
     if final.exists():  # the version was replaced: swap the new files in
-        old = scratch(layout, name, major) / f"replaced-{version}"
+        old = work / f"replaced-{version}"
         final.rename(old)
     unpacked.rename(final)
     if old is not None:

@@ -478,9 +478,7 @@ class Supervisor:
             slot.handle = self._find(line)
         if slot.running():
             self._terminate(slot, signal.SIGTERM)
-            deadline = time.monotonic() + timeout
-            while slot.running() and time.monotonic() < deadline:
-                time.sleep(0.05)
+            _wait_gone([slot], timeout)
             if slot.running():
                 self._terminate(slot)
         deadline = time.monotonic() + timeout
@@ -498,9 +496,9 @@ class Supervisor:
                 self._queue(slot, {"type": protocol.SHUTDOWN})
             slots = list(self._slots.values())
         _wait_gone(slots, timeout)
-        for sig, wait_s in ((signal.SIGTERM, grace), (signal.SIGKILL, grace)):
+        for sig in (signal.SIGTERM, signal.SIGKILL):
             stubborn = [slot for slot in slots if slot.running() and slot.handle is not None]
             for slot in stubborn:
                 assert slot.handle is not None
                 slot.handle.stop(sig)
-            _wait_gone(stubborn, wait_s)
+            _wait_gone(stubborn, grace)

@@ -37,11 +37,17 @@ def test_an_unexpected_error_is_one_line_unless_debugging(monkeypatch: pytest.Mo
     console.reset()
 
 
-@pytest.fixture
-def not_a_catchment() -> Iterator[str]:
+@pytest.fixture(params=[("text/html", b"<html>a web site</html>", "something that is not JSON"),
+                        ("application/json", b'["a", "list"]', "JSON but not an object (list)")],
+                ids=["html", "json-list"])
+def not_a_catchment(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
+    """A real HTTP server on 127.0.0.1 that answers every path with 200 and a body no Catchment
+    sends; yields its URL and what the CLI should say about that body."""
+    content_type, body, said = request.param
+
     def app(environ: dict[str, Any], start: Any) -> list[bytes]:
-        start("200 OK", [("Content-Type", "text/html")])
-        return [b"<html>a web site</html>"]
+        start("200 OK", [("Content-Type", content_type)])
+        return [body]
 
     class Quiet(WSGIRequestHandler):
         def log_message(self, *args: Any) -> None:
@@ -50,15 +56,24 @@ def not_a_catchment() -> Iterator[str]:
     server = make_server("127.0.0.1", 0, app, handler_class=Quiet)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", said
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
 
 
-def test_a_url_that_is_not_a_catchment_is_said_plainly(cli: Cli, not_a_catchment: str) -> None:
-    r = cli("catchment", "connect", "-n", "web", "--path", not_a_catchment)
-    assert r.code == 1, r
-    assert "not JSON" in r.err and "Traceback" not in r.err
+def test_a_url_that_is_not_a_catchment_is_said_plainly(runner: Any,
+                                                       not_a_catchment: tuple[str, str]) -> None:
+    url, said = not_a_catchment
+    r = runner("catchment", "connect", "-n", "web", "--path", url)
+    assert r.code != 0, r
+    assert "Traceback" not in r.err + r.out
+    errors = [line for line in r.err.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, r
+    assert f"({url}) answered /api/health with {said}; is that URL a duckstring Catchment?" \
+        in errors[0], r
 
 
 def test_usage_errors_are_one_line_with_a_hint(cli: Cli) -> None:

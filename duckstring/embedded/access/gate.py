@@ -52,8 +52,8 @@ class Gate:
 
     def check(self, need: Need, key: str, now: int, line: str | None = None) -> Caller:
         if need == levels.DUCK:
-            expected = line_token(self.duck_token, line or "")
-            if line is None or not hmac.compare_digest(key.encode(), expected.encode()):
+            if line is None or not hmac.compare_digest(
+                    key.encode(), line_token(self.duck_token, line).encode()):
                 raise Unauthorized("Duck routes take the line's own internal Duck token")
             return DUCK_CALLER
         caller = self.caller(key, now)
