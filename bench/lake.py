@@ -61,6 +61,9 @@ def publish_vs_copy(work: Path, n: int) -> tuple[float, float, float]:
 
 
 def merge_vs_rewrite(work: Path, m: int) -> tuple[float, float, float, float]:
+    """The same 1% change made two ways, each timed from the Ripple's write to the published
+    version: `merge_table` of the changed rows, or the whole new content written and published
+    as a new table (the cheapest full rewrite: no diff)."""
     src = Registry(work / "src" / "registry.duckdb")
     h = handle(src, 1)
     h.write_table("facts", h.con.sql(FACTS.format(n=m)), key="id")
@@ -68,7 +71,8 @@ def merge_vs_rewrite(work: Path, m: int) -> tuple[float, float, float, float]:
     publish(src.cursor(), line, f=1, run="r1")
     # the newest 1% of the keys, as incremental loads usually touch: without deletion vectors a
     # change scattered over every file rewrites every file
-    change = f"SELECT id, k, v + 1 AS v, label FROM facts WHERE id >= {m - m // 100}"
+    cut = m - m // 100
+    change = f"SELECT id, k, v + 1 AS v, label FROM facts WHERE id >= {cut}"
 
     def merge() -> None:
         h2 = handle(src, 2, 1)
@@ -78,15 +82,23 @@ def merge_vs_rewrite(work: Path, m: int) -> tuple[float, float, float, float]:
 
     full = Registry(work / "full" / "registry.duckdb")
     h3 = handle(full, 1)
-    h3.con.execute(f"CREATE TABLE facts AS {FACTS.format(n=m)}")
+    h3.con.execute(f"CREATE TABLE base AS {FACTS.format(n=m)}")
+    content = f"SELECT id, k, CASE WHEN id >= {cut} THEN v + 1 ELSE v END AS v, label FROM base"
     full_line = Line(str(work / "full" / "data"))
-    rewrite_s = timed(lambda: publish(full.cursor(), full_line, f=1, run="r1"))
+
+    def rewrite() -> None:
+        h3.write_table("facts", h3.con.sql(content))
+        h3.con.execute("DROP TABLE base")  # untimed otherwise, but it must not be published
+        publish(full.cursor(), full_line, f=1, run="r1")
+    rewrite_s = timed(rewrite)
 
     sink = Registry(work / "sink" / "registry.duckdb")
-    reader = handle(sink, 2, 1, {"src": line})
-    changes_s = timed(lambda: reader.read_changes("src.facts").aggregate("count(*)").fetchall())
-    full_read_s = timed(lambda: handle(sink, 2, None, {"src": line}).read_table("src.facts")
-                        .aggregate("count(*), sum(v)").fetchall())
+    every_column = "count(*), sum(hash(id, k, v, label))"  # both read every row they return whole
+    # reads change nothing: each is the best of three, as a Sink's next run would find it
+    changes_s = min(timed(lambda: handle(sink, 2, 1, {"src": line}).read_changes("src.facts")
+                          .aggregate(every_column).fetchall()) for _ in range(3))
+    full_read_s = min(timed(lambda: handle(sink, 2, None, {"src": line}).read_table("src.facts")
+                            .aggregate(every_column).fetchall()) for _ in range(3))
     for r in (src, full, sink):
         r.close()
     return merge_s, rewrite_s, changes_s, full_read_s
@@ -145,7 +157,7 @@ def main() -> None:
          f"{publish_s:.2f} s vs {copy_s:.2f} s → {publish_s / copy_s:.2f}", "≤ 2", publish_s / copy_s <= 2),
         (f"republish unchanged {n:,} rows vs COPY",
          f"{again_s:.2f} s vs {copy_s:.2f} s → {again_s / copy_s:.2f}", "≤ 0.3", again_s / copy_s <= 0.3),
-        (f"1% change of {m:,} rows: merge_table vs full rewrite",
+        (f"1% change of {m:,} rows: merge_table vs rewrite, write to version",
          f"{merge_s:.2f} s vs {rewrite_s:.2f} s → {merge_s / rewrite_s:.2f}", "≤ 0.2",
          merge_s / rewrite_s <= 0.2),
         ("read_changes of that 1% vs a full read",

@@ -280,7 +280,12 @@ def change_rows(con: duckdb.DuckDBPyConnection, catalog: str, name: str, data: A
             on = " AND ".join(f"{target}.{quote(k)} IS NOT DISTINCT FROM _s.{quote(k)}"
                               for k in key)
             if mode in ("merge", "apply"):
-                statements.append(f"DELETE FROM {target} WHERE EXISTS (SELECT 1 FROM {rows} _s WHERE {on})")
+                first = quote(key[0])  # the keys' range as constants: zone maps skip the rest
+                low, high, nulls = con.execute(f"SELECT min({first}), max({first}), count(*) "
+                                               f"FILTER (WHERE {first} IS NULL) FROM {rows}").fetchall()[0]
+                bounded = f"{target}.{first} BETWEEN ? AND ? AND " if low is not None and not nulls else ""
+                delete = f"DELETE FROM {target} WHERE {bounded}EXISTS (SELECT 1 FROM {rows} _s WHERE {on})"
+                statements.append(lambda: con.execute(delete, [low, high] if bounded else []))
         if mode == "delete":
             statements.append(f"DELETE FROM {target} WHERE {where}")
         elif mode == "apply":

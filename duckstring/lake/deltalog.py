@@ -53,7 +53,8 @@ def write_change_file(con: duckdb.DuckDBPyConnection, select: str, uri: str) -> 
     name = f"{CHANGE_DIR}/cdc-{uuid.uuid4().hex}.parquet"
     os.makedirs(os.path.join(uri, CHANGE_DIR), exist_ok=True)
     path = os.path.join(uri, name)
-    con.execute(f"COPY ({select}) TO {literal(path)} (FORMAT parquet)")
+    # row groups small enough that a reader's threads share even a small change set
+    con.execute(f"COPY ({select}) TO {literal(path)} (FORMAT parquet, ROW_GROUP_SIZE 32768)")
     return name, os.path.getsize(path)
 
 

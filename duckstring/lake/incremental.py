@@ -86,7 +86,11 @@ def rewrite(con: duckdb.DuckDBPyConnection, dt: Any, uri: str, select: str,
             if touched_in is not None and "duckstring.digest" in last:
                 con.execute(f"CREATE TEMP TABLE {temp['keys']} AS SELECT DISTINCT * FROM {touched_in}")
                 affected = _affected(con, temp["adds"], temp["keys"], key[0], paths)
-                con.execute(f"CREATE TEMP TABLE {temp['new']} AS {of_keys(f'({select})')}")
+                first = quote(key[0])  # bounds as constants, so the registry's zone maps skip
+                low, high = con.execute(f"SELECT min({first}), max({first}) FROM {temp['keys']}").fetchall()[0]
+                con.execute(f"CREATE TEMP TABLE {temp['new']} AS "
+                            f"{of_keys(f'(SELECT * FROM ({select}) WHERE {first} BETWEEN ? AND ?)')}",
+                            [low, high])
                 con.execute(f"CREATE TEMP TABLE {temp['old']} AS {of_keys(parquet(affected))}")
                 old_rows, old_sum = _sum(con, temp["old"])
                 new_rows, new_sum = _sum(con, temp["new"])

@@ -41,7 +41,7 @@ CONFIG = {"delta.enableChangeDataFeed": "true"}
 # Several files per big table, written in the rows' order, so a change to some keys rewrites
 # only the files holding them: small on local disk, where a file costs next to nothing to
 # open, bigger on object stores, where each is a request
-LOCAL_FILE_BYTES, REMOTE_FILE_BYTES = 4 << 20, 32 << 20
+LOCAL_FILE_BYTES, REMOTE_FILE_BYTES = 2 << 20, 32 << 20
 NEW, OLD = "duckstring_new", "duckstring_old"  # merge aliases (no user column is named so)
 # DuckDB types Delta cannot hold, as the type they are published as
 _AS = [(re.compile(p), t) for p, t in (

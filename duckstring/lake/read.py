@@ -175,7 +175,7 @@ def _feed_sql(uri: str, first: int, last: int) -> str | None:
             listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
             change = "" if kind is None else f", '{kind}' AS {CHANGE_TYPE}"
             parts.append(f"SELECT *{change}, {version}::BIGINT AS {COMMIT_VERSION} "
-                         f"FROM read_parquet([{listed}], union_by_name = true)")
+                         f"FROM read_parquet([{listed}])")
     if not parts:
         return None  # nothing to read: delta-rs answers the empty feed with the table's columns
     return " UNION ALL BY NAME ".join(parts)

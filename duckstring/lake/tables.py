@@ -75,10 +75,23 @@ def _same_table(dt: Any, uri: str, options: dict[str, str]) -> bool:
     from deltalake import DeltaTable
 
     try:
+        if "://" not in uri:  # local disk: the first commit's metaData line, no log replay
+            return bool(_first_id(uri) == dt.metadata().id)
         first = DeltaTable(uri, version=0, storage_options=options)
         return bool(first.metadata().id == dt.metadata().id)
     except Exception:
         return False
+
+
+def _first_id(uri: str) -> str | None:
+    import os
+
+    with open(os.path.join(uri, "_delta_log", f"{0:020d}.json"), encoding="utf-8") as log:
+        for line in log:
+            if '"metaData"' in line:
+                found = json.loads(line).get("metaData", {}).get("id")
+                return str(found) if found is not None else None
+    return None
 
 
 def forget(line: Line, table: str) -> None:
