@@ -206,9 +206,11 @@ def touched(catalog: str, name: str) -> str:
     return f"{quote(catalog)}.main.{quote(TOUCHED + name)}"
 
 
-def touched_keys(con: duckdb.DuckDBPyConnection, catalog: str, name: str) -> str | None:
-    """The table of keys incremental writes touched in `name` since its last publish, if any."""
-    return touched(catalog, name) if _exists(con, catalog, TOUCHED + name) else None
+def all_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Every table of the registry's `main` schema, duckstring's own included."""
+    return {r[0] for r in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE NOT temporary AND schema_name = 'main' "
+        "AND database_name = current_database()").fetchall()}
 
 
 def forget_touched(con: duckdb.DuckDBPyConnection, catalog: str, name: str) -> None:

@@ -71,12 +71,12 @@ def rewrite(con: duckdb.DuckDBPyConnection, dt: Any, uri: str, select: str,
         return f"(SELECT {listed} FROM read_parquet([{names}], union_by_name = true))"
 
     try:
-        view = f"{RESERVED}actions_{tag}"
-        con.register(view, adds)
-        con.execute(f"CREATE TEMP TABLE {temp['adds']} AS SELECT * FROM {quote(view)}")
-        con.unregister(view)
         affected = paths
         if key:
+            view = f"{RESERVED}actions_{tag}"
+            con.register(view, adds)
+            con.execute(f"CREATE TEMP TABLE {temp['adds']} AS SELECT * FROM {quote(view)}")
+            con.unregister(view)
             on = " AND ".join(f"_x.{quote(k)} = _t.{quote(k)}" for k in key)
 
             def of_keys(rel: str, join: str = "SEMI") -> str:
@@ -128,9 +128,12 @@ def rewrite(con: duckdb.DuckDBPyConnection, dt: Any, uri: str, select: str,
         added = deltalog.write_files(con, data, folder, uri, columns, file_bytes)
         change_file = deltalog.write_change_file(con, cdc, uri) if cdc else None
     finally:
-        for t in temp.values():
+        made = {r[0] for r in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE temporary AND table_name LIKE ?",
+            [f"%{tag}"]).fetchall()} if key else {f"{RESERVED}ch_{tag}"}
+        for t in made:
             with contextlib.suppress(duckdb.Error):  # an aborted transaction drops them itself
-                con.execute(f"DROP TABLE IF EXISTS {t}")
+                con.execute(f"DROP TABLE IF EXISTS temp.main.{quote(t)}")
     sizes = dict(zip(paths, adds["size_bytes"].to_pylist(), strict=True))
     gone = [(p, int(sizes[p])) for p in removed]
 

@@ -31,13 +31,22 @@ from typing import Any
 import duckdb
 
 from duckstring.duck.publish import Published, contract_violations, registry_tables
-from duckstring.duck.registry import RESERVED, forget_touched, keys, quote, touched_keys
+from duckstring.duck.registry import (
+    RESERVED,
+    TOUCHED,
+    all_tables,
+    forget_touched,
+    keys,
+    quote,
+    touched,
+)
 from duckstring.lake import deltalog, incremental, runs, tables
 from duckstring.lake.read import register, unregister
 from duckstring.lake.retention import Retention, vacuum
 from duckstring.lake.where import RUNS, Line
 
-CONFIG = {"delta.enableChangeDataFeed": "true"}
+CONFIG = {"delta.enableChangeDataFeed": "true",
+          "delta.checkpointInterval": str(deltalog.CHECKPOINT_INTERVAL)}
 # Several files per big table, written in the rows' order, so a change to some keys rewrites
 # only the files holding them: small on local disk, where a file costs next to nothing to
 # open, bigger on object stores, where each is a request
@@ -99,13 +108,17 @@ def _plan(con: duckdb.DuckDBPyConnection, qualified: str, table: str, line: Line
     raw = _describe(con, f"SELECT * FROM {qualified}")
     columns = {c: published_type(t) for c, t in raw.items()}
     old: dict[str, str] = {}
+    known = _known.get(_version_key(dt, line.table(table))) if dt is not None else None
     if dt is not None:
-        view = f"{RESERVED}old_{table}"
-        register(con, view, line, table, dt.version())
-        try:
-            old = _describe(con, f"SELECT * FROM {quote(view)}")
-        finally:
-            unregister(con, view)
+        if known is not None:
+            old = dict(known[0])
+        else:
+            view = f"{RESERVED}old_{table}"
+            register(con, view, line, table, dt.version())
+            try:
+                old = _describe(con, f"SELECT * FROM {quote(view)}")
+            finally:
+                unregister(con, view)
         for col, old_type in old.items():
             new_type = columns.get(col)
             if (new_type is not None and new_type != old_type and _NUMBER.match(new_type)
@@ -125,11 +138,23 @@ def _plan(con: duckdb.DuckDBPyConnection, qualified: str, table: str, line: Line
                 "new" if dt is None else "diff", old)
     if dt is not None:
         plan.version = dt.version()
-        last = dt.history(1)
-        plan.last = last[0] if last else {}
+        if known is not None:
+            plan.last = dict(known[1])
+        else:
+            last = dt.history(1)
+            plan.last = last[0] if last else {}
         if plan.last.get("duckstring.fingerprint") == fingerprint and old == columns:
             plan.state = "same"
     return plan
+
+
+# {(table uri, table id, version): (its columns as DuckDB reads them, its commit's info)}, for
+# versions this process wrote itself or already read: spares re-reading them on the next run
+_known: dict[tuple[str, str, int], tuple[dict[str, str], dict[str, Any]]] = {}
+
+
+def _version_key(dt: Any, uri: str) -> tuple[str, str, int]:
+    return uri, str(dt.metadata().id), int(dt.version())
 
 
 def _metadata(plan: Plan, f: int, run: str) -> Any:
@@ -170,24 +195,23 @@ def _changes(con: duckdb.DuckDBPyConnection, plan: Plan, key: list[str] | None) 
 
 
 def _changed(con: duckdb.DuckDBPyConnection, plan: Plan, line: Line, key: list[str] | None,
-             f: int, run: str, dt: Any, catalog: str) -> Callable[[], int]:
-    """The commit of a changed table: written by the Duck on local disk when it can
-    (lake/incremental.py), else a delta-rs merge."""
+             f: int, run: str, dt: Any, touched_in: str | None) -> tuple[Callable[[], int], bool]:
+    """The commit of a changed table, and whether the Duck writes it itself: on local disk when
+    it can (lake/incremental.py), else a delta-rs merge."""
     if key and (set(key) - set(plan.columns) or set(key) - set(plan.old_columns)):
         key = None  # the key is not (yet) in both: compare whole rows
     if line.local and incremental.eligible(dt, plan.columns, plan.old_columns):
         try:
             commit = incremental.rewrite(
-                con, dt, plan.uri, plan.select, plan.columns, key,
-                touched_keys(con, catalog, plan.table), (plan.rows, plan.digest),
+                con, dt, plan.uri, plan.select, plan.columns, key, touched_in, (plan.rows, plan.digest),
                 plan.last, plan.metadata(f, run), LOCAL_FILE_BYTES)
         except deltalog.Unsupported:
             pass
         except ValueError as e:
             raise ValueError(f"table {plan.table!r}: {e}") from None
         else:
-            return commit or (lambda: int(dt.version()))
-    return _merge(con, plan, line, key, f, run, dt)
+            return commit or (lambda: int(dt.version())), commit is not None
+    return _merge(con, plan, line, key, f, run, dt), False
 
 
 def _merge(con: duckdb.DuckDBPyConnection, plan: Plan, line: Line, key: list[str] | None,
@@ -344,6 +368,7 @@ def publish(con: duckdb.DuckDBPyConnection, line: Line, *, f: int, run: str,
             key_of = keys(con)
             problems: list[str] = []
             names = registry_tables(con)
+            present = all_tables(con)
             open_ = {t: held.enter_context(tables.held(line, t)) for t in names}
             plans = [_plan(con, f"{quote(catalog)}.main.{quote(t)}", t, line, problems, open_[t])
                      for t in names]
@@ -356,25 +381,35 @@ def publish(con: duckdb.DuckDBPyConnection, line: Line, *, f: int, run: str,
                     "and columns are additive-only within a major: restore them, or deploy a new "
                     "major version"))
             commits: dict[str, Callable[[], int]] = {}
+            own: set[str] = set()  # tables whose commit the Duck wrote (columns unchanged)
             for plan in plans:
                 try:
                     if plan.state == "new":
                         _create(con, plan, line, f, run)
                         plan.version = 0
                     elif plan.state == "diff":
-                        commits[plan.table] = _changed(con, plan, line, key_of.get(plan.table), f,
-                                                       run, open_[plan.table], catalog)
+                        commits[plan.table], mine = _changed(
+                            con, plan, line, key_of.get(plan.table), f, run, open_[plan.table],
+                            touched(catalog, plan.table) if TOUCHED + plan.table in present else None)
+                        if mine:
+                            own.add(plan.table)
                 except BaseException:
                     tables.forget(line, plan.table)
                     raise
             for plan, version in zip([p for p in plans if p.table in commits],
                                      _commit_all(line, commits), strict=True):
                 plan.version = version
+            for plan in plans:
+                dt = open_[plan.table]
+                if dt is not None and (plan.state == "same" or plan.table in own):
+                    info = plan.last if plan.state == "same" else plan.metadata(f, run)
+                    _known[_version_key(dt, plan.uri)] = (plan.old_columns, info)
         finally:
             with contextlib.suppress(duckdb.Error):
                 con.execute("ROLLBACK")
         for plan in plans:  # published: the next run's touched keys start afresh
-            forget_touched(con, catalog, plan.table)
+            if TOUCHED + plan.table in present:
+                forget_touched(con, catalog, plan.table)
         versions = {p.table: int(p.version or 0) for p in plans}
         changed = (before is None and bool(plans)) or (before is not None
                                                        and versions != before.tables)

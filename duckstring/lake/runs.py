@@ -13,7 +13,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from duckstring.lake import tables
+from duckstring.lake import deltalog, tables
 from duckstring.lake.where import RUNS, Line
 
 # {runs table: (its version, manifests)}: a reader re-reads the table only once it moved
@@ -48,8 +48,11 @@ def record(line: Line, manifest: Manifest) -> None:
     with tables.held(line, RUNS) as dt:
         before = None if dt is None else dt.version()
         try:
-            write_deltalake(line.runs if dt is None else dt, row, mode="append",
-                            storage_options=line.options(), commit_properties=props)
+            if dt is not None and line.local and deltalog.writable(dt):
+                deltalog.append_row(dt, line.runs, row, props.custom_metadata or {})
+            else:
+                write_deltalake(line.runs if dt is None else dt, row, mode="append",
+                                storage_options=line.options(), commit_properties=props)
         except BaseException:
             tables.forget(line, RUNS)
             raise

@@ -53,7 +53,8 @@ def _refreshed(line: Line, table: str, key: tuple[str, str]) -> Any:
     dt = _open.get(key)
     if dt is not None:
         try:
-            dt.update_incremental()
+            if not _unmoved(dt, uri):
+                dt.update_incremental()
             if _same_table(dt, uri, options):
                 return dt
         except Exception:  # removed under us: open it afresh
@@ -64,6 +65,16 @@ def _refreshed(line: Line, table: str, key: tuple[str, str]) -> Any:
     dt = DeltaTable(uri, storage_options=options)
     _open[key] = dt
     return dt
+
+
+def _unmoved(dt: Any, uri: str) -> bool:
+    """On local disk, whether no commit followed the kept version: one stat, where delta-rs'
+    refresh lists and replays the log (milliseconds, growing with the commits since the last
+    checkpoint). A table made again at its path has its version 0 anew, caught below."""
+    import os
+
+    return "://" not in uri and not os.path.exists(
+        os.path.join(uri, "_delta_log", f"{int(dt.version()) + 1:020d}.json"))
 
 
 def _same_table(dt: Any, uri: str, options: dict[str, str]) -> bool:
