@@ -342,3 +342,22 @@ def test_incremental_writes_rewrite_only_the_files_holding_their_keys(tmp_path: 
                                      "SELECT 2, 2, 'b'"), key="id")
     with pytest.raises(ValueError, match="duplicate key"):
         pond.run(4000, duplicate)
+
+
+def test_the_ducks_own_commits_are_checkpointed_and_read_back_by_delta_rs(tmp_path: Path) -> None:
+    layout = Layout(tmp_path / "root")
+    pond, ln = Pond(layout, "p"), line(layout, "p", 1)
+    pond.run(1000, lambda p: p.write_table("t", p.con.sql(
+        "SELECT range AS id, 0 AS v FROM range(100)"), key="id"))
+    for i in range(1, 13):
+        pond.run(1000 + i, lambda p, i=i: p.merge_table("t", p.con.sql(
+            f"SELECT {i} AS id, {i} AS v UNION ALL SELECT {100 + i}, {i}"), key="id"))
+    root = Path(ln.table("t"))
+    assert (root / "_delta_log" / "_last_checkpoint").is_file()
+    fresh = DeltaTable(str(root))  # opened from the checkpoint, no kept object
+    assert fresh.version() == 12
+    assert sorted(tuple(r.values()) for r in fresh.to_pyarrow_table().to_pylist()) == pond.rows("t")
+    feed = pa.table(fresh.load_cdf(starting_version=9, ending_version=12)).to_pylist()
+    assert sorted((r["_change_type"], r["id"]) for r in feed if r["_commit_version"] == 12) == [
+        ("insert", 112), ("update_postimage", 12), ("update_preimage", 12)]
+    assert fresh.history(1)[0]["duckstring.f"] == "1012"
