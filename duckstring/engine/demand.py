@@ -123,8 +123,9 @@ def _starved(eng: Engine, p: Pond) -> bool:
     as the chain, and every primed refill asks again (O(n^2) over a wave), so each answer is
     kept in `eng.starved` until `forget_starved` drops it. An answer for a line depends only
     on the lines the walk reads from it downstream, so its memo entry is sound while none of
-    them changed: a change passes through `eng.touch`, which forgets the changed line and every
-    remembered line upstream of it."""
+    them changed: a change passes through `eng.touch`, and before the next read the changed line
+    and every remembered line upstream of it are forgotten (`forget_touched`)."""
+    forget_touched(eng)
     memo = eng.starved
     known = memo.get(p.line)
     if known is not None:
@@ -172,6 +173,20 @@ def _next_in_walk(eng: Engine, node: Pond) -> list[Pond] | None:
     if not claimants:
         return None
     return [s for s in claimants if s.has_pull and s.idle]
+
+
+def forget_touched(eng: Engine) -> None:
+    """Forget what the lines touched since the last `_starved` read may have falsified (every
+    answer read after a change, so deferring the forgetting to the read changes no answer)."""
+    if not eng.unforgotten:
+        return
+    for line in eng.unforgotten:
+        p = eng.ponds.get(line)
+        if p is None:
+            eng.starved.pop(line, None)
+        else:
+            forget_starved(eng, p)
+    eng.unforgotten.clear()
 
 
 def forget_starved(eng: Engine, p: Pond) -> None:

@@ -35,6 +35,9 @@ class Engine:
         self._clock_seen: int | None = None
         # `demand._starved` answers by line, kept until a change they read (`touch`, topology)
         self.starved: dict[str, bool] = {}
+        # lines touched since `_starved` last read those answers: a Pond is touched ~12 times
+        # a run, and forgetting once per read instead of once per touch keeps a Wave's cost
+        self.unforgotten: set[str] = set()
         self._effects: list[Effect] = []
         # Why things happen (explain.Note), recorded only when a caller sets a list here; a
         # note on where a trigger's demand went names the Tap or Pulse being handled (`cause`).
@@ -94,7 +97,8 @@ class Engine:
     def touch(self, p: Pond) -> None:
         """`p` changed: persist it and re-check it before the instant ends."""
         self.changed.add(p.line)
-        demand.forget_starved(self, p)
+        if self.starved:  # forgotten before the next `_starved` read (`demand.forget_touched`)
+            self.unforgotten.add(p.line)
         if p.line not in self._queued:
             self._queued.add(p.line)
             self._dirty.append(p.line)
