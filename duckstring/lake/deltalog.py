@@ -91,11 +91,18 @@ def commit(dt: Any, uri: str, added: list[tuple[str, int, str]], removed: list[t
         actions.append({"cdc": {"path": change_file[0], "partitionValues": {},
                                 "size": change_file[1], "dataChange": False}})
     log = os.path.join(uri, "_delta_log")
+    text = "\n".join(json.dumps(a, separators=(",", ":")) for a in actions) + "\n"
+    final = os.path.join(log, f"{version:020d}.json")
     tmp = os.path.join(log, f"_commit_{uuid.uuid4().hex}.json.tmp")
     with open(tmp, "w", encoding="utf-8") as out:
-        out.write("\n".join(json.dumps(a, separators=(",", ":")) for a in actions) + "\n")
+        out.write(text)
     try:
-        os.link(tmp, os.path.join(log, f"{version:020d}.json"))  # fails if the version is taken
+        os.link(tmp, final)  # fails if the version is taken
+    except FileExistsError:
+        raise
+    except OSError:  # a filesystem without hard links: create it exclusively instead
+        with open(final, "x", encoding="utf-8") as out:
+            out.write(text)
     finally:
         os.unlink(tmp)
     dt.update_incremental()
