@@ -15,35 +15,53 @@ import pytest
 
 from duckstring.embedded.app import Catchment, create_app
 from duckstring.embedded.settings import Settings
-from duckstring.embedded.supervisor import ProcessHandle
 from tests.e2e.conftest import write_pond
 from tests.e2e.harness import deploy
 
 
-class _Held:
-    """Stands in for a Duck process: alive until waited for; pid 0 so nothing is ever signalled."""
+class StandIn:
+    """Stands in for a Duck process (a `DuckHandle`): alive until it exits, as a Duck does on
+    `shutdown` (`exit`, which the test calls) or on a signal; no process is ever signalled."""
 
     pid = 0
-    returncode: int | None = None
+    code: int | None = None
 
-    def poll(self) -> int | None:
-        return self.returncode
+    def alive(self) -> bool:
+        return self.code is None
 
-    def wait(self, timeout: float | None = None) -> int:
-        self.returncode = 0
-        return 0
+    def gone(self) -> str:
+        return f"the Duck exited with code {self.code}"
+
+    def exit(self, code: int = 0) -> None:
+        self.code = code
+
+    def stop(self, sig: int) -> None:
+        self.exit(-sig)
+
+    def wait(self, timeout: float) -> None:
+        return None
+
+    def where(self) -> dict[str, str | None]:
+        return {"launcher": "local", "node": "stand-in"}
 
 
 @dataclass
 class Recorder:
     started: list[str] = field(default_factory=list)
+    ducks: list[StandIn] = field(default_factory=list)
 
-    def spawn(self, line: str, url: str, token: str) -> ProcessHandle:
+    def spawn(self, line: str, url: str, token: str) -> StandIn:
         self.started.append(line)
-        return ProcessHandle(_Held())  # type: ignore[arg-type]
+        self.ducks.append(StandIn())
+        return self.ducks[-1]
 
     def adopt(self, line: str) -> None:
         return None
+
+    def exit_all(self) -> None:
+        """Every stand-in exits, as Ducks do on `shutdown`."""
+        for duck in self.ducks:
+            duck.exit()
 
 
 FEED = '''
