@@ -55,8 +55,10 @@ def runner(base: Path) -> InProcess:
     return InProcess(base, home)
 
 
-def open_inprocess(base: Path, *, api_key: str | None = None) -> Iterator[InProcess]:
-    """A Catchment on `base/root` served in process, registered as `dev` (with `api_key`)."""
+def open_inprocess(base: Path, *, api_key: str | None = None,
+                   launcher: Any = None) -> Iterator[InProcess]:
+    """A Catchment on `base/root` served in process, registered as `dev` (with `api_key`);
+    `launcher` starts its Ducks (tests/embedded/test_server.py's Recorder: none at all)."""
     import httpx
 
     from duckstring.client import Client
@@ -65,7 +67,7 @@ def open_inprocess(base: Path, *, api_key: str | None = None) -> Iterator[InProc
 
     home = runner(base).home
     app = create_app(Catchment.open(Settings(root=base / "root", api_key=api_key,
-                                             catchment_url=URL)))
+                                             catchment_url=URL), launcher=launcher))
     before = Client.default_transport
     Client.default_transport = httpx.WSGITransport(app=app)
     cli = InProcess(base, home, app)
@@ -75,4 +77,4 @@ def open_inprocess(base: Path, *, api_key: str | None = None) -> Iterator[InProc
         yield cli
     finally:
         Client.default_transport = before
-        app.catchment.close()
+        app.catchment.close(duck_timeout=0.1)  # no Duck here takes its shutdown job

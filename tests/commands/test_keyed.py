@@ -136,6 +136,12 @@ def test_reads(keyed: Keyed) -> None:
     cli.ok("query", "reports", "monthly_summary", "--json", "out.json", "--path", "exports")
     assert json.loads((cli.base / "exports/out.json").read_text()) == rows
     cli.ok("get", "reports", "monthly_summary")
+    # names as printed are names accepted (test_names, in process, has the rest)
+    assert cli.ok("query", "reports@1", "monthly_summary", "--json", "-").out == cli.ok(
+        "query", "reports", "monthly_summary", "--json", "-").out
+    cli.ok("query", "sales@1", "--sql", "SELECT count(*) AS n FROM sale_line")
+    cli.ok("get", "reports@1", "monthly_summary", "--path", "out")
+    assert (cli.base / "out/monthly_summary.parquet").is_file()
     assert (cli.base / "ponds/reports/monthly_summary.parquet").read_bytes()[:4] == b"PAR1"
 
     assert cli("query", "nope").code == 5
