@@ -1,5 +1,7 @@
 """`catchment init --generate-key`, then every command with the stored key against the running
-Catchment (`catchment start`), and 401 → exit 4 with a wrong key."""
+Catchment (`catchment start`, real Ducks), and 401 → exit 4 with a wrong key. What needs no Duck
+(a wrong key, SQL refused, triggers, Windows and budgets) runs in process against a keyed app
+(Typer's runner over WSGITransport, a launcher that starts no Duck)."""
 
 from __future__ import annotations
 
@@ -15,7 +17,9 @@ import pytest
 
 from duckstring.config import Config, Registration
 from tests.commands.conftest import Cli, assert_nothing_running, make_cli, stop
+from tests.commands.inprocess import URL, InProcess, open_inprocess
 from tests.e2e.harness import free_port, wait_until
+from tests.embedded.test_server import Recorder
 
 ANSI = "\x1b["
 
@@ -53,6 +57,23 @@ def keyed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Keyed]:
     assert_nothing_running(cli.home / "dev")
 
 
+ADMIN = "dsk_" + "k" * 43
+
+
+@pytest.fixture(scope="module")
+def inproc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcess]:
+    """The demo deployed to a keyed Catchment in process; the CLI holds its key."""
+    for cli in open_inprocess(tmp_path_factory.mktemp("keyed-inproc"), api_key=ADMIN,
+                              launcher=Recorder()):
+        cli.ok("pond", "demo", "demo")
+        cli.ok("pond", "deploy", "demo", "--all", "-y")
+        yield cli
+
+
+def _status(cli: InProcess) -> dict[str, Any]:
+    return {p["name"]: p for p in json.loads(cli.ok("status", "--json").out)["ponds"]}
+
+
 def _healthy(url: str) -> bool:
     try:
         return httpx.get(f"{url}/api/health", timeout=1).status_code == 200
@@ -67,17 +88,17 @@ def test_the_server_requires_the_stored_key(keyed: Keyed) -> None:
     assert httpx.get(f"{keyed.url}/api/status", headers=headers, timeout=10).status_code == 200
 
 
-def test_a_wrong_key_exits_4(keyed: Keyed) -> None:
-    cli = keyed.cli
-    r = cli("catchment", "connect", "-n", "bad", "--path", keyed.url, "--key", "wrong")
+def test_a_wrong_key_exits_4(inproc: InProcess) -> None:
+    cli = inproc
+    r = cli("catchment", "connect", "-n", "bad", "--url", URL, "--key", "wrong")
     assert r.code == 4, r
     assert "refused" in r.err and "Traceback" not in r.err
     assert "bad" not in Config.load(cli.home / "config.toml").registrations()
-    r = cli("catchment", "connect", "-n", "nokey", "--path", keyed.url)
+    r = cli("catchment", "connect", "-n", "nokey", "--url", URL)
     assert r.code == 4, r
 
     cfg = Config.load(cli.home / "config.toml")
-    cfg.add(Registration("bad", keyed.url, key="wrong"))
+    cfg.add(Registration("bad", URL, key="wrong"))
     cfg.save()
     try:
         for args in (["status", "--once"], ["trigger", "pulse", "reports"], ["query", "reports"],
@@ -158,25 +179,25 @@ def test_reads(keyed: Keyed) -> None:
     "INSTALL httpfs",
     "SELECT 1; SELECT 2",
 ])
-def test_query_refuses_sql_that_escapes_the_published_data(keyed: Keyed, sql: str) -> None:
-    dest = keyed.cli.base / "escaped.out"
-    r = keyed.cli("query", "sales", "--sql", sql.format(dest=dest, root=keyed.root))
+def test_query_refuses_sql_that_escapes_the_published_data(inproc: InProcess, sql: str) -> None:
+    dest = inproc.base / "escaped.out"
+    r = inproc("query", "sales", "--sql", sql.format(dest=dest, root=inproc.base / "root"))
     assert r.code == 2, r
     assert r.err.startswith("error: ") and "Traceback" not in r.err
     assert not dest.exists()
 
 
-def test_triggers_windows_and_control(keyed: Keyed) -> None:
-    cli = keyed.cli
-    cli.ok("trigger", "tap", "transactions")
+def test_triggers_windows_and_budgets(inproc: InProcess) -> None:
+    cli = inproc
+    cli.ok("trigger", "tap", "transactions", "--silent")
     r = cli.ok("trigger", "wave", "reports", "--silent")
     assert "Wave set on reports@1" in r.out
-    assert keyed.status()["reports"]["trigger"] == {"type": "wave"}
+    assert _status(cli)["reports"]["trigger"] == {"type": "wave"}
     cli.ok("trigger", "tide", "reports", "1h30m", "--silent")
-    assert keyed.status()["reports"]["trigger"] == {"type": "tide", "bound_s": 5400.0}
+    assert _status(cli)["reports"]["trigger"] == {"type": "tide", "bound_s": 5400.0}
     assert cli("trigger", "tide", "reports", "soon").code == 2
     cli.ok("trigger", "remove", "reports")
-    assert keyed.status()["reports"]["trigger"] is None
+    assert _status(cli)["reports"]["trigger"] is None
 
     cli.ok("trigger", "window", "transactions", "add", "-n", "always", "-e", "1d", "-s", "00:00")
     listed = json.loads(cli.ok("trigger", "window", "transactions", "list", "--json").out)
@@ -190,10 +211,13 @@ def test_triggers_windows_and_control(keyed: Keyed) -> None:
     budget = cli.ok("control", "failure-budget", "sales").out
     assert "immediate retries 0, on-change retries 0" in budget
     cli.ok("control", "failure-budget", "sales", "-i", "2", "-o", "1")
-    assert keyed.status()["sales"]["immediate_retries"] == 2
+    assert _status(cli)["sales"]["immediate_retries"] == 2
     assert json.loads(cli.ok("control", "failure-budget", "sales", "--json").out)[
         "source_retries"] == 1
 
+
+def test_control(keyed: Keyed) -> None:
+    cli = keyed.cli
     before = keyed.status()["transactions"]["runs_completed"]
     r = cli.ok("control", "wake", "transactions")
     assert "✓ transactions@1 ran" in r.out
