@@ -1,11 +1,11 @@
 """Paced Waves and bounded history, end to end on a served Catchment with real Ducks:
 `trigger wave POND --every D` re-taps no sooner than D after its last tap; consecutive passes
-of a line share one history row; the retention settings prune history when the Catchment
-starts; `runs` shows pond.log lines (every attempt's with --logs)."""
+of a line share one history row; `runs` shows pond.log lines (every attempt's with --logs).
+Retention (at start, hourly, by runs and by days) is in tests/embedded/test_scheduler.py, in
+process on a manual clock."""
 
 from __future__ import annotations
 
-import json
 import textwrap
 import time
 from collections.abc import Iterator
@@ -106,18 +106,6 @@ def test_a_thousand_passes_make_a_handful_of_rows(ticks: Cli) -> None:
         assert big["first_f"] < big["f"] and big["started_at"] < big["finished_at"]
         shown = ticks.ok("runs", "echo", "-n", "3").out
         assert f"passed ×{big['count']}" in shown and "nothing executed" in shown
-
-
-def test_retention_prunes_history_when_the_catchment_starts(ticks: Cli) -> None:
-    for _ in range(4):
-        ticks.ok("trigger", "pulse", "tick")
-    assert len(json.loads(ticks.ok("runs", "tick", "--json").out)["runs"]) >= 4
-    with serving(ticks, DUCKSTRING_HISTORY_MAX_RUNS="2") as url:
-        wait_until(lambda: len(runs(url, "tick")) == 2, timeout=30, what="a pruned history")
-    time.sleep(1.2)
-    with serving(ticks, DUCKSTRING_HISTORY_DAYS="0.00001") as url:  # < 1 s: all but the newest
-        wait_until(lambda: len(runs(url, "tick")) == 1, timeout=30, what="only the newest row")
-        assert runs(url, "tick")[0]["status"] == "success"
 
 
 BOOM = '''

@@ -211,3 +211,27 @@ def test_history_and_audit_older_than_history_days_are_pruned(clocked: Clocked) 
     clocked.advance(86_400)  # a day on both clocks: the rows are older than history_days
     assert len(clocked.history()) == 1  # a line's newest row always stays
     assert clocked.client.get("/api/audit").json()["entries"] == []
+
+
+@pytest.mark.parametrize("clocked", [QUIET], indirect=True)
+def test_a_catchment_started_with_a_tighter_retention_prunes_at_once(
+        clocked: Clocked, tmp_path: Path) -> None:
+    from tests.e2e.harness import wait_until
+
+    for _ in range(4):
+        clocked.advance(1)  # a tap at a later now: a new run
+        assert clocked.client.post("/api/ponds/feed/tap", json={}).status_code == 200
+        clocked.run()
+    assert len(clocked.history()) == 4
+    clocked.catchment.close(duck_timeout=0.1)
+    # history_days=0: the rows' manual-clock times are not aged by the wall clock's
+    again = create_app(Catchment.open(Settings(root=tmp_path / "root", history_max_runs=2,
+                                               history_days=0, catchment_url="http://in-process"),
+                                      launcher=Recorder()))  # its own scheduler thread
+    try:
+        with httpx.Client(transport=httpx.WSGITransport(app=again),
+                          base_url="http://in-process") as client:
+            wait_until(lambda: len(client.get("/api/runs", params={"pond": "feed"}).json()[
+                "runs"]) == 2, timeout=10, what="the history pruned at start")
+    finally:
+        again.catchment.close(duck_timeout=0.1)
