@@ -17,7 +17,6 @@ if TYPE_CHECKING:
 AUDITED: dict[tuple[str, str], str] = {
     ("POST", "/api/deploy"): "deploy",
     ("DELETE", "/api/ponds/{name}"): "remove",
-    ("DELETE", "/api/ponds/{name}/versions/{version}"): "remove-version",
     ("POST", "/api/ponds/{name}/budget"): "budget",
     ("POST", "/api/ponds/{name}/duck"): "duck-set",
     ("POST", "/api/ponds/{name}/windows"): "window-add",

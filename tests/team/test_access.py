@@ -51,6 +51,11 @@ def test_every_route_and_verb_has_a_level(app: falcon.App) -> None:
     assert ("POST", levels.VERB_ROUTE) in served and len(served) > 15
     missing = sorted(r for r in served if r not in levels.ROUTES and r[1] != levels.VERB_ROUTE)
     assert missing == [], f"give these routes a level in access/levels.py: {missing}"
+    from duckstring.embedded.audit import AUDITED
+
+    for table, name in ((levels.ROUTES, "access/levels.py"), (AUDITED, "audit.py")):
+        dead = sorted(r for r in table if r not in served)
+        assert dead == [], f"{name} lists routes nothing serves: {dead}"
     assert set(_VERBS) == set(levels.VERBS), "every Pond verb needs a level (and no other)"
 
 

@@ -54,7 +54,6 @@ ROUTES: dict[tuple[str, str], Need] = {
     ("GET", "/api/ponds"): READ,
     ("DELETE", "/api/ponds/{name}"): FULL,
     ("GET", "/api/ponds/{name}/versions/{version}"): READ,
-    ("DELETE", "/api/ponds/{name}/versions/{version}"): FULL,
     ("GET", "/api/ponds/{name}/budget"): READ,
     ("POST", "/api/ponds/{name}/budget"): FULL,
     ("GET", "/api/ponds/{name}/duck"): READ,
