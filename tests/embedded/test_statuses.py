@@ -1,6 +1,7 @@
 """Each resource's error statuses, table-driven, in process (the real app over WSGITransport, a
 keyed Catchment, a launcher that starts no Duck): one row per (method, path, caller, body) and the
-status it must answer. The happy paths are in test_server.py and tests/team/."""
+status it must answer. The happy paths are in test_server.py and tests/team/, and here for why and
+rotate."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ ROWS: list[tuple[str, str, str, Any, int]] = [
     ("GET", "/api/ponds/feed", "admin", None, 405),  # the item only takes DELETE
     ("DELETE", "/api/ponds/nobody", "admin", None, 404),
     ("GET", "/api/ponds/feed/versions/9.9.9", "admin", None, 404),
-    # no handler (levels.py and audit.py list one, docs/http-api.md does not): not allowed
+    # no handler (nor one listed in levels.py or audit.py): not allowed
     ("DELETE", "/api/ponds/feed/versions/1.0.0", "admin", None, 405),
     ("POST", "/api/ponds/feed/tap", "read", {}, 403),
     ("POST", "/api/ponds/nobody/tap", "admin", {}, 404),
@@ -49,11 +50,15 @@ ROWS: list[tuple[str, str, str, Any, int]] = [
     ("POST", "/api/keys", "admin", {"name": "x", "level": "godlike"}, 400),
     ("POST", "/api/keys", "admin", {"name": "reader", "level": "read"}, 409),
     ("DELETE", "/api/keys/nobody", "admin", None, 404),
+    ("POST", "/api/keys/nobody/rotate", "admin", {}, 404),
+    ("POST", "/api/keys/reader/rotate", "read", {}, 403),
     ("PUT", "/api/secrets/X", "read", {"value": "v"}, 403),
     ("DELETE", "/api/secrets/NOPE", "admin", None, 404),
     ("POST", "/api/alerts", "admin", {"name": "a", "on": ["exploded"], "to": "webhook:http://h/"},
      400),
     ("DELETE", "/api/alerts/nobody", "admin", None, 404),
+    ("POST", "/api/alerts/nobody/test", "admin", {}, 404),
+    ("POST", "/api/alerts/nobody/test", "read", {}, 403),
     ("GET", "/api/audit", "none", None, 401),
     ("GET", "/api/catchment/secrets-key", "read", None, 403),
     ("GET", "/api/catchment/archive", "read", None, 403),
@@ -95,3 +100,17 @@ def test_each_resource_answers_its_error_status(client: httpx.Client, method: st
     assert r.status_code == status, r.text
     if r.headers.get("content-type", "").startswith("application/json"):
         assert r.json()["error"]["message"], r.text  # every error says what went wrong
+
+
+def test_why_and_rotate_answer_in_process(client: httpx.Client) -> None:
+    """The happy paths the other in-process files leave out."""
+    why = client.get("/api/ponds/feed/why")
+    assert why.status_code == 200, why.text
+    assert why.json()["pond"] == "feed@1"
+    made = client.post("/api/keys", json={"name": "spare", "level": "read"}).json()["key"]
+    rotated = client.post("/api/keys/spare/rotate", json={})
+    assert rotated.status_code == 200, rotated.text
+    new = rotated.json()["key"]
+    assert new != made
+    assert client.get("/api/status", headers={"Authorization": f"Bearer {made}"}).status_code == 401
+    assert client.get("/api/status", headers={"Authorization": f"Bearer {new}"}).status_code == 200
