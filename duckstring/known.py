@@ -15,7 +15,8 @@ from pathlib import Path
 
 from duckstring.lines import pond_name
 
-_written: dict[str, frozenset[str]] = {}  # what this process last wrote, per registration
+_written: dict[Path, frozenset[str]] = {}  # what this process last wrote, per file (a
+# registration name alone is not enough: the same name under another home is another file)
 
 
 def path(registration: str) -> Path:
@@ -43,13 +44,13 @@ def remember(registration: str, lines: Iterable[str], *, complete: bool) -> None
     """Record deployed lines; `complete` says `lines` is every line (else they are added)."""
     words = _words(lines)
     if not complete:
-        words |= _written.get(registration) or read(registration)
+        words |= _written.get(path(registration)) or read(registration)
     _write(registration, words)
 
 
 def forget(registration: str, line: str) -> None:
     name = pond_name(line)
-    words = (_written.get(registration) or read(registration)) - {line}
+    words = (_written.get(path(registration)) or read(registration)) - {line}
     if not any(w.startswith(f"{name}@") for w in words):
         words.discard(name)
     _write(registration, words)
@@ -57,12 +58,12 @@ def forget(registration: str, line: str) -> None:
 
 def _write(registration: str, words: set[str]) -> None:
     frozen = frozenset(words)
-    if _written.get(registration) == frozen:
-        return
     target = path(registration)
+    if _written.get(target) == frozen:
+        return
     with contextlib.suppress(OSError):
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         tmp.write_text("".join(f"{w}\n" for w in sorted(frozen)), encoding="utf-8")
         tmp.replace(target)
-        _written[registration] = frozen
+        _written[target] = frozen

@@ -67,3 +67,15 @@ def test_completion_reads_the_ponds_the_cli_has_seen(demo: Cli) -> None:
     demo.ok("status", "--once")
     words = cache.read_text().split()
     assert {"reports", "reports@1", "sales", "sales@1", "transactions@1"} <= set(words)
+
+
+def test_the_completion_cache_of_one_name_under_two_homes_is_two_files(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One process (a test run, a long-lived tool) may use the same registration name under two
+    homes: each home gets its file, though the words are the same (the second was skipped)."""
+    from duckstring import known
+
+    for home in ("a", "b"):
+        monkeypatch.setenv("DUCKSTRING_HOME", str(tmp_path / home))
+        known.remember("dev", ["sales@1"], complete=True)
+        assert known.path("dev").read_text().split() == ["sales", "sales@1"]
