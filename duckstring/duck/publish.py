@@ -22,7 +22,7 @@ from typing import Any
 
 import duckdb
 
-from duckstring.duck.registry import RESERVED, literal, quote
+from duckstring.duck.registry import RESERVED, all_tables, literal, quote
 
 TMP_SUFFIX = ".tmp"
 
@@ -39,12 +39,11 @@ def _schema(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, str]:
     return {r[0]: r[1] for r in rows}
 
 
-def registry_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
-    rows = con.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE NOT temporary AND schema_name = 'main' "
-        "AND database_name = current_database() ORDER BY table_name"
-    ).fetchall()
-    return [r[0] for r in rows if not r[0].startswith(RESERVED)]
+def registry_tables(con: duckdb.DuckDBPyConnection, present: set[str] | None = None) -> list[str]:
+    """The registry's own tables (duckstring's reserved ones left out), sorted; `present` is
+    `all_tables(con)` when the caller has it already."""
+    return sorted(t for t in (all_tables(con) if present is None else present)
+                  if not t.startswith(RESERVED))
 
 
 def contract_violations(old: dict[str, dict[str, str]], new: dict[str, dict[str, str]]) -> list[str]:

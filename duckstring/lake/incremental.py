@@ -48,7 +48,7 @@ def _files(dt: Any) -> Any:
     return adds
 
 
-def rewrite(con: duckdb.DuckDBPyConnection, dt: Any, uri: str, select: str,
+def rewrite(con: duckdb.DuckDBPyConnection, dt: Any, table: str, uri: str, select: str,
             columns: dict[str, str], key: list[str] | None, touched_in: str | None,
             fingerprint: tuple[int, int], last: dict[str, Any], metadata: dict[str, str],
             file_bytes: int) -> Callable[[], int] | None:
@@ -70,12 +70,18 @@ def rewrite(con: duckdb.DuckDBPyConnection, dt: Any, uri: str, select: str,
         names = ", ".join(literal(os.path.join(uri, p)) for p in files)
         return f"(SELECT {listed} FROM read_parquet([{names}], union_by_name = true))"
 
+    made: set[str] = set()
+
+    def make(name: str, sql: str, params: list[Any] | None = None) -> None:
+        con.execute(f"CREATE TEMP TABLE {temp[name]} AS {sql}", params or [])
+        made.add(name)
+
     try:
         affected = paths
         if key:
             view = f"{RESERVED}actions_{tag}"
             con.register(view, adds)
-            con.execute(f"CREATE TEMP TABLE {temp['adds']} AS SELECT * FROM {quote(view)}")
+            make("adds", f"SELECT * FROM {quote(view)}")
             con.unregister(view)
             on = " AND ".join(f"_x.{quote(k)} = _t.{quote(k)}" for k in key)
 
@@ -84,14 +90,13 @@ def rewrite(con: duckdb.DuckDBPyConnection, dt: Any, uri: str, select: str,
 
             trusted = False
             if touched_in is not None and "duckstring.digest" in last:
-                con.execute(f"CREATE TEMP TABLE {temp['keys']} AS SELECT DISTINCT * FROM {touched_in}")
+                make("keys", f"SELECT DISTINCT * FROM {touched_in}")
                 affected = _affected(con, temp["adds"], temp["keys"], key[0], paths)
                 first = quote(key[0])  # bounds as constants, so the registry's zone maps skip
                 low, high = con.execute(f"SELECT min({first}), max({first}) FROM {temp['keys']}").fetchall()[0]
-                con.execute(f"CREATE TEMP TABLE {temp['new']} AS "
-                            f"{of_keys(f'(SELECT * FROM ({select}) WHERE {first} BETWEEN ? AND ?)')}",
-                            [low, high])
-                con.execute(f"CREATE TEMP TABLE {temp['old']} AS {of_keys(parquet(affected))}")
+                make("new", of_keys(f"(SELECT * FROM ({select}) WHERE {first} BETWEEN ? AND ?)"),
+                     [low, high])
+                make("old", of_keys(parquet(affected)))
                 old_rows, old_sum = _sum(con, temp["old"])
                 new_rows, new_sum = _sum(con, temp["new"])
                 trusted = (int(last["duckstring.rows"]) - old_rows + new_rows,
@@ -101,16 +106,14 @@ def rewrite(con: duckdb.DuckDBPyConnection, dt: Any, uri: str, select: str,
             else:
                 con.execute(f"DROP TABLE IF EXISTS {temp['keys']}")
                 new, old = f"({select})", parquet(paths)
-            _check_key(con, new, key)
-            con.execute(f"CREATE TEMP TABLE {temp['ch']} AS {_keyed_changes(new, old, cols, key)}")
+            check_unique(con, new, key, table)
+            make("ch", _keyed_changes(new, old, cols, key))
             if not trusted:  # the keys the change set holds
-                con.execute(f"CREATE TEMP TABLE {temp['keys']} AS SELECT DISTINCT "
-                            f"{', '.join(quote(k) for k in key)} FROM {temp['ch']}")
+                make("keys", f"SELECT DISTINCT {', '.join(quote(k) for k in key)} FROM {temp['ch']}")
                 affected = _affected(con, temp["adds"], temp["keys"], key[0], paths)
                 new = of_keys(f"({select})")
         else:
-            con.execute(f"CREATE TEMP TABLE {temp['ch']} AS "
-                        f"{_keyless_changes(f'({select})', parquet(paths), cols)}")
+            make("ch", _keyless_changes(f"({select})", parquet(paths), cols))
         kinds = {r[0] for r in con.execute(f"SELECT DISTINCT {CHANGE_TYPE} FROM {temp['ch']}").fetchall()}
         if not kinds:
             return None
@@ -128,12 +131,9 @@ def rewrite(con: duckdb.DuckDBPyConnection, dt: Any, uri: str, select: str,
         added = deltalog.write_files(con, data, folder, uri, columns, file_bytes)
         change_file = deltalog.write_change_file(con, cdc, uri) if cdc else None
     finally:
-        made = {r[0] for r in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE temporary AND table_name LIKE ?",
-            [f"%{tag}"]).fetchall()} if key else {f"{RESERVED}ch_{tag}"}
         for t in made:
             with contextlib.suppress(duckdb.Error):  # an aborted transaction drops them itself
-                con.execute(f"DROP TABLE IF EXISTS temp.main.{quote(t)}")
+                con.execute(f"DROP TABLE IF EXISTS {temp[t]}")
     sizes = dict(zip(paths, adds["size_bytes"].to_pylist(), strict=True))
     gone = [(p, int(sizes[p])) for p in removed]
 
@@ -164,7 +164,8 @@ def _affected(con: duckdb.DuckDBPyConnection, adds: str, keys: str, first: str,
     return [p for p in paths if p in picked]
 
 
-def _check_key(con: duckdb.DuckDBPyConnection, rel: str, key: list[str]) -> None:
+def check_unique(con: duckdb.DuckDBPyConnection, rel: str, key: list[str], table: str) -> None:
+    """Refuse to publish `table` (its rows `rel`) unless `key` identifies one row each."""
     listed = ", ".join(quote(k) for k in key)
     dupes, nulls = con.execute(
         f"SELECT count(*) - count(DISTINCT ({listed})), "
@@ -172,7 +173,8 @@ def _check_key(con: duckdb.DuckDBPyConnection, rel: str, key: list[str]) -> None
         f"FROM {rel}").fetchall()[0]
     if dupes or nulls:
         what = f"{dupes} row(s) with a duplicate key" if dupes else f"{nulls} row(s) with a NULL key"
-        raise ValueError(f"the table has {what} ({', '.join(key)}); a key must identify one row")
+        raise ValueError(f"table {table!r} has {what} ({', '.join(key)}); a key must identify "
+                         "one row")
 
 
 def _keyed_changes(new: str, old: str, cols: list[str], key: list[str]) -> str:

@@ -203,12 +203,10 @@ def _changed(con: duckdb.DuckDBPyConnection, plan: Plan, line: Line, key: list[s
     if line.local and incremental.eligible(dt, plan.columns, plan.old_columns):
         try:
             commit = incremental.rewrite(
-                con, dt, plan.uri, plan.select, plan.columns, key, touched_in, (plan.rows, plan.digest),
-                plan.last, plan.metadata(f, run), LOCAL_FILE_BYTES)
+                con, dt, plan.table, plan.uri, plan.select, plan.columns, key, touched_in,
+                (plan.rows, plan.digest), plan.last, plan.metadata(f, run), LOCAL_FILE_BYTES)
         except deltalog.Unsupported:
             pass
-        except ValueError as e:
-            raise ValueError(f"table {plan.table!r}: {e}") from None
         else:
             return commit or (lambda: int(dt.version())), commit is not None
     return _merge(con, plan, line, key, f, run, dt), False
@@ -221,15 +219,7 @@ def _merge(con: duckdb.DuckDBPyConnection, plan: Plan, line: Line, key: list[str
     register(con, OLD, line, plan.table, dt.version())
     try:
         if key:
-            listed = ", ".join(quote(k) for k in key)
-            dupes, nulls = con.execute(
-                f"SELECT count(*) - count(DISTINCT ({listed})), "
-                f"count(*) FILTER (WHERE {' OR '.join(f'{quote(k)} IS NULL' for k in key)}) "
-                f"FROM ({plan.select})").fetchall()[0]
-            if dupes or nulls:
-                what = f"{dupes} row(s) with a duplicate key" if dupes else f"{nulls} row(s) with a NULL key"
-                raise ValueError(f"table {plan.table!r} has {what} ({', '.join(key)}); a key "
-                                 "must identify one row")
+            incremental.check_unique(con, f"({plan.select})", key, plan.table)
         changes = con.sql(_changes(con, plan, key)).to_arrow_table()
     finally:
         unregister(con, OLD)
@@ -367,8 +357,8 @@ def publish(con: duckdb.DuckDBPyConnection, line: Line, *, f: int, run: str,
         try:
             key_of = keys(con)
             problems: list[str] = []
-            names = registry_tables(con)
             present = all_tables(con)
+            names = registry_tables(con, present)
             open_ = {t: held.enter_context(tables.held(line, t)) for t in names}
             plans = [_plan(con, f"{quote(catalog)}.main.{quote(t)}", t, line, problems, open_[t])
                      for t in names]

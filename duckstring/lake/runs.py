@@ -43,16 +43,16 @@ def record(line: Line, manifest: Manifest) -> None:
     row = pa.table({"f": [manifest.f], "run": [manifest.run],
                     "published_at": [manifest.published_at],
                     "tables": [json.dumps(manifest.tables, sort_keys=True)]}, schema=_schema())
-    props = CommitProperties(custom_metadata={"duckstring.f": str(manifest.f),
-                                              "duckstring.run": manifest.run})
+    metadata = {"duckstring.f": str(manifest.f), "duckstring.run": manifest.run}
     with tables.held(line, RUNS) as dt:
         before = None if dt is None else dt.version()
         try:
             if dt is not None and line.local and deltalog.writable(dt):
-                deltalog.append_row(dt, line.runs, row, props.custom_metadata or {})
+                deltalog.append_row(dt, line.runs, row, metadata)
             else:
                 write_deltalake(line.runs if dt is None else dt, row, mode="append",
-                                storage_options=line.options(), commit_properties=props)
+                                storage_options=line.options(),
+                                commit_properties=CommitProperties(custom_metadata=metadata))
         except BaseException:
             tables.forget(line, RUNS)
             raise
